@@ -38,6 +38,9 @@ export class Store {
     return this.data.get(key);
   }
 
+  /** Commands applied since the start, for the progress line's commands/s (read, not evented). */
+  commandsApplied = 0;
+
   /** Number of snapshots not yet released (for tests and the progress line). */
   get openSnapshots(): number {
     return this.chain.length;
@@ -52,7 +55,9 @@ export class Store {
     const results: BusValue[] = [];
     const data = this.data;
     let i = 0;
+    let commands = 0;
     while (i < ops.length) {
+      commands++;
       const op = ops[i] as Op;
       if (op === Op.Show) {
         results.push(data.size * 2);
@@ -90,6 +95,7 @@ export class Store {
           throw new Error(`store: unknown op ${String(op)} at ${i - 2}`);
       }
     }
+    this.commandsApplied += commands;
     return results;
   }
 

@@ -12,6 +12,8 @@ import { Store } from '../actors/store.js';
 import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { BackupChildren } from './backup-children.js';
 import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+import { startInspection } from './inspect.js';
+import { wantsLiveLine, watchRun } from './progress.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
 /** Backup children started ahead of need; more are forked when more backups run at once. */
@@ -53,7 +55,9 @@ async function run(options: RunOptions): Promise<number> {
     idleTimeout: 60_000,
   });
   const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
+  const inspection = await startInspection(options.inspect, report);
   const supervisor = createActor(supervisorMachine, {
+    inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
       pool,
@@ -65,6 +69,7 @@ async function run(options: RunOptions): Promise<number> {
       report,
     },
   });
+  const watch = watchRun(supervisor, { store, quiet: options.quiet, live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr) });
 
   let interrupted = false;
   const onSignal = () => {
@@ -86,8 +91,10 @@ async function run(options: RunOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    watch.finish();
     children.close();
     await pool.destroy();
+    await inspection.close();
   }
   const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
   return interrupted ? 130 : failed ? 1 : 0;

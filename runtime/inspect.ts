@@ -1,0 +1,278 @@
+/**
+ * `--inspect[=URL]`: streams every actor's events and snapshots to a Stately inspector through
+ * a WebSocket relay (`npm run inspect` starts one). Off by default, and then nothing here is even
+ * loaded: `createActor(..., { inspect: undefined })` leaves XState with no observer at all.
+ *
+ * The conversion of XState's inspection events into the inspector's messages is the package's
+ * (`createInspector`); the transport is ours. The package's own WebSocket adapter retries every
+ * 5 s on a timer that `stop()` does not cancel and that keeps the process alive, and buffers
+ * without bound: here a missing relay is one warning, retries never hold the process, and
+ * `close()` flushes for a bounded time, then lets go.
+ */
+import type { AnyEventObject, InspectionEvent } from 'xstate';
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import type WebSocket from 'ws';
+
+/** The package's default address, the one `npm run inspect` listens on. */
+export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
+/** How long start-up waits for the relay, so the first actors are not lost. */
+const CONNECT_WAIT_MS = 1_000;
+const RETRY_MS = 2_000;
+const CLOSE_FLUSH_MS = 1_000;
+/** Messages kept while connecting (all kinds) and while the relay is away (actor registrations). */
+const MAX_DEFERRED = 2_000;
+/** A relay that stops reading must not grow our heap: past this, messages are dropped. */
+const MAX_BUFFERED_BYTES = 8 << 20;
+
+export interface Inspection {
+  /** For `createActor(logic, { inspect })`; undefined when inspection is off. */
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  /** Sends what is queued (for a bounded time) and lets go of the relay. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const NO_INSPECTION: Inspection = { inspect: undefined, close: async () => {} };
+
+/**
+ * Starts inspection when `address` is not null ('' means the default address). Waits up to a
+ * second for the relay; if there is none, says so once through `warn` and runs on without it.
+ */
+export async function startInspection(address: string | null, warn: (line: string) => void): Promise<Inspection> {
+  if (address === null) return NO_INSPECTION;
+  const url = address === '' ? DEFAULT_INSPECT_URL : address;
+  if (!/^wss?:\/\/[^/]/.test(url)) {
+    warn(`inspector: '${url}' is not a ws:// or wss:// address; running without the inspector`);
+    return NO_INSPECTION;
+  }
+  const [{ createInspector }, { default: WebSocketClient }] = await Promise.all([import('@statelyai/inspect'), import('ws')]);
+  const relay = new RelayAdapter(url, WebSocketClient, warn);
+  const inspector = createInspector(relay, { serialize: (event) => tidyMessage(event) as StatelyInspectionEvent, autoStart: false });
+  inspector.start();
+  await relay.ready(CONNECT_WAIT_MS);
+  const next = inspector.inspect.next!.bind(inspector.inspect);
+  return {
+    inspect: (event) => {
+      // The package converts only these three kinds; the others would cost a timer each for nothing.
+      if (event.type === '@xstate.snapshot') {
+        // Tidy before the package stringifies the raw snapshot (its children hold the whole system).
+        next({ ...event, snapshot: tidySnapshot(event.snapshot) } as unknown as InspectionEvent);
+      } else if (event.type === '@xstate.event' || event.type === '@xstate.actor') {
+        next(event);
+      }
+    },
+    close: () => relay.close(),
+  };
+}
+
+type RelayState = 'connecting' | 'open' | 'away' | 'closed';
+
+/** The package's adapter interface: `start`, `stop`, `send` one inspection message. */
+class RelayAdapter {
+  private socket: WebSocket | null = null;
+  private state: RelayState = 'connecting';
+  private deferred: StatelyInspectionEvent[] = [];
+  private retry: NodeJS.Timeout | null = null;
+  private warnedAway = false;
+  private warnedDropping = false;
+  private readonly settled: Promise<void>;
+  private settle: () => void = () => {};
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly Client: typeof WebSocket,
+    private readonly warn: (line: string) => void,
+  ) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    void this.close();
+  }
+
+  /** Resolves once connected, once the first attempt failed, or after `ms`. */
+  ready(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    return Promise.race([this.settled, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  send(message: StatelyInspectionEvent): void {
+    const socket = this.socket;
+    if (this.state === 'open' && socket !== null) {
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        if (!this.warnedDropping) this.warn(`inspector: the relay at ${this.url} is not keeping up; dropping messages`);
+        this.warnedDropping = true;
+        return;
+      }
+      socket.send(JSON.stringify(message));
+      return;
+    }
+    // While the relay is away, only actor registrations are kept, so a relay that comes back
+    // still knows every actor; while first connecting, everything is.
+    if (this.state === 'closed' || (this.state === 'away' && message.type !== '@xstate.actor')) return;
+    this.deferred.push(message);
+    if (this.deferred.length > MAX_DEFERRED) this.deferred.shift();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private connect(): void {
+    this.retry = null;
+    let socket: WebSocket;
+    try {
+      socket = new this.Client(this.url, { handshakeTimeout: CONNECT_WAIT_MS });
+    } catch (error) {
+      this.warn(`inspector: cannot connect to ${this.url}: ${describe(error)}; running without the inspector`);
+      this.state = 'closed';
+      this.deferred = [];
+      this.settle();
+      return;
+    }
+    this.socket = socket;
+    socket.on('open', () => {
+      if (this.state === 'closed') return;
+      this.state = 'open';
+      this.warnedAway = false;
+      const deferred = this.deferred;
+      this.deferred = [];
+      for (const message of deferred) socket.send(JSON.stringify(message));
+      this.settle();
+    });
+    // Without an 'error' listener a refused connection would throw; 'close' always follows it.
+    socket.on('error', (error) => {
+      if (this.state !== 'closed' && !this.warnedAway) {
+        const was = this.state === 'open' ? 'lost the relay at' : 'no relay at';
+        this.warn(`inspector: ${was} ${this.url} (${describe(error)}); start one with \`npm run inspect\`. Running on without it`);
+        this.warnedAway = true;
+      }
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
+      if (this.state === 'closed') return;
+      if (!this.warnedAway) {
+        this.warn(`inspector: the relay at ${this.url} went away. Running on without it`);
+        this.warnedAway = true;
+      }
+      if (this.state === 'open') this.deferred = [];
+      this.state = 'away';
+      this.settle();
+      // Try again now and then, quietly; the timer never keeps the program alive.
+      this.retry = setTimeout(() => this.connect(), RETRY_MS);
+      this.retry.unref();
+    });
+  }
+
+  private async shutDown(): Promise<void> {
+    // The package converts each inspection event in a `setTimeout(..., 0)` callback: let the
+    // ones already queued run (timers of one duration run in order) before flushing.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const socket = this.socket;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.deferred = [];
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
+    this.settle();
+    if (socket === null) return;
+    if (!wasOpen) {
+      socket.terminate();
+      return;
+    }
+    const deadline = Date.now() + CLOSE_FLUSH_MS;
+    while (socket.readyState === socket.OPEN && socket.bufferedAmount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    socket.close(1000);
+    // A relay that does not answer the closing handshake must not hold the process.
+    setTimeout(() => socket.terminate(), 200).unref();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the inspector is shown. Contexts hold the piscina pool, the store, actor refs and
+// callbacks: the inspector gets their names, not their insides (a store of a million keys must
+// not be serialized on every snapshot).
+
+const MAX_DEPTH = 4;
+const MAX_ITEMS = 50;
+const MAX_STRING = 200;
+
+/** A plain-data copy of `value` for display: bounded in depth, length and size. */
+export function tidy(value: unknown, depth = 0): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}... (${value.length} chars)` : value;
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return `${value}n`;
+    case 'undefined':
+      return undefined;
+    case 'function':
+      return `[function ${value.name || 'anonymous'}]`;
+    case 'symbol':
+      return value.toString();
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (isActorRef(object)) return `[actor ${object.id}]`;
+  if (Array.isArray(object)) {
+    if (depth >= MAX_DEPTH) return `[${object.length} items]`;
+    const items = object.slice(0, MAX_ITEMS).map((item) => tidy(item, depth + 1));
+    if (object.length > MAX_ITEMS) items.push(`... ${object.length - MAX_ITEMS} more`);
+    return items;
+  }
+  const prototype = Object.getPrototypeOf(object) as object | null;
+  if (prototype !== Object.prototype && prototype !== null) {
+    if (object instanceof Error) return `[${object.name}: ${object.message}]`;
+    const name = (prototype.constructor as { name?: string } | undefined)?.name ?? 'object';
+    const size = (object as { size?: unknown }).size;
+    return typeof size === 'number' ? `[${name} size ${size}]` : `[${name}]`;
+  }
+  if (depth >= MAX_DEPTH) return '[object]';
+  const copy: Record<string, unknown> = {};
+  let n = 0;
+  for (const [key, item] of Object.entries(object)) {
+    if (n++ === MAX_ITEMS) {
+      copy['...'] = `${Object.keys(object).length - MAX_ITEMS} more keys`;
+      break;
+    }
+    copy[key] = tidy(item, depth + 1);
+  }
+  return copy;
+}
+
+function isActorRef(value: object): value is { id: string } {
+  const candidate = value as { id?: unknown; sessionId?: unknown; send?: unknown };
+  return typeof candidate.sessionId === 'string' && typeof candidate.id === 'string' && typeof candidate.send === 'function';
+}
+
+/** A snapshot as the inspector reads it; `children` (live actor refs) is left out. */
+export function tidySnapshot(snapshot: unknown): Record<string, unknown> {
+  const { status, value, context, output, error } = (snapshot ?? {}) as Record<string, unknown>;
+  const tidied: Record<string, unknown> = { status, value: tidy(value), context: tidy(context) };
+  if (output !== undefined) tidied['output'] = tidy(output);
+  if (error !== undefined) tidied['error'] = tidy(error);
+  return tidied;
+}
+
+function tidyMessage(message: StatelyInspectionEvent): StatelyInspectionEvent {
+  const tidied: Record<string, unknown> = { ...message };
+  if ('snapshot' in message) tidied['snapshot'] = tidySnapshot(message.snapshot);
+  if ('event' in message) tidied['event'] = tidy(message.event) as AnyEventObject;
+  return tidied as unknown as StatelyInspectionEvent;
+}

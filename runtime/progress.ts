@@ -1,0 +1,212 @@
+/**
+ * What a person at a terminal sees of a run: a live line on stderr (files done of total,
+ * commands/s, backups in progress), redrawn a few times a second in batch mode when both stdout
+ * and stderr are terminals, and one summary line at the end, always unless `--quiet`.
+ *
+ * The figures are read, never evented: the supervisor's snapshot (its results hold each job's
+ * JobSummary), the backup coordinator's snapshot, and the store's running count of commands,
+ * polled at each redraw. Nothing here adds work per command.
+ */
+import { clearLine, cursorTo } from 'node:readline';
+import type { Actor, AnyActorRef } from 'xstate';
+import type { Store } from '../actors/store.js';
+import type { JobResult, supervisorMachine } from '../actors/supervisor.js';
+
+const REDRAW_MS = 250;
+/** The commands/s figure is the rate over about the last second. */
+const RATE_WINDOW_MS = 1_000;
+
+export interface ProgressFigures {
+  readonly filesDone: number;
+  /** Null until the folder has been read. */
+  readonly filesTotal: number | null;
+  readonly commandsPerSecond: number;
+  readonly backupsRunning: number;
+  readonly backupsWaiting: number;
+  readonly elapsedMs: number;
+}
+
+export interface RunSummary {
+  readonly files: number;
+  readonly failedFiles: number;
+  readonly commands: number;
+  readonly invalid: number;
+  readonly backups: number;
+  readonly failedBackups: number;
+  readonly elapsedMs: number;
+}
+
+/** `1234567` as `1,234,567`. */
+export function groupDigits(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** A rate, short: `950`, `9,500`, `95.0k`, `950k`, `1.25M`. */
+export function formatRate(n: number): string {
+  if (n < 10_000) return groupDigits(n);
+  if (n < 1_000_000) return `${(n / 1_000).toFixed(n < 100_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(2)}M`;
+}
+
+/** `0.42 s`, `12.3 s`, `2 min 05 s`. */
+export function formatDuration(ms: number): string {
+  const seconds = ms / 1_000;
+  if (seconds < 10) return `${seconds.toFixed(2)} s`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${groupDigits(n)} ${n === 1 ? one : many}`;
+}
+
+/** The live line, without its `\r`: `kvs: 2/4 files, 1.25M commands/s, 1 backup in progress, 3.10 s`. */
+export function formatProgress(figures: ProgressFigures): string {
+  const files = figures.filesTotal === null ? 'reading the jobs folder' : `${figures.filesDone}/${figures.filesTotal} files`;
+  const waiting = figures.backupsWaiting > 0 ? ` (${figures.backupsWaiting} waiting)` : '';
+  const backups = `${plural(figures.backupsRunning, 'backup')} in progress${waiting}`;
+  return `kvs: ${files}, ${formatRate(figures.commandsPerSecond)} commands/s, ${backups}, ${formatDuration(figures.elapsedMs)}`;
+}
+
+/** The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. */
+export function formatSummary(summary: RunSummary): string {
+  const failedFiles = summary.failedFiles > 0 ? ` (${summary.failedFiles} failed)` : '';
+  const failedBackups = summary.failedBackups > 0 ? ` (${summary.failedBackups} failed)` : '';
+  return (
+    `kvs: ${plural(summary.files, 'file')}${failedFiles}, ${plural(summary.commands, 'command')}, ` +
+    `${plural(summary.invalid, 'invalid line')}, ${plural(summary.backups, 'backup')}${failedBackups} in ${formatDuration(summary.elapsedMs)}`
+  );
+}
+
+/** Totals over the jobs that ended; `backups` counts the `.bck` files written. */
+export function summarize(results: readonly JobResult[], backups: { completed: number; failed: number }, elapsedMs: number): RunSummary {
+  let commands = 0;
+  let invalid = 0;
+  let failedFiles = 0;
+  for (const result of results) {
+    if (result.summary !== undefined) {
+      commands += result.summary.commands;
+      invalid += result.summary.invalid;
+    }
+    if (result.error !== undefined) failedFiles++;
+  }
+  return { files: results.length, failedFiles, commands, invalid, backups: backups.completed, failedBackups: backups.failed, elapsedMs };
+}
+
+interface Terminal {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+/** The live line is for a person watching: batch mode, both stdout and stderr terminals, not quiet. */
+export function wantsLiveLine(mode: 'batch' | 'server', quiet: boolean, stdout: Terminal, stderr: Terminal): boolean {
+  return mode === 'batch' && !quiet && stdout.isTTY === true && stderr.isTTY === true;
+}
+
+export interface WatchOptions {
+  readonly live: boolean;
+  readonly quiet: boolean;
+  readonly store: Store;
+  readonly stderr?: NodeJS.WriteStream;
+  readonly now?: () => number;
+}
+
+export interface RunWatch {
+  /** Stops the live line and prints the summary (unless quiet). Idempotent. */
+  finish(): void;
+}
+
+type SupervisorActor = Actor<typeof supervisorMachine>;
+
+/** Watches a supervisor from before it starts to after it ends. */
+export function watchRun(supervisor: SupervisorActor, options: WatchOptions): RunWatch {
+  const stderr = options.stderr ?? process.stderr;
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const samples: { at: number; commands: number }[] = [{ at: started, commands: options.store.commandsApplied }];
+  let finished = false;
+  let shown = false;
+  const write = stderr.write;
+  let timer: NodeJS.Timeout | null = null;
+
+  const hide = () => {
+    if (!shown) return;
+    clearLine(stderr, 0);
+    cursorTo(stderr, 0);
+    shown = false;
+  };
+
+  const draw = () => {
+    const at = now();
+    const commands = options.store.commandsApplied;
+    samples.push({ at, commands });
+    while (samples.length > 2 && at - samples[1]!.at >= RATE_WINDOW_MS) samples.shift();
+    const first = samples[0]!;
+    const rate = at > first.at ? ((commands - first.commands) * 1_000) / (at - first.at) : 0;
+    const line = formatProgress({ ...readFigures(supervisor), commandsPerSecond: rate, elapsedMs: at - started });
+    const width = (stderr.columns ?? 80) - 1;
+    cursorTo(stderr, 0);
+    write.call(stderr, line.length > width ? line.slice(0, width) : line);
+    clearLine(stderr, 1);
+    shown = true;
+  };
+
+  if (options.live) {
+    // Whatever else is written to stderr (a bad line in a job, a failed backup; the workers'
+    // stderr is piped through this stream too) first clears the live line, so nothing is
+    // garbled; the next redraw puts the line back under it.
+    stderr.write = function (this: NodeJS.WriteStream, ...args: Parameters<typeof write>) {
+      hide();
+      return write.apply(this, args);
+    } as typeof write;
+    timer = setInterval(draw, REDRAW_MS);
+    timer.unref();
+  }
+
+  return {
+    finish() {
+      if (finished) return;
+      finished = true;
+      if (timer !== null) clearInterval(timer);
+      if (options.live) {
+        hide();
+        stderr.write = write;
+      }
+      if (options.quiet) return;
+      const { results, backups } = readTotals(supervisor);
+      stderr.write(`${formatSummary(summarize(results, backups, now() - started))}\n`);
+    },
+  };
+}
+
+function coordinatorContext(supervisor: SupervisorActor): { running: number; queue: readonly unknown[]; completed: number; failures: readonly unknown[] } | null {
+  const backups = supervisor.getSnapshot().children['backups'] as AnyActorRef | undefined;
+  const context = backups?.getSnapshot()?.context as { running?: number } | undefined;
+  return context?.running === undefined ? null : (context as ReturnType<typeof coordinatorContext>);
+}
+
+function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs'> {
+  const snapshot = supervisor.getSnapshot();
+  const { results, spawned } = snapshot.context;
+  const scanning = snapshot.status === 'active' && snapshot.matches('scanning');
+  const coordinator = coordinatorContext(supervisor);
+  return {
+    filesDone: results.length,
+    filesTotal: scanning ? null : spawned,
+    backupsRunning: coordinator?.running ?? 0,
+    backupsWaiting: coordinator?.queue.length ?? 0,
+  };
+}
+
+function readTotals(supervisor: SupervisorActor): { results: readonly JobResult[]; backups: { completed: number; failed: number } } {
+  const snapshot = supervisor.getSnapshot();
+  const output = snapshot.status === 'done' ? snapshot.output : undefined;
+  if (output !== undefined) return { results: output.results, backups: { completed: output.backups.completed, failed: output.backups.failures.length } };
+  // Stopped early or failed: what the coordinator had done by then.
+  const coordinator = snapshot.context.backupOutput ?? coordinatorContext(supervisor);
+  return {
+    results: snapshot.context.results,
+    backups: { completed: coordinator?.completed ?? 0, failed: coordinator?.failures.length ?? 0 },
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * `npm run diagrams`: draws every XState machine exported by `actors/` as a Mermaid
+ * `stateDiagram-v2` into `docs/machines.md`, from the machine definitions themselves (states,
+ * initial and final states, transitions with their events and guards, invoked actors), so the
+ * pictures cannot drift from the code. A test fails when the file is out of date.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StateMachine, type AnyStateMachine } from 'xstate';
+
+/** The compiled `actors/` folder beside this script's compiled folder. */
+const ACTORS_DIR = new URL('../actors/', import.meta.url);
+/** `docs/machines.md` at the project root (this file runs from `dist/scripts/`). */
+export const MACHINES_DOC = new URL('../../docs/machines.md', import.meta.url);
+
+export interface FoundMachine {
+  /** `actors/<file>.ts` */
+  readonly file: string;
+  readonly exportName: string;
+  readonly machine: AnyStateMachine;
+}
+
+/** The reading order: the way a run unfolds. Machines not listed follow, by file name. */
+const READING_ORDER = ['supervisor', 'job', 'backup-coordinator', 'host', 'session'];
+
+function rank(file: string): number {
+  const at = READING_ORDER.indexOf(file.replace(/\.js$/, ''));
+  return at === -1 ? READING_ORDER.length : at;
+}
+
+/** Every machine exported by a module in `actors/`, in reading order, then by file and export name. */
+export async function findMachines(): Promise<FoundMachine[]> {
+  const files = (await readdir(ACTORS_DIR))
+    .filter((name) => name.endsWith('.js'))
+    .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const found: FoundMachine[] = [];
+  for (const file of files) {
+    const module = (await import(new URL(file, ACTORS_DIR).href)) as Record<string, unknown>;
+    for (const [exportName, value] of Object.entries(module).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (value instanceof StateMachine) found.push({ file: `actors/${file.replace(/\.js$/, '.ts')}`, exportName, machine: value as AnyStateMachine });
+    }
+  }
+  return found;
+}
+
+// The parts of XState's state nodes read here (xstate 5: `machine.root`, `StateNode`).
+interface NodeLike {
+  readonly key: string;
+  readonly type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  readonly path: readonly string[];
+  readonly states: Record<string, NodeLike>;
+  readonly initial?: { readonly target: readonly NodeLike[] } | undefined;
+  readonly transitions: Map<string, readonly TransitionLike[]>;
+  readonly always?: readonly TransitionLike[] | undefined;
+  readonly invoke: readonly { readonly id: string; readonly src: unknown }[];
+}
+
+interface TransitionLike {
+  readonly eventType: string;
+  readonly target?: readonly NodeLike[] | undefined;
+  readonly guard?: unknown;
+  readonly actions: readonly unknown[];
+}
+
+/** A guard as written: `name`, `!name`, `a && b`; an inline function shows as `guard`. */
+export function guardName(guard: unknown): string {
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'object' && guard !== null && typeof (guard as { type?: unknown }).type === 'string') return (guard as { type: string }).type;
+  if (typeof guard === 'function') {
+    const { type, guards } = guard as { type?: string; guards?: unknown[] };
+    if (type === 'xstate.not' && guards) return `!${guardName(guards[0])}`;
+    if (type === 'xstate.and' && guards) return `(${guards.map(guardName).join(' && ')})`;
+    if (type === 'xstate.or' && guards) return `(${guards.map(guardName).join(' || ')})`;
+    if (type === 'xstate.stateIn') return 'stateIn';
+    return 'guard';
+  }
+  return '?';
+}
+
+/** Named actions and XState's built-ins (`assign`, `sendTo`, ...); inline functions are left out. */
+function actionNames(actions: readonly unknown[]): string[] {
+  const names: string[] = [];
+  for (const action of actions) {
+    const type = typeof action === 'string' ? action : (action as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string') continue;
+    names.push(type.startsWith('xstate.') ? type.slice('xstate.'.length) : type);
+  }
+  return names;
+}
+
+/** The event of a transition as a reader says it: `listJobs done`, `after 500 ms`, `always`. */
+export function eventLabel(eventType: string): string {
+  let match: RegExpMatchArray | null;
+  if ((match = /^xstate\.done\.actor\.(.+)$/.exec(eventType))) return `${match[1]} done`;
+  if ((match = /^xstate\.error\.actor\.(.+)$/.exec(eventType))) return `${match[1]} error`;
+  if ((match = /^xstate\.after\.(\d+)\./.exec(eventType))) return `after ${match[1]} ms`;
+  if ((match = /^xstate\.after\.([^.]+)\./.exec(eventType))) return `after ${match[1]}`;
+  if (eventType.startsWith('xstate.done.state.')) return 'done';
+  if (eventType === '*') return 'any event';
+  return eventType;
+}
+
+function transitionLabel(event: string, transition: TransitionLike, withActions: boolean): string {
+  let label = event;
+  if (transition.guard !== undefined) label += ` [${guardName(transition.guard)}]`;
+  const actions = withActions ? actionNames(transition.actions) : [];
+  if (actions.length > 0) label += ` / ${actions.join(', ')}`;
+  // Characters Mermaid reads as syntax in a label.
+  return label.replace(/[:;#]/g, ' ');
+}
+
+function stateId(node: NodeLike): string {
+  return node.path.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function sourceName(src: unknown): string {
+  if (typeof src === 'string') return src;
+  const id = (src as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : 'inline';
+}
+
+function transitionsOf(node: NodeLike): [string, TransitionLike][] {
+  const all: [string, TransitionLike][] = [];
+  for (const [eventType, transitions] of node.transitions) {
+    for (const transition of transitions) all.push([eventLabel(eventType), transition]);
+  }
+  for (const transition of node.always ?? []) all.push(['always', transition]);
+  return all;
+}
+
+/** The lines of one state's children: their declarations, descriptions and transitions. */
+function drawChildren(parent: NodeLike, indent: string, lines: string[]): void {
+  const children = Object.values(parent.states);
+  if (parent.type === 'parallel') {
+    // Each region is drawn as a composite of its own, separated by `--`.
+    children.forEach((region, i) => {
+      if (i > 0) lines.push(`${indent}--`);
+      drawState(region, indent, lines);
+    });
+    return;
+  }
+  const initial = parent.initial?.target[0];
+  if (initial !== undefined) lines.push(`${indent}[*] --> ${stateId(initial)}`);
+  for (const child of children) drawState(child, indent, lines);
+}
+
+function drawState(node: NodeLike, indent: string, lines: string[]): void {
+  const id = stateId(node);
+  if (id !== node.key) lines.push(`${indent}state "${node.key}" as ${id}`);
+  if (node.type === 'compound' || node.type === 'parallel') {
+    lines.push(`${indent}state ${id} {`);
+    drawChildren(node, `${indent}  `, lines);
+    lines.push(`${indent}}`);
+  }
+  for (const invoke of node.invoke) lines.push(`${indent}${id} : invoke ${invoke.id} (${sourceName(invoke.src)})`);
+  for (const [event, transition] of transitionsOf(node)) {
+    const targets = transition.target ?? [];
+    if (targets.length === 0) {
+      // A transition without a target handles the event in place: listed in the state's box.
+      lines.push(`${indent}${id} : ${transitionLabel(event, transition, true)}`);
+      continue;
+    }
+    for (const target of targets) lines.push(`${indent}${id} --> ${stateId(target)} : ${transitionLabel(event, transition, false)}`);
+  }
+  if (node.type === 'final') lines.push(`${indent}${id} --> [*]`);
+}
+
+/** One machine as a Mermaid `stateDiagram-v2` (without the code fence). */
+export function drawMachine(machine: AnyStateMachine): string {
+  const root = machine.root as unknown as NodeLike;
+  const lines = ['stateDiagram-v2'];
+  drawChildren(root, '  ', lines);
+  return lines.join('\n');
+}
+
+function anchor(machine: AnyStateMachine): string {
+  return machine.id.toLowerCase().replace(/[^a-z0-9-]/g, '');
+}
+
+/** The text around a diagram: what runs for the machine's whole life, and what it can start. */
+function describeMachine(found: FoundMachine, all: readonly FoundMachine[]): string[] {
+  const { machine } = found;
+  const root = machine.root as unknown as NodeLike;
+  const lines = [`## ${machine.id}`, '', `\`${found.exportName}\` in \`${found.file}\`.`, ''];
+  for (const invoke of root.invoke) lines.push(`- Throughout its life it runs \`${invoke.id}\` (\`${sourceName(invoke.src)}\`).`);
+  for (const [event, transition] of transitionsOf(root)) {
+    const targets = (transition.target ?? []).map((target) => target.key);
+    lines.push(`- In any state, on \`${transitionLabel(event, transition, true)}\`${targets.length > 0 ? ` it goes to \`${targets.join(', ')}\`` : ''}.`);
+  }
+  const actors = Object.entries((machine.implementations.actors ?? {}) as Record<string, unknown>);
+  if (actors.length > 0) {
+    const names = actors.map(([name, logic]) => {
+      const child = all.find((other) => other.machine === logic);
+      return child === undefined ? `\`${name}\`` : `\`${name}\` ([${child.machine.id}](#${anchor(child.machine)}))`;
+    });
+    lines.push(`- Actors it invokes or spawns: ${names.join(', ')}.`);
+  }
+  if (lines[lines.length - 1] !== '') lines.push('');
+  lines.push('```mermaid', drawMachine(machine), '```', '');
+  return lines;
+}
+
+/** The whole of `docs/machines.md`. */
+export async function renderMachinesDoc(): Promise<string> {
+  const machines = await findMachines();
+  const lines = [
+    '# The machines',
+    '',
+    '<!-- Generated by `npm run diagrams` from the machine definitions in actors/: do not edit by hand. -->',
+    '',
+    'Every XState machine of IST-KVS, drawn from its definition. An arrow is a transition, labelled',
+    'with its event and `[guard]`; `always` is a transition taken as soon as its guard holds; a line',
+    'inside a state is an event handled there without leaving it (`event / actions`) or an actor the',
+    'state invokes while it is active. Watch them run with `--inspect` (see [watching.md](watching.md)).',
+    '',
+  ];
+  for (const found of machines) lines.push(...describeMachine(found, machines));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  const text = await renderMachinesDoc();
+  await writeFile(MACHINES_DOC, text);
+  process.stdout.write(`wrote ${fileURLToPath(MACHINES_DOC)}\n`);
+}

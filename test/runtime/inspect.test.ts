@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { tidy, tidySnapshot } from '../../runtime/inspect.js';
+import { freePort, startRelay, type InspectorMessage } from '../helpers/inspector-relay.js';
+import { lines, makeJobsDir, runProgram, until } from '../helpers/program-run.js';
+
+const JOB = 'WRITE [(a,1)(b,2)]\nREAD [a,b]\nBACKUP\nDELETE [a]\n';
+
+/** The actor registered under `name`, and whether events and snapshots of it arrived. */
+function seen(messages: readonly InspectorMessage[], name: string): { actor: boolean; event: boolean; snapshot: boolean } {
+  const actor = messages.find((message) => message.type === '@xstate.actor' && message.name === name);
+  const of = (type: string) => actor !== undefined && messages.some((message) => message.type === type && message.sessionId === actor.sessionId);
+  return { actor: actor !== undefined, event: of('@xstate.event'), snapshot: of('@xstate.snapshot') };
+}
+
+const ALL_SEEN = { actor: true, event: true, snapshot: true };
+
+test('--inspect streams actor, event and snapshot messages of the supervisor, a job and the backup coordinator to the relay', async (t) => {
+  const relay = await startRelay(t);
+  const dir = await makeJobsDir(t, { 'a.job': JOB, 'b.job': JOB });
+  const run = await runProgram([dir, '2', '2', `--inspect=${relay.url}`]);
+  t.is(run.code, 0, run.stderr);
+  t.false(run.stderr.includes('inspector'), run.stderr);
+
+  const all = (messages: readonly InspectorMessage[]) =>
+    ['supervisor', 'job-1', 'backups'].every((name) => Object.values(seen(messages, name)).every(Boolean));
+  await relay.waitFor(all);
+  t.deepEqual(seen(relay.messages, 'supervisor'), ALL_SEEN);
+  t.deepEqual(seen(relay.messages, 'job-1'), ALL_SEEN);
+  t.deepEqual(seen(relay.messages, 'backups'), ALL_SEEN);
+  // The jobs' BACKUPs reach the coordinator as events the inspector shows.
+  t.true(relay.messages.some((message) => message.type === '@xstate.event' && message.event?.type === 'backup.request'));
+});
+
+test('the inspector is shown names, not the insides, of the pool, the store and other objects in a context', async (t) => {
+  const relay = await startRelay(t);
+  const dir = await makeJobsDir(t, { 'a.job': JOB });
+  const run = await runProgram([dir, '1', '1', `--inspect=${relay.url}`, '--quiet']);
+  t.is(run.code, 0, run.stderr);
+  await relay.waitFor((messages) => seen(messages, 'supervisor').snapshot);
+  const supervisorId = relay.messages.find((message) => message.name === 'supervisor')!.sessionId;
+  const snapshot = relay.messages.find((message) => message.type === '@xstate.snapshot' && message.sessionId === supervisorId)!.snapshot!;
+  const context = snapshot.context as Record<string, unknown>;
+  t.is(context['pool'], '[Piscina]');
+  t.regex(String(context['store']), /^\[Store size \d+\]$/);
+  t.is(context['report'], '[function report]');
+  t.is(context['jobsDir'], dir);
+});
+
+test('with no relay listening, --inspect prints one warning and the run ends as usual', async (t) => {
+  const port = await freePort();
+  const dir = await makeJobsDir(t, { 'a.job': JOB, 'b.job': JOB });
+  // The package's own client would retry every 5 s for ever: the deadline catches a run that never ends.
+  const run = await runProgram([dir, '2', '2', `--inspect=ws://127.0.0.1:${port}`, '--quiet'], { deadlineMs: 15_000 });
+  t.false(run.killed, 'the program did not exit by itself');
+  t.is(run.code, 0);
+  t.deepEqual(lines(run.stderr), [
+    `kvs: inspector: no relay at ws://127.0.0.1:${port} (ECONNREFUSED); start one with \`npm run inspect\`. Running on without it`,
+  ]);
+});
+
+test('an interrupted run still ends with its own exit code when the relay is down', async (t) => {
+  const port = await freePort();
+  const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nWAIT 5000\nREAD [a]\n' });
+  const run = await runProgram([dir, '1', '1', `--inspect=ws://127.0.0.1:${port}`, '--quiet'], {
+    deadlineMs: 15_000,
+    // The job's .out exists once the job runs, so the program's own SIGINT handling is in place.
+    onSpawn: (child) => void until(() => existsSync(join(dir, 'a.out'))).then(() => child.kill('SIGINT'), () => undefined),
+  });
+  t.false(run.killed, 'the program did not exit by itself');
+  t.is(run.code, 130);
+  t.is(lines(run.stderr).filter((line) => line.includes('inspector')).length, 1, run.stderr);
+});
+
+test('when the relay goes away during the run, one warning is printed and the run ends as usual', async (t) => {
+  const relay = await startRelay(t);
+  const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nWAIT 1500\nBACKUP\n' });
+  const running = runProgram([dir, '1', '1', `--inspect=${relay.url}`, '--quiet'], { deadlineMs: 15_000 });
+  await relay.waitFor((messages) => seen(messages, 'job-1').actor);
+  relay.kill();
+  const run = await running;
+  t.false(run.killed, 'the program did not exit by itself');
+  t.is(run.code, 0);
+  t.is(lines(run.stderr).length, 1, run.stderr);
+  t.regex(run.stderr, /^kvs: inspector: (the relay at|lost the relay at) ws:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('an address that is not ws:// is one warning, and the run goes on without the inspector', async (t) => {
+  const dir = await makeJobsDir(t, { 'a.job': JOB });
+  const run = await runProgram([dir, '1', '1', '--inspect=http://localhost:1', '--quiet']);
+  t.is(run.code, 0);
+  t.deepEqual(lines(run.stderr), ["kvs: inspector: 'http://localhost:1' is not a ws:// or wss:// address; running without the inspector"]);
+});
+
+class Pool {
+  readonly threads = [1, 2, 3];
+}
+
+test('tidy keeps plain data and names class instances, functions and actor refs', (t) => {
+  function report() {}
+  const actorRef = { id: 'backups', sessionId: 'x:1', send() {} };
+  t.deepEqual(tidy({ n: 1, s: 'x', list: ['a'], nested: { ok: true }, pool: new Pool(), map: new Map([[1, 2]]), report, actorRef, none: null }), {
+    n: 1,
+    s: 'x',
+    list: ['a'],
+    nested: { ok: true },
+    pool: '[Pool]',
+    map: '[Map size 1]',
+    report: '[function report]',
+    actorRef: '[actor backups]',
+    none: null,
+  });
+});
+
+test('tidy bounds long arrays, long strings and deep nesting', (t) => {
+  const long = tidy(Array.from({ length: 60 }, (_, i) => i)) as unknown[];
+  t.is(long.length, 51);
+  t.is(long[50], '... 10 more');
+  t.is(tidy('x'.repeat(300)), `${'x'.repeat(200)}... (300 chars)`);
+  t.deepEqual(tidy({ a: { b: { c: { d: { e: 1 } } } } }), { a: { b: { c: { d: '[object]' } } } });
+});
+
+test('tidySnapshot leaves out the live children of a snapshot', (t) => {
+  const snapshot = { status: 'active', value: 'running', context: { n: 1 }, children: { job: { huge: true } }, historyValue: {} };
+  t.deepEqual(tidySnapshot(snapshot), { status: 'active', value: 'running', context: { n: 1 } });
+});
