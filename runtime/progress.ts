@@ -7,12 +7,13 @@
  * JobSummary), the backup coordinator's snapshot, and the store's running count of commands,
  * polled at each redraw. Nothing here adds work per command.
  */
-import { clearLine, cursorTo } from 'node:readline';
 import type { Actor, AnyActorRef } from 'xstate';
 import type { Store } from '../actors/store.js';
 import type { JobResult, supervisorMachine } from '../actors/supervisor.js';
 
 const REDRAW_MS = 250;
+/** Back to the start of the line, and erase to its end. */
+const CLEAR_LINE = '\r\u001b[K';
 /** The commands/s figure is the rate over about the last second. */
 const RATE_WINDOW_MS = 1_000;
 
@@ -130,11 +131,11 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   const write = stderr.write;
   let timer: NodeJS.Timeout | null = null;
 
+  // Through the stream's own `write`, not the wrapper below.
   const hide = () => {
     if (!shown) return;
-    clearLine(stderr, 0);
-    cursorTo(stderr, 0);
     shown = false;
+    write.call(stderr, CLEAR_LINE);
   };
 
   const draw = () => {
@@ -145,10 +146,9 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
     const first = samples[0]!;
     const rate = at > first.at ? ((commands - first.commands) * 1_000) / (at - first.at) : 0;
     const line = formatProgress({ ...readFigures(supervisor), commandsPerSecond: rate, elapsedMs: at - started });
-    const width = (stderr.columns ?? 80) - 1;
-    cursorTo(stderr, 0);
-    write.call(stderr, line.length > width ? line.slice(0, width) : line);
-    clearLine(stderr, 1);
+    // Never wider than the terminal: a wrapped line could not be erased with one `\r`.
+    const width = (stderr.columns || 80) - 1;
+    write.call(stderr, `\r${line.length > width ? line.slice(0, width) : line}\u001b[K`);
     shown = true;
   };
 

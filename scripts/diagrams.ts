@@ -131,6 +131,11 @@ function transitionsOf(node: NodeLike): [string, TransitionLike][] {
 /** The lines of one state's children: their declarations, descriptions and transitions. */
 function drawChildren(parent: NodeLike, indent: string, lines: string[]): void {
   const children = Object.values(parent.states);
+  // A nested state's id carries its path (ids are global in Mermaid): declared before any use.
+  for (const child of children) {
+    const id = stateId(child);
+    if (id !== child.key) lines.push(`${indent}state "${child.key}" as ${id}`);
+  }
   if (parent.type === 'parallel') {
     // Each region is drawn as a composite of its own, separated by `--`.
     children.forEach((region, i) => {
@@ -146,7 +151,6 @@ function drawChildren(parent: NodeLike, indent: string, lines: string[]): void {
 
 function drawState(node: NodeLike, indent: string, lines: string[]): void {
   const id = stateId(node);
-  if (id !== node.key) lines.push(`${indent}state "${node.key}" as ${id}`);
   if (node.type === 'compound' || node.type === 'parallel') {
     lines.push(`${indent}state ${id} {`);
     drawChildren(node, `${indent}  `, lines);

@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import test from 'ava';
+import { formatDuration, formatProgress, formatRate, formatSummary, groupDigits, summarize, wantsLiveLine } from '../../runtime/progress.js';
+import { MAIN, PROJECT_ROOT, lines, makeJobsDir, runCommand, runProgram } from '../helpers/program-run.js';
+
+const SUMMARY = /^kvs: \d+ files?(?: \(\d+ failed\))?, [\d,]+ commands?, [\d,]+ invalid lines?, [\d,]+ backups?(?: \(\d+ failed\))? in [\d.]+ s$/;
+
+test('the progress line shows files done of total, commands/s, backups in progress and the time', (t) => {
+  t.is(
+    formatProgress({ filesDone: 2, filesTotal: 4, commandsPerSecond: 1_254_000, backupsRunning: 1, backupsWaiting: 0, elapsedMs: 3_104 }),
+    'kvs: 2/4 files, 1.25M commands/s, 1 backup in progress, 3.10 s',
+  );
+  t.is(
+    formatProgress({ filesDone: 0, filesTotal: 8, commandsPerSecond: 9_500, backupsRunning: 2, backupsWaiting: 3, elapsedMs: 12_340 }),
+    'kvs: 0/8 files, 9,500 commands/s, 2 backups in progress (3 waiting), 12.3 s',
+  );
+  t.is(
+    formatProgress({ filesDone: 0, filesTotal: null, commandsPerSecond: 0, backupsRunning: 0, backupsWaiting: 0, elapsedMs: 40 }),
+    'kvs: reading the jobs folder, 0 commands/s, 0 backups in progress, 0.04 s',
+  );
+});
+
+test('rates, counts and durations are short and readable', (t) => {
+  t.is(groupDigits(1_234_567), '1,234,567');
+  t.is(groupDigits(999), '999');
+  t.deepEqual([950, 12_345, 123_456, 2_500_000].map(formatRate), ['950', '12.3k', '123k', '2.50M']);
+  t.deepEqual([420, 12_340, 125_000].map(formatDuration), ['0.42 s', '12.3 s', '2 min 05 s']);
+});
+
+test('the summary adds up every job and says what failed', (t) => {
+  const results = [
+    { jobPath: 'a.job', summary: { commands: 150_000, invalid: 2, backups: 1, stopped: false } },
+    { jobPath: 'b.job', summary: { commands: 50_000, invalid: 1, backups: 3, stopped: false } },
+    { jobPath: 'c.job', error: 'EACCES' },
+  ];
+  const summary = summarize(results, { completed: 3, failed: 1 }, 1_240);
+  t.deepEqual(summary, { files: 3, failedFiles: 1, commands: 200_000, invalid: 3, backups: 3, failedBackups: 1, elapsedMs: 1_240 });
+  t.is(formatSummary(summary), 'kvs: 3 files (1 failed), 200,000 commands, 3 invalid lines, 3 backups (1 failed) in 1.24 s');
+  t.is(formatSummary(summarize([results[0]!], { completed: 1, failed: 0 }, 90)), 'kvs: 1 file, 150,000 commands, 2 invalid lines, 1 backup in 0.09 s');
+});
+
+test('the live line is only for batch mode with stdout and stderr on a terminal, and not when quiet', (t) => {
+  const tty = { isTTY: true };
+  const pipe = {};
+  t.true(wantsLiveLine('batch', false, tty, tty));
+  t.false(wantsLiveLine('batch', true, tty, tty));
+  t.false(wantsLiveLine('batch', false, pipe, tty));
+  t.false(wantsLiveLine('batch', false, tty, pipe));
+  t.false(wantsLiveLine('server', false, tty, tty));
+});
+
+test('a batch run ends with one summary line on stderr, and a pipe gets no progress line', async (t) => {
+  const dir = await makeJobsDir(t, {
+    'a.job': 'WRITE [(a,1)(b,2)]\nREAD [a,b]\nBACKUP\nNOPE\nWAIT 600\nSHOW\n',
+    'b.job': 'WRITE [(c,3)]\nBACKUP\nBACKUP\n',
+  });
+  const run = await runProgram([dir, '2', '2']);
+  t.is(run.code, 0, run.stderr);
+  const stderr = lines(run.stderr);
+  t.is(stderr.at(-1)!.replace(/[\d.]+ s$/, 'T s'), 'kvs: 2 files, 8 commands, 1 invalid line, 3 backups in T s');
+  t.is(stderr.filter((line) => SUMMARY.test(line)).length, 1);
+  t.false(run.stderr.includes('commands/s'));
+  t.false(/[\r\u001b]/.test(run.stderr), 'no carriage return or escape sequence on a pipe');
+});
+
+test('--quiet leaves out the summary', async (t) => {
+  const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nREAD [a]\n' });
+  const run = await runProgram([dir, '1', '1', '--quiet']);
+  t.is(run.code, 0);
+  t.is(run.stderr, '');
+});
+
+const hasPython = spawnSync('python3', ['--version']).status === 0;
+const IN_TERMINAL = join(PROJECT_ROOT, 'test', 'helpers', 'in-terminal.py');
+
+(hasPython ? test : test.skip)('on a terminal the live line is drawn, cleared for other messages, and the summary follows it', async (t) => {
+  const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nBACKUP\nWAIT 900\nBAD LINE\nWAIT 600\nREAD [a]\n' });
+  const run = await runCommand('python3', [IN_TERMINAL, process.execPath, MAIN, dir, '1', '1']);
+  t.is(run.code, 0, run.stdout);
+  const screen = run.stdout;
+  t.regex(screen, /kvs: [01]\/1 files, [\d.,kM]+ commands\/s, \d backups? in progress, [\d.]+ s/);
+  // A message in the middle of the run starts on a cleared line.
+  t.regex(screen, /\r\u001b\[K[^\r\n]*\.job:4: /);
+  // The live line is erased last, and the summary is written in its place, on a line of its own.
+  const afterLastErase = screen.slice(screen.lastIndexOf('\r\u001b[K') + 4);
+  t.regex(afterLastErase, /^kvs: 1 file, 5 commands, 1 invalid line, 1 backup in [\d.]+ s\r?\n$/);
+});
