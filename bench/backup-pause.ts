@@ -16,6 +16,23 @@ export interface PauseFigures {
   readonly maxPauseMs: number;
   readonly p99PauseMs: number;
   readonly totalMs: number;
+  /** The same writer for the same time with no backup: what the store's size alone costs (GC). */
+  readonly baselineMaxPauseMs: number;
+  readonly baselineP99PauseMs: number;
+}
+
+/** Runs a writer (a job's batch of 64 writes per turn) until `until()`, returning the gaps between turns. */
+async function writerGaps(store: Store, keys: number, until: () => boolean): Promise<number[]> {
+  const gaps: number[] = [];
+  let last = performance.now();
+  for (let i = 0; !until(); ) {
+    await nextTurn();
+    const now = performance.now();
+    gaps.push(now - last);
+    last = now;
+    for (let j = 0; j < 64; j++, i++) store.set(`key${String((i * 7919) % keys).padStart(7, '0')}`, 'changed');
+  }
+  return gaps.sort((a, b) => a - b);
 }
 
 export async function measureBackupPause(keys: number): Promise<PauseFigures> {
@@ -32,26 +49,21 @@ export async function measureBackupPause(keys: number): Promise<PauseFigures> {
     let done = false;
     const backup = children.write({ path: join(dir, 'pause-1.bck'), separator: ',' }, snapshot).finally(() => (done = true));
 
-    const gaps: number[] = [];
-    let last = performance.now();
-    let i = 0;
-    while (!done) {
-      await nextTurn();
-      const now = performance.now();
-      gaps.push(now - last);
-      last = now;
-      // A job's batch: 64 writes to random keys, as the store would apply it.
-      for (let j = 0; j < 64; j++, i++) store.set(`key${String((i * 7919) % keys).padStart(7, '0')}`, 'changed');
-    }
+    const gaps = await writerGaps(store, keys, () => done);
     const outcome = await backup;
+    const totalMs = performance.now() - t0;
     if (!outcome.ok || outcome.pairs !== keys) throw new Error(`backup failed: ${JSON.stringify(outcome)}`);
-    gaps.sort((a, b) => a - b);
+    const baselineEnd = performance.now() + totalMs;
+    const baseline = await writerGaps(store, keys, () => performance.now() >= baselineEnd);
+    const p99 = (xs: number[]) => xs[Math.floor(xs.length * 0.99)] ?? 0;
     return {
       keys,
       snapshotMs,
       maxPauseMs: gaps[gaps.length - 1] ?? 0,
-      p99PauseMs: gaps[Math.floor(gaps.length * 0.99)] ?? 0,
-      totalMs: performance.now() - t0,
+      p99PauseMs: p99(gaps),
+      totalMs,
+      baselineMaxPauseMs: baseline[baseline.length - 1] ?? 0,
+      baselineP99PauseMs: p99(baseline),
     };
   } finally {
     children.close();

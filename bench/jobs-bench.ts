@@ -76,5 +76,6 @@ const pause = await measureBackupPause(1_000_000);
 console.log(
   `BACKUP of a ${pause.keys.toLocaleString('en')}-key store: snapshot ${pause.snapshotMs.toFixed(3)} ms, ` +
     `longest main-thread pause while streaming ${pause.maxPauseMs.toFixed(2)} ms (p99 ${pause.p99PauseMs.toFixed(2)} ms), ` +
-    `backup written in ${pause.totalMs.toFixed(0)} ms`,
+    `backup written in ${pause.totalMs.toFixed(0)} ms; with no backup, longest pause ${pause.baselineMaxPauseMs.toFixed(2)} ms ` +
+    `(p99 ${pause.baselineP99PauseMs.toFixed(2)} ms)`,
 );
