@@ -50,18 +50,71 @@ export async function startInspection(address: string | null, warn: (line: strin
   inspector.start();
   await relay.ready(CONNECT_WAIT_MS);
   const next = inspector.inspect.next!.bind(inspector.inspect);
+  const systems = new SystemNames();
   return {
     inspect: (event) => {
       // The package converts only these three kinds; the others would cost a timer each for nothing.
-      if (event.type === '@xstate.snapshot') {
-        // Tidy before the package stringifies the raw snapshot (its children hold the whole system).
-        next({ ...event, snapshot: tidySnapshot(event.snapshot) } as unknown as InspectionEvent);
-      } else if (event.type === '@xstate.event' || event.type === '@xstate.actor') {
-        next(event);
-      }
+      if (event.type !== '@xstate.snapshot' && event.type !== '@xstate.event' && event.type !== '@xstate.actor') return;
+      const renamed = systems.rename(event);
+      // Tidy a snapshot before the package stringifies it raw (its children hold the whole system).
+      next(renamed.type === '@xstate.snapshot' ? ({ ...renamed, snapshot: tidySnapshot(renamed.snapshot) } as unknown as InspectionEvent) : renamed);
     },
     close: () => relay.close(),
   };
+}
+
+type ActorLike = InspectionEvent['actorRef'] & {
+  readonly id?: string;
+  readonly system?: object;
+  readonly logic?: unknown;
+  readonly _parent?: ActorLike;
+};
+
+/**
+ * Every root actor made by `createActor` has an actor system of its own, and each system numbers
+ * its actors from `x:0`: the supervisor and each server session would all be `x:0` to the
+ * inspector. The first system seen keeps its ids; the actors of the n-th are shown as `sn/x:0`.
+ */
+class SystemNames {
+  private readonly prefixes = new WeakMap<object, string>();
+  private count = 0;
+
+  private prefixOf(actor: ActorLike | undefined): string {
+    const system = actor?.system;
+    if (system === undefined) return '';
+    let prefix = this.prefixes.get(system);
+    if (prefix === undefined) {
+      prefix = this.count++ === 0 ? '' : `s${this.count}/`;
+      this.prefixes.set(system, prefix);
+    }
+    return prefix;
+  }
+
+  rename(event: InspectionEvent): InspectionEvent {
+    const actor = event.actorRef as ActorLike;
+    const prefix = this.prefixOf(actor);
+    const source = 'sourceRef' in event ? (event.sourceRef as ActorLike | undefined) : undefined;
+    const sourcePrefix = this.prefixOf(source);
+    if (prefix === '' && sourcePrefix === '') return event;
+    return {
+      ...event,
+      rootId: prefix + event.rootId,
+      actorRef: view(actor, prefix),
+      ...(source === undefined ? {} : { sourceRef: view(source, sourcePrefix) }),
+    } as InspectionEvent;
+  }
+}
+
+/** What the package reads of an actor ref, with its session ids renamed. */
+function view(actor: ActorLike, prefix: string): ActorLike {
+  if (prefix === '') return actor;
+  return {
+    id: actor.id === actor.sessionId ? prefix + actor.id : actor.id,
+    sessionId: prefix + actor.sessionId,
+    logic: actor.logic,
+    _parent: actor._parent === undefined ? undefined : view(actor._parent, prefix),
+    getSnapshot: () => actor.getSnapshot(),
+  } as unknown as ActorLike;
 }
 
 type RelayState = 'connecting' | 'open' | 'away' | 'closed';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { tidy, tidySnapshot } from '../../runtime/inspect.js';
+import { createActor, createMachine } from 'xstate';
+import { startInspection, tidy, tidySnapshot } from '../../runtime/inspect.js';
 import { freePort, startRelay, type InspectorMessage } from '../helpers/inspector-relay.js';
 import { lines, makeJobsDir, runProgram, until } from '../helpers/program-run.js';
 
@@ -124,4 +125,26 @@ test('tidy bounds long arrays, long strings and deep nesting', (t) => {
 test('tidySnapshot leaves out the live children of a snapshot', (t) => {
   const snapshot = { status: 'active', value: 'running', context: { n: 1 }, children: { job: { huge: true } }, historyValue: {} };
   t.deepEqual(tidySnapshot(snapshot), { status: 'active', value: 'running', context: { n: 1 } });
+});
+
+test('root actors of separate actor systems are told apart by the inspector', async (t) => {
+  const relay = await startRelay(t);
+  const warnings: string[] = [];
+  const inspection = await startInspection(relay.url, (line) => warnings.push(line));
+  t.teardown(() => inspection.close());
+  const machine = createMachine({ id: 'lamp', initial: 'off', states: { off: { on: { toggle: 'on' } }, on: {} } });
+  const first = createActor(machine, { inspect: inspection.inspect }).start();
+  const second = createActor(machine, { inspect: inspection.inspect }).start();
+  second.send({ type: 'toggle' });
+  await inspection.close();
+  first.stop();
+  second.stop();
+
+  const lamps = (messages: readonly InspectorMessage[]) => messages.filter((message) => message.type === '@xstate.actor' && message.name === 'lamp');
+  await relay.waitFor((messages) => lamps(messages).length === 2 && messages.some((message) => message.snapshot?.value === 'on'));
+  const [a, b] = lamps(relay.messages).map((message) => message.sessionId);
+  t.not(a, b);
+  const on = relay.messages.find((message) => message.type === '@xstate.snapshot' && message.snapshot?.value === 'on')!;
+  t.is(on.sessionId, b!);
+  t.deepEqual(warnings, []);
 });
