@@ -289,6 +289,13 @@ export function tidy(value: unknown, depth = 0): unknown {
     if (object.length > MAX_ITEMS) items.push(`... ${object.length - MAX_ITEMS} more`);
     return items;
   }
+  // A session's subscriptions are a Set: worth seeing, up to a bound.
+  if ((object instanceof Set || object instanceof Map) && depth >= MAX_DEPTH) return `[${object.constructor.name} size ${object.size}]`;
+  if (object instanceof Set) return [...[...bounded(object.values())].map((item) => tidy(item, depth + 1)), ...more(object.size)];
+  if (object instanceof Map) {
+    const entries = Object.fromEntries([...bounded(object.entries())].map(([key, item]) => [String(key), tidy(item, depth + 1)]));
+    return object.size > MAX_ITEMS ? { ...entries, '...': `${object.size - MAX_ITEMS} more` } : entries;
+  }
   const prototype = Object.getPrototypeOf(object) as object | null;
   if (prototype !== Object.prototype && prototype !== null) {
     if (object instanceof Error) return `[${object.name}: ${object.message}]`;
@@ -307,6 +314,18 @@ export function tidy(value: unknown, depth = 0): unknown {
     copy[key] = tidy(item, depth + 1);
   }
   return copy;
+}
+
+function* bounded<T>(items: Iterable<T>): Iterable<T> {
+  let n = 0;
+  for (const item of items) {
+    if (n++ === MAX_ITEMS) return;
+    yield item;
+  }
+}
+
+function more(size: number): string[] {
+  return size > MAX_ITEMS ? [`... ${size - MAX_ITEMS} more`] : [];
 }
 
 function isActorRef(value: object): value is { id: string } {

@@ -101,13 +101,14 @@ class Pool {
 test('tidy keeps plain data and names class instances, functions and actor refs', (t) => {
   function report() {}
   const actorRef = { id: 'backups', sessionId: 'x:1', send() {} };
-  t.deepEqual(tidy({ n: 1, s: 'x', list: ['a'], nested: { ok: true }, pool: new Pool(), map: new Map([[1, 2]]), report, actorRef, none: null }), {
+  t.deepEqual(tidy({ n: 1, s: 'x', list: ['a'], nested: { ok: true }, pool: new Pool(), set: new Set(['k1', 'k2']), map: new Map([[1, { n: 2 }]]), report, actorRef, none: null }), {
     n: 1,
     s: 'x',
     list: ['a'],
     nested: { ok: true },
     pool: '[Pool]',
-    map: '[Map size 1]',
+    set: ['k1', 'k2'],
+    map: { '1': { n: 2 } },
     report: '[function report]',
     actorRef: '[actor backups]',
     none: null,
