@@ -4,7 +4,7 @@
  * initial and final states, transitions with their events and guards, invoked actors), so the
  * pictures cannot drift from the code. A test fails when the file is out of date.
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StateMachine, type AnyStateMachine } from 'xstate';
 
@@ -12,6 +12,8 @@ import { StateMachine, type AnyStateMachine } from 'xstate';
 const ACTORS_DIR = new URL('../actors/', import.meta.url);
 /** `docs/machines.md` at the project root (this file runs from `dist/scripts/`). */
 export const MACHINES_DOC = new URL('../../docs/machines.md', import.meta.url);
+/** The README, whose marked blocks (`<!-- diagram:<machine id> start -->` ... end) are generated too. */
+export const README = new URL('../../README.md', import.meta.url);
 
 export interface FoundMachine {
   /** `actors/<file>.ts` */
@@ -215,15 +217,33 @@ export async function renderMachinesDoc(): Promise<string> {
     'Every XState machine of IST-KVS, drawn from its definition. An arrow is a transition, labelled',
     'with its event and `[guard]`; `always` is a transition taken as soon as its guard holds; a line',
     'inside a state is an event handled there without leaving it (`event / actions`) or an actor the',
-    'state invokes while it is active. Watch them run with `--inspect` (see [watching.md](watching.md)).',
+    'state invokes while it is active. Watch them run with `--inspect` (see the',
+    "README's [Watching it run](../README.md#watching-it-run)).",
     '',
   ];
   for (const found of machines) lines.push(...describeMachine(found, machines));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
+const BLOCK = /(<!-- diagram:([A-Za-z0-9_-]+) start[^>]*-->\n)[\s\S]*?(<!-- diagram:\2 end -->)/g;
+
+/** `text` with each marked diagram block redrawn from the machine of that id. */
+export function fillDiagramBlocks(text: string, machines: readonly FoundMachine[]): string {
+  return text.replace(BLOCK, (_, start: string, id: string, end: string) => {
+    const found = machines.find((candidate) => candidate.machine.id === id);
+    const body = found === undefined ? `_(no \`${id}\` machine in this build)_` : ['```mermaid', drawMachine(found.machine), '```'].join('\n');
+    return `${start}${body}\n${end}`;
+  });
+}
+
 if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const text = await renderMachinesDoc();
   await writeFile(MACHINES_DOC, text);
   process.stdout.write(`wrote ${fileURLToPath(MACHINES_DOC)}\n`);
+  const readme = await readFile(README, 'utf8');
+  const filled = fillDiagramBlocks(readme, await findMachines());
+  if (filled !== readme) {
+    await writeFile(README, filled);
+    process.stdout.write(`updated the diagrams in ${fileURLToPath(README)}\n`);
+  }
 }

@@ -1,12 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import { createMachine } from 'xstate';
-import { MACHINES_DOC, drawMachine, eventLabel, findMachines, renderMachinesDoc } from '../../scripts/diagrams.js';
+import { MACHINES_DOC, README, drawMachine, eventLabel, fillDiagramBlocks, findMachines, renderMachinesDoc } from '../../scripts/diagrams.js';
 
 test('docs/machines.md is what `npm run diagrams` generates from the machines now', async (t) => {
   const committed = await readFile(MACHINES_DOC, 'utf8').catch(() => '(missing)');
   // On failure: run `npm run diagrams` and commit docs/machines.md.
   t.is(committed, await renderMachinesDoc(), 'docs/machines.md is out of date: run `npm run diagrams`');
+});
+
+test('the diagrams in the README are what `npm run diagrams` draws from the machines now', async (t) => {
+  const readme = await readFile(README, 'utf8');
+  t.true(readme.includes('<!-- diagram:session start'));
+  t.is(readme, fillDiagramBlocks(readme, await findMachines()), 'a diagram in README.md is out of date: run `npm run diagrams`');
+});
+
+test('a marked block is filled with the diagram of the machine it names', (t) => {
+  const machine = createMachine({ id: 'tiny', initial: 'a', states: { a: {} } });
+  const text = 'before\n<!-- diagram:tiny start -->\nold\n<!-- diagram:tiny end -->\nafter\n';
+  t.is(
+    fillDiagramBlocks(text, [{ file: 'actors/tiny.ts', exportName: 'tinyMachine', machine }]),
+    'before\n<!-- diagram:tiny start -->\n```mermaid\nstateDiagram-v2\n  [*] --> a\n```\n<!-- diagram:tiny end -->\nafter\n',
+  );
 });
 
 test('every machine in actors/ is found, the supervisor first', async (t) => {
