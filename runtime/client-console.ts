@@ -1,0 +1,70 @@
+/**
+ * The client's lines in and text out. When stdin and stdout are both terminals: a prompt with
+ * line editing and history (node:readline), and what the server sends meanwhile (responses,
+ * notifications) is printed above the line being typed, which is then redrawn as it was. Otherwise
+ * (a file, a pipe): plain lines in, bytes out, exactly as before.
+ *
+ * Lines and text are byte strings (latin1): a key typed in UTF-8 reaches the protocol as its bytes.
+ */
+import { clearLine, createInterface, cursorTo } from 'node:readline';
+
+export const PROMPT = 'kvs> ';
+
+export interface ClientConsole {
+  /** One line at a time; ends at the end of input (Ctrl-D on a terminal). */
+  readonly lines: AsyncIterable<string>;
+  /** Writes text (whole lines) without garbling what is being typed. */
+  print(text: string): void;
+  /** Stops reading. Idempotent. */
+  close(): void;
+}
+
+export interface ConsoleStreams {
+  readonly input: NodeJS.ReadableStream & { isTTY?: boolean; setEncoding(encoding: BufferEncoding): unknown };
+  readonly output: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Ctrl-C at the prompt (readline takes it from the terminal, so no SIGINT is raised). */
+  readonly onInterrupt: () => void;
+}
+
+export function isInteractive(streams: Pick<ConsoleStreams, 'input' | 'output'>): boolean {
+  return streams.input.isTTY === true && streams.output.isTTY === true;
+}
+
+export function openConsole(streams: ConsoleStreams): ClientConsole {
+  const { input, output } = streams;
+  if (!isInteractive(streams)) {
+    input.setEncoding('latin1');
+    const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
+    return {
+      lines,
+      print: (text) => void output.write(Buffer.from(text, 'latin1')),
+      close: () => lines.close(),
+    };
+  }
+
+  const editor = createInterface({ input, output, prompt: PROMPT, terminal: true, historySize: 200 });
+  editor.on('SIGINT', streams.onInterrupt);
+  let closed = false;
+  editor.once('close', () => {
+    closed = true;
+  });
+  async function* lines(): AsyncGenerator<string> {
+    editor.prompt();
+    for await (const line of editor) {
+      // readline decodes the terminal's UTF-8; the protocol wants the bytes.
+      yield Buffer.from(line, 'utf8').toString('latin1');
+      if (!closed) editor.prompt();
+    }
+  }
+  return {
+    lines: lines(),
+    print(text) {
+      // Erase the prompt line, print above it, then redraw the prompt with what was typed so far.
+      clearLine(output, 0);
+      cursorTo(output, 0);
+      output.write(Buffer.from(text, 'latin1'));
+      if (!closed) editor.prompt(true);
+    },
+    close: () => editor.close(),
+  };
+}
