@@ -98,3 +98,19 @@ test('a job file that cannot be read is reported by name while the other jobs co
   t.is(readBytes(join(dir, 'z.out')), '[(z,1)]\n');
   t.regex(readBytes(join(dir, 'z-1.bck')) ?? '', /^(\(a,1\)\n)?\(z,1\)\n$/);
 });
+
+test('a jobs folder that cannot be listed is reported and the run exits 1', async (t) => {
+  const parent = tempDir(t);
+  const dir = join(parent, 'jobs');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'a.job'), 'READ [a]\n');
+  chmodSync(dir, 0o000);
+  t.teardown(() => chmodSync(dir, 0o755));
+  // As root the folder would still be listed: run the program as nobody.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(parent, 0o755);
+  const result = await runKvs(t, [dir, '1', '1'], asRoot ? { uid: 65534, gid: 65534 } : {});
+  t.is(result.code, 1);
+  t.regex(result.stderr, /cannot read the jobs folder/);
+  t.true(result.stderr.includes(dir));
+});
