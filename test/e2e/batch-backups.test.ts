@@ -5,7 +5,7 @@
  * checked by the serial-order model in batch-concurrency.test.ts.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, startKvs, stderrLines, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
 
@@ -143,4 +143,21 @@ test.serial('a backup child killed while it holds its temporary file fails that 
   t.is(readBytes(join(dir, 'a-3.bck')), '(k1,v1)\n(k2,v2)\n(k3,v3)\n');
   t.is(readBytes(join(dir, 'a.out')), '(k1,v1)\n(k2,v2)\n(k3,v3)\n');
   t.false(readFileSync(trace, 'latin1').includes(`end ${pid} `), 'the killed child never finished');
+});
+
+test('a backup that cannot be written is reported with its job and number, leaves no temporary file, and the rest completes', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nBACKUP\nSHOW\n' });
+  // A folder where a-1.bck should go: the rename over it fails.
+  mkdirSync(join(dir, 'a-1.bck'));
+  const result = await runKvs(t, [dir, '1', '1']);
+  t.is(result.code, 1);
+  const lines = stderrLines(result);
+  t.is(lines.length, 1, result.stderr);
+  t.regex(lines[0] ?? '', /a-1\.bck/);
+  t.regex(lines[0] ?? '', /backup 1 of job a\b/);
+  t.deepEqual(listDir(dir), ['a-1.bck', 'a-2.bck', 'a.job', 'a.out']);
+  t.deepEqual(listDir(join(dir, 'a-1.bck')), []);
+  t.is(readBytes(join(dir, 'a-2.bck')), '(k1,v1)\n');
+  t.is(readBytes(join(dir, 'a.out')), '(k1,v1)\n');
 });
