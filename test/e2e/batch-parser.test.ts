@@ -207,3 +207,18 @@ test('an empty job file gives an empty .out', async (t) => {
   t.is(run.result.code, 0);
   t.is(run.out, '');
 });
+
+test('every malformed line of jobs running in parallel is reported, none lost or repeated', async (t) => {
+  const jobs = ['p', 'q', 'r', 's'];
+  const text = Array.from({ length: 500 }, (_, i) => `WRITE [(x${i},1)]\nBAD ${i}\n`).join('') + 'READ [x499]\n';
+  const dir = jobsDir(t, Object.fromEntries(jobs.map((name) => [`${name}.job`, text])));
+  const result = await runKvs(t, [dir, '1', '4']);
+  t.is(result.code, 0);
+  const lines = stderrLines(result);
+  for (const name of jobs) {
+    const numbers = lines.filter((line) => line.startsWith(`${join(dir, name)}.job:`)).map((line) => Number(line.split(':')[1]));
+    t.deepEqual(numbers, Array.from({ length: 500 }, (_, i) => 2 * i + 2), `${name}.job: every bad line once, in order`);
+    t.is(readBytes(join(dir, `${name}.out`)), '[(x499,1)]\n');
+  }
+  t.is(lines.length, 4 * 500);
+});
