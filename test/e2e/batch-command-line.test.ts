@@ -114,3 +114,15 @@ test('a jobs folder that cannot be listed is reported and the run exits 1', asyn
   t.regex(result.stderr, /cannot read the jobs folder/);
   t.true(result.stderr.includes(dir));
 });
+
+test('a job whose .out cannot be written is reported by name while the other jobs complete', async (t) => {
+  const dir = jobsDir(t, { 'a.job': 'READ [a]\n', 'b.job': 'WRITE [(b,1)]\nREAD [b]\n' });
+  mkdirSync(join(dir, 'a.out'));
+  const result = await runKvs(t, [dir, '1', '2']);
+  t.is(result.code, 1);
+  const lines = stderrLines(result);
+  t.is(lines.length, 1, result.stderr);
+  t.true((lines[0] ?? '').includes(join(dir, 'a.job')), 'names the job');
+  t.regex(lines[0] ?? '', /EISDIR/);
+  t.is(readBytes(join(dir, 'b.out')), '[(b,1)]\n');
+});

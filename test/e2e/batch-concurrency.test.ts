@@ -1,12 +1,12 @@
 /**
  * Many job files on shared keys, run by the real program on real workers, checked against the
- * model of test/helpers/history.ts: no torn command, and every READ, SHOW, DELETE report and
+ * model of test/helpers/serial-check.ts: no torn command, and every READ, SHOW, DELETE report and
  * BACKUP fits one serial order of all the commands that keeps each job's own order.
  */
 import test from 'ava';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
-import { checkRun, generateWorkload, jobText, type WorkloadShape } from '../helpers/history.js';
+import { checkRun, generateWorkload, jobText, type WorkloadShape } from '../helpers/serial-check.js';
 
 const SHAPE: WorkloadShape = { jobs: 8, commands: 1500, groups: 5, keysPerGroup: 3, waitEvery: 40, backupEvery: 300 };
 

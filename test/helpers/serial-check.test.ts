@@ -1,12 +1,12 @@
 /**
- * The model check of test/helpers/history.ts, on its own: every serial run passes, and each kind
+ * The model check of test/helpers/serial-check.ts, on its own: every serial run passes, and each kind
  * of wrong run it claims to catch fails. Without these, a check that accepts everything would
  * make the concurrency tests pass for nothing.
  */
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { checkRun, generateWorkload, simulate, type JobPlan, type PlanCommand, type Workload } from './history.js';
+import { checkRun, generateWorkload, simulate, type JobPlan, type PlanCommand, type Workload } from './serial-check.js';
 
 /** A workload from lines like 'w g0 A0' (write value A0 to group 0), 'd g0', 'r g0 g1', 'show', 'backup'. */
 function plan(groups: number, jobs: Readonly<Record<string, readonly string[]>>): Workload {
