@@ -8,19 +8,22 @@
  * command that wrote it. A READ, SHOW, BACKUP or DELETE (through its KVSMISSING report) observes
  * groups; an observation that mixes values is a torn command.
  *
- * Beyond atomicity, the observations must fit one serial order that keeps each job's own order
- * (the store is one owner applying whole commands). The check derives ordering edges that any
- * such order must have and fails on a cycle:
+ * Beyond atomicity, the observations must fit one serial order of all the commands that keeps
+ * each job's own order (the store is one owner applying whole commands). The check builds edges
+ * that every such order must have, and fails on a cycle:
  *  - program order: each job's commands in file order;
  *  - write -> reader: the command whose value was observed comes before the observer;
- *  - the observer's own job's last change of the group before it comes before that write
- *    (otherwise the observer would have seen its own change);
- *  - the observer comes before the next change of the group by the writer's job (otherwise the
- *    value would already have been overwritten).
- * Every edge holds in every valid serial order, so a correct run never fails; a stale read, a
- * value going back to an older write, a missed own write or a SHOW/BACKUP that mixes two moments
- * makes a cycle. The check is not complete (absent observations constrain less), but each rule is
- * exercised by the helper's own tests (test/helpers/history.test.ts).
+ *  - nothing changes the group between that write and the reader: a change of the group known
+ *    (through the edges so far) to come before the reader comes before the write, and a change
+ *    known to come after the write comes after the reader. Known-before is exact reachability,
+ *    kept as vector clocks (each job is a chain); the rule is applied until nothing new is learnt.
+ * An observation of a group as absent (or, for a DELETE that printed nothing, present) needs a
+ * DELETE (a WRITE) of the group that can be the last change before the observer.
+ * Every edge and condition holds in every valid serial order, so a correct run never fails; a torn
+ * command, a stale read, a value going back to an older write, a missed own write, or a SHOW or
+ * BACKUP mixing two moments fails. The check is sound but not complete (which DELETE an absent
+ * observation saw is unknown). Its own tests (serial-check.test.ts) show each rule failing a
+ * wrong run and every serial interleaving passing.
  */
 
 export type PlanCommand =
