@@ -136,8 +136,3 @@ export async function waitFor<T>(probe: () => T | undefined, what: string, deadl
 export function stderrLines(result: RunResult): string[] {
   return result.stderr.split('\n').filter((line) => line.length > 0);
 }
-
-/** One line of SHOW or `.bck` text per pair, in the default (seed) style. */
-export function pairLines(pairs: ReadonlyArray<readonly [string, string]>, separator = ','): string {
-  return pairs.map(([k, v]) => `(${k}${separator}${v})\n`).join('');
-}

@@ -204,7 +204,7 @@ export function checkRun(workload: Workload, outs: ReadonlyMap<string, string | 
 
   workload.jobs.forEach((job, j) => {
     const where = (index: number) => `${job.name}.job:${index + 1} ${commandText(workload, job.commands[index]!).slice(0, 60)}`;
-    /** Observes groups from a set of pairs; `complete` means absent keys are absent (SHOW, BACKUP). */
+    /** Observes the given groups in a set of pairs: a key not among them is absent. */
     const observe = (index: number, groups: readonly number[], pairs: ReadonlyArray<readonly [string, string]>, what: string) => {
       const values = new Map(pairs);
       for (const g of groups) {
