@@ -1,0 +1,141 @@
+/**
+ * The backup coordinator: at most `max` backups in progress, each written by one of the backup
+ * child processes; a BACKUP beyond the limit waits for a slot, in arrival order. Its snapshot was
+ * already taken (in O(1)) when the store applied the BACKUP, so waiting changes nothing in it.
+ * A failed backup (a child that died, a disk error) is reported with its job and number, its
+ * slot comes back, and the run goes on.
+ */
+import { assign, enqueueActions, fromCallback, setup } from 'xstate';
+import type { BackupJob, BackupOutcome } from '../runtime/backup-children.js';
+import type { SnapshotReader } from './store.js';
+
+export interface BackupRequest {
+  /** The job's name (its file name without `.job`) and the backup's number in that job. */
+  readonly job: string;
+  readonly n: number;
+  readonly path: string;
+  readonly snapshot: SnapshotReader;
+}
+
+/** What writes a backup: the child processes in the program, a stub in tests. */
+export interface BackupWriter {
+  write(job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome>;
+}
+
+export interface BackupFailure {
+  readonly job: string;
+  readonly n: number;
+  readonly reason: string;
+}
+
+export interface BackupCoordinatorInput {
+  readonly max: number;
+  readonly separator: string;
+  readonly writer: BackupWriter;
+  readonly report: (line: string) => void;
+}
+
+interface BackupCoordinatorContext extends BackupCoordinatorInput {
+  readonly queue: readonly BackupRequest[];
+  readonly running: number;
+  readonly completed: number;
+  readonly failures: readonly BackupFailure[];
+  readonly started: number;
+}
+
+export type BackupCoordinatorEvent =
+  | { type: 'backup.request'; request: BackupRequest }
+  | { type: 'backup.finished'; id: string; request: BackupRequest; outcome: BackupOutcome }
+  | { type: 'coordinator.drain' };
+
+export interface BackupCoordinatorOutput {
+  readonly completed: number;
+  readonly failures: readonly BackupFailure[];
+}
+
+interface WriteBackupInput {
+  readonly id: string;
+  readonly request: BackupRequest;
+  readonly writer: BackupWriter;
+  readonly separator: string;
+}
+
+const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, sendBack }) => {
+  const { id, request, writer, separator } = input;
+  writer.write({ path: request.path, separator }, request.snapshot).then(
+    (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
+    (error: unknown) => sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: String(error) } }),
+  );
+  // The write cannot be abandoned halfway (the child owns the file); the snapshot is released by it.
+  return () => undefined;
+});
+
+export const backupCoordinatorMachine = setup({
+  types: {
+    input: {} as BackupCoordinatorInput,
+    context: {} as BackupCoordinatorContext,
+    events: {} as BackupCoordinatorEvent,
+    output: {} as BackupCoordinatorOutput,
+  },
+  actors: { writeBackup },
+  guards: {
+    hasFreeSlot: ({ context }) => context.queue.length > 0 && context.running < context.max,
+    isIdle: ({ context }) => context.queue.length === 0 && context.running === 0,
+  },
+  actions: {
+    enqueue: assign({
+      queue: ({ context, event }) => (event.type === 'backup.request' ? [...context.queue, event.request] : context.queue),
+    }),
+    startNext: enqueueActions(({ context, enqueue }) => {
+      const [request, ...rest] = context.queue;
+      if (request === undefined) return;
+      const id = `backup-${context.started}`;
+      enqueue.spawnChild('writeBackup', {
+        id,
+        input: { id, request, writer: context.writer, separator: context.separator },
+      });
+      enqueue.assign({ queue: rest, running: context.running + 1, started: context.started + 1 });
+    }),
+    finish: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'backup.finished') return;
+      enqueue.stopChild(event.id);
+      const { request, outcome } = event;
+      if (outcome.ok) {
+        enqueue.assign({ running: context.running - 1, completed: context.completed + 1 });
+        return;
+      }
+      context.report(`backup ${request.job}-${request.n}.bck (backup ${request.n} of job ${request.job}) failed: ${outcome.reason}`);
+      enqueue.assign({
+        running: context.running - 1,
+        failures: [...context.failures, { job: request.job, n: request.n, reason: outcome.reason }],
+      });
+    }),
+  },
+}).createMachine({
+  id: 'backupCoordinator',
+  context: ({ input }) => ({ ...input, queue: [], running: 0, completed: 0, failures: [], started: 0 }),
+  initial: 'accepting',
+  states: {
+    accepting: {
+      always: { guard: 'hasFreeSlot', actions: 'startNext' },
+      on: {
+        'backup.request': { actions: 'enqueue' },
+        'backup.finished': { actions: 'finish' },
+        'coordinator.drain': { target: 'draining' },
+      },
+    },
+    draining: {
+      always: [
+        { guard: 'hasFreeSlot', actions: 'startNext' },
+        { guard: 'isIdle', target: 'drained' },
+      ],
+      on: {
+        // A job stopped late may still take a backup while the rest drain.
+        'backup.request': { actions: 'enqueue' },
+        'backup.finished': { actions: 'finish' },
+      },
+    },
+    drained: { type: 'final' },
+  },
+  output: ({ context }) => ({ completed: context.completed, failures: context.failures }),
+});

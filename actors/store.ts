@@ -1,0 +1,201 @@
+/**
+ * The store actor: the only owner of the data, on the main thread. A batch from a job is applied
+ * by one call of `apply`, inside one event-loop turn, so every command (and every batch) is atomic.
+ *
+ * Snapshots for BACKUP are O(1) and keep `Map` speed: while a snapshot is open, the first change
+ * to a key saves the key's old value in the newest snapshot's undo log. A snapshot reads a key as
+ * "the value saved by the oldest log from it onwards, if any, else the current value", so each
+ * write is logged once however many snapshots are open.
+ */
+import { Op, type BusValue } from '../protocol/bus.js';
+
+type UndoLog = Map<string, string | undefined>;
+
+interface OpenSnapshot {
+  readonly log: UndoLog;
+  released: boolean;
+}
+
+export type ChangeListener = (key: string, value: string | null) => void;
+
+export class Store {
+  private readonly data = new Map<string, string>();
+  /** Open snapshots, oldest first. Writes log into the last one. */
+  private readonly chain: OpenSnapshot[] = [];
+
+  /** Told of every change, in order, inside the turn that makes it (the subscription registry). */
+  onChange: ChangeListener | null = null;
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  has(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  get(key: string): string | undefined {
+    return this.data.get(key);
+  }
+
+  /** Number of snapshots not yet released (for tests and the progress line). */
+  get openSnapshots(): number {
+    return this.chain.length;
+  }
+
+  /**
+   * Applies a checked batch (see protocol/bus.ts) and returns its results. `onBackup(n)` is
+   * called at the BACKUP's place in the batch, so a snapshot taken there sees exactly the
+   * commands before it.
+   */
+  apply(ops: readonly BusValue[], onBackup: (n: number) => void): BusValue[] {
+    const results: BusValue[] = [];
+    const data = this.data;
+    let i = 0;
+    while (i < ops.length) {
+      const op = ops[i] as Op;
+      if (op === Op.Show) {
+        results.push(data.size * 2);
+        for (const [k, v] of data) results.push(k, v);
+        i += 1;
+        continue;
+      }
+      const n = ops[i + 1] as number;
+      i += 2;
+      switch (op) {
+        case Op.Write:
+          for (const end = i + 2 * n; i < end; i += 2) this.set(ops[i] as string, ops[i + 1] as string);
+          break;
+        case Op.Read:
+          for (const end = i + n; i < end; i++) results.push(data.get(ops[i] as string) ?? null);
+          break;
+        case Op.Delete: {
+          const countAt = results.length;
+          results.push(0);
+          let missing = 0;
+          for (const end = i + n; i < end; i++) {
+            const key = ops[i] as string;
+            if (!this.delete(key)) {
+              results.push(key);
+              missing++;
+            }
+          }
+          results[countAt] = missing;
+          break;
+        }
+        case Op.Backup:
+          onBackup(n);
+          break;
+        default:
+          throw new Error(`store: unknown op ${String(op)} at ${i - 2}`);
+      }
+    }
+    return results;
+  }
+
+  set(key: string, value: string): void {
+    const open = this.chain.length;
+    if (open !== 0) {
+      const log = this.chain[open - 1]!.log;
+      if (!log.has(key)) log.set(key, this.data.get(key));
+    }
+    this.data.set(key, value);
+    if (this.onChange !== null) this.onChange(key, value);
+  }
+
+  delete(key: string): boolean {
+    const old = this.data.get(key);
+    if (old === undefined) return false;
+    const open = this.chain.length;
+    if (open !== 0) {
+      const log = this.chain[open - 1]!.log;
+      if (!log.has(key)) log.set(key, old);
+    }
+    this.data.delete(key);
+    if (this.onChange !== null) this.onChange(key, null);
+    return true;
+  }
+
+  /** Takes an O(1) snapshot of the whole store; read it in chunks, then release it. */
+  snapshot(): SnapshotReader {
+    const state: OpenSnapshot = { log: new Map(), released: false };
+    this.chain.push(state);
+    return new SnapshotReader(this.data, this.chain, state);
+  }
+}
+
+/**
+ * Reads a snapshot a chunk at a time, while the store goes on changing. Pairs come in no
+ * particular order and a key may come twice (with the same value): the reader sorts and
+ * de-duplicates. Phase 1 walks the live map, skipping keys changed since the snapshot; phase 2
+ * walks the undo logs and yields the saved values of those keys.
+ */
+export class SnapshotReader {
+  private phase: 1 | 2 | 3 = 1;
+  private readonly dataIterator: Iterator<[string, string]>;
+  private log: OpenSnapshot | undefined;
+  private logIterator: Iterator<[string, string | undefined]> | undefined;
+
+  constructor(
+    data: Map<string, string>,
+    private readonly chain: OpenSnapshot[],
+    private readonly state: OpenSnapshot,
+  ) {
+    this.dataIterator = data.entries();
+  }
+
+  /** Up to `maxPairs` pairs as a flat key, value... array; null once the snapshot is all read. */
+  next(maxPairs: number): string[] | null {
+    if (this.phase === 3) return null;
+    const out: string[] = [];
+    const from = this.chain.indexOf(this.state);
+    if (from < 0) throw new Error('snapshot read after release');
+    if (this.phase === 1) {
+      while (out.length < 2 * maxPairs) {
+        const step = this.dataIterator.next();
+        if (step.done === true) {
+          this.phase = 2;
+          break;
+        }
+        const [key, value] = step.value;
+        if (!this.changedSince(from, this.chain.length, key)) out.push(key, value);
+      }
+    }
+    while (this.phase === 2 && out.length < 2 * maxPairs) {
+      if (this.logIterator === undefined) {
+        this.log = this.state;
+        this.logIterator = this.state.log.entries();
+      }
+      const step = this.logIterator.next();
+      if (step.done === true) {
+        const at = this.chain.indexOf(this.log!);
+        const following = this.chain[at + 1];
+        if (following === undefined) {
+          this.phase = 3;
+          break;
+        }
+        this.log = following;
+        this.logIterator = following.log.entries();
+        continue;
+      }
+      const [key, saved] = step.value;
+      const at = this.chain.indexOf(this.log!);
+      if (saved !== undefined && !this.changedSince(from, at, key)) out.push(key, saved);
+    }
+    return out.length === 0 && this.phase === 3 ? null : out;
+  }
+
+  /** Whether a log in chain[from..to) holds the key. */
+  private changedSince(from: number, to: number, key: string): boolean {
+    for (let i = from; i < to; i++) if (this.chain[i]!.log.has(key)) return true;
+    return false;
+  }
+
+  /** Lets the store stop logging for this snapshot. Idempotent. */
+  release(): void {
+    if (this.state.released) return;
+    this.state.released = true;
+    this.phase = 3;
+    while (this.chain.length > 0 && this.chain[0]!.released) this.chain.shift();
+  }
+}

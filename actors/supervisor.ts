@@ -1,0 +1,171 @@
+/**
+ * The supervisor: finds the `.job` files, spawns a job actor for each (the piscina pool runs at
+ * most `max_threads` at once), waits for every job and then for every backup. In server mode it
+ * also takes jobs submitted later (a file created or rewritten in the folder) until told to stop.
+ * A job that fails is reported with its name; the others go on.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import type { Piscina } from 'piscina';
+import type { Compat } from '../protocol/options.js';
+import type { JobSummary } from '../runtime/job-worker.js';
+import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
+import { jobMachine, type JobReport } from './job.js';
+import type { Store } from './store.js';
+
+export interface SupervisorInput {
+  readonly jobsDir: string;
+  readonly pool: Piscina;
+  readonly store: Store;
+  readonly compat: Compat;
+  readonly maxBackups: number;
+  readonly backupWriter: BackupWriter;
+  /** Server mode: keep running, taking submitted jobs, until `supervisor.stop`. */
+  readonly serve: boolean;
+  readonly report: (line: string) => void;
+}
+
+export interface JobResult {
+  readonly jobPath: string;
+  readonly summary?: JobSummary;
+  readonly error?: string;
+}
+
+interface SupervisorContext extends SupervisorInput {
+  /** Job files now running, and those asked to run again once their current run ends. */
+  readonly active: readonly string[];
+  readonly rerun: readonly string[];
+  readonly results: readonly JobResult[];
+  readonly spawned: number;
+  readonly stopping: boolean;
+  readonly backupOutput: BackupCoordinatorOutput | null;
+}
+
+export type SupervisorEvent =
+  | JobReport
+  | { type: 'job.submit'; jobPath: string }
+  | { type: 'supervisor.stop' };
+
+export interface SupervisorOutput {
+  readonly results: readonly JobResult[];
+  readonly backups: BackupCoordinatorOutput;
+}
+
+/** Regular files ending in `.job` directly inside the folder, in name order. */
+export async function listJobs(jobsDir: string): Promise<string[]> {
+  const entries = await readdir(jobsDir, { withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.job'))
+    .map((entry) => join(jobsDir, entry.name))
+    .sort();
+}
+
+export const supervisorMachine = setup({
+  types: {
+    input: {} as SupervisorInput,
+    context: {} as SupervisorContext,
+    events: {} as SupervisorEvent,
+    output: {} as SupervisorOutput,
+  },
+  actors: {
+    listJobs: fromPromise<string[], string>(({ input }) => listJobs(input)),
+    job: jobMachine,
+    backupCoordinator: backupCoordinatorMachine,
+  },
+  guards: {
+    allJobsDone: ({ context }) => context.active.length === 0 && (!context.serve || context.stopping),
+  },
+  actions: {
+    startJobs: enqueueActions(({ context, event, enqueue, self }) => {
+      const paths = event.type === 'job.submit' ? [event.jobPath] : 'output' in event ? (event.output as string[]) : [];
+      const backups = self.getSnapshot().children['backups'] as ActorRefFrom<typeof backupCoordinatorMachine>;
+      let { active, rerun, spawned } = context;
+      for (const jobPath of paths) {
+        if (context.stopping) break;
+        if (active.includes(jobPath)) {
+          // The same file again while it runs: run it once more after, never twice at once.
+          if (!rerun.includes(jobPath)) rerun = [...rerun, jobPath];
+          continue;
+        }
+        enqueue.spawnChild('job', {
+          id: `job-${++spawned}`,
+          input: { jobPath, pool: context.pool, store: context.store, compat: context.compat, backups },
+        });
+        active = [...active, jobPath];
+      }
+      enqueue.assign({ active, rerun, spawned });
+    }),
+    recordResult: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'job.done' && event.type !== 'job.failed') return;
+      const result: JobResult =
+        event.type === 'job.done' ? { jobPath: event.jobPath, summary: event.summary } : { jobPath: event.jobPath, error: event.error };
+      if (event.type === 'job.failed') context.report(`job ${event.jobPath} failed: ${event.error}`);
+      enqueue.assign({ results: [...context.results, result], active: context.active.filter((p) => p !== event.jobPath) });
+      if (context.rerun.includes(event.jobPath) && !context.stopping) {
+        enqueue.assign({ rerun: context.rerun.filter((p) => p !== event.jobPath) });
+        enqueue.raise({ type: 'job.submit', jobPath: event.jobPath });
+      }
+    }),
+    stopJobs: enqueueActions(({ context, enqueue, self }) => {
+      enqueue.assign({ stopping: true, rerun: [] });
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (id.startsWith('job-') && child !== undefined) enqueue.sendTo(child, { type: 'job.stop' });
+      }
+      void context;
+    }),
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => ({
+    ...input,
+    active: [],
+    rerun: [],
+    results: [],
+    spawned: 0,
+    stopping: false,
+    backupOutput: null,
+  }),
+  invoke: {
+    id: 'backups',
+    src: 'backupCoordinator',
+    input: ({ context }) => ({
+      max: context.maxBackups,
+      separator: context.compat === 'course' ? ', ' : ',',
+      writer: context.backupWriter,
+      report: context.report,
+    }),
+    onDone: { actions: assign({ backupOutput: ({ event }) => event.output }) },
+  },
+  initial: 'scanning',
+  states: {
+    scanning: {
+      invoke: {
+        id: 'listJobs',
+        src: 'listJobs',
+        input: ({ context }) => context.jobsDir,
+        onDone: { target: 'running', actions: 'startJobs' },
+        onError: {
+          target: 'running',
+          actions: ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${String(event.error)}`),
+        },
+      },
+      on: { 'supervisor.stop': { actions: assign({ stopping: true }) } },
+    },
+    running: {
+      always: { guard: 'allJobsDone', target: 'draining' },
+      on: {
+        'job.submit': { actions: 'startJobs' },
+        'job.done': { actions: 'recordResult' },
+        'job.failed': { actions: 'recordResult' },
+        'supervisor.stop': { actions: 'stopJobs' },
+      },
+    },
+    draining: {
+      entry: ({ self }) => self.getSnapshot().children['backups']?.send({ type: 'coordinator.drain' }),
+      always: { guard: ({ context }) => context.backupOutput !== null, target: 'done' },
+    },
+    done: { type: 'final' },
+  },
+  output: ({ context }) => ({ results: context.results, backups: context.backupOutput ?? { completed: 0, failures: [] } }),
+});

@@ -1,0 +1,63 @@
+/**
+ * Messages between the backup coordinator and its child processes, msgpackr-encoded on the
+ * child's stdin and stdout. One backup at a time per child: `begin`, any number of `pairs`, `end`.
+ */
+export interface BackupBegin {
+  readonly t: 'begin';
+  readonly id: number;
+  /** Where the finished `.bck` goes, and the temporary name it is written under first. */
+  readonly path: string;
+  readonly tmpPath: string;
+  readonly separator: string;
+}
+
+export interface BackupPairs {
+  readonly t: 'pairs';
+  readonly id: number;
+  /** key, value, key, value...; in no order, a key possibly twice with the same value. */
+  readonly kv: readonly string[];
+}
+
+export interface BackupEnd {
+  readonly t: 'end';
+  readonly id: number;
+}
+
+export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd;
+
+export interface BackupDone {
+  readonly t: 'done';
+  readonly id: number;
+  readonly pairs: number;
+}
+
+export interface BackupFailed {
+  readonly t: 'failed';
+  readonly id: number;
+  readonly reason: string;
+}
+
+export type FromBackupChild = BackupDone | BackupFailed;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export function isToBackupChild(value: unknown): value is ToBackupChild {
+  if (!isRecord(value) || !Number.isInteger(value['id'])) return false;
+  switch (value['t']) {
+    case 'begin':
+      return typeof value['path'] === 'string' && typeof value['tmpPath'] === 'string' && typeof value['separator'] === 'string';
+    case 'pairs':
+      return Array.isArray(value['kv']);
+    case 'end':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isFromBackupChild(value: unknown): value is FromBackupChild {
+  if (!isRecord(value) || !Number.isInteger(value['id'])) return false;
+  return (value['t'] === 'done' && Number.isInteger(value['pairs'])) || (value['t'] === 'failed' && typeof value['reason'] === 'string');
+}

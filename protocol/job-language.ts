@@ -1,0 +1,155 @@
+/**
+ * The job language (DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
+ * command, `null` for a blank line or a comment, or an `Invalid` with the reason.
+ */
+import { checkToken } from './keys.js';
+
+export type Command =
+  | { readonly kind: 'write'; readonly pairs: readonly string[] } // flat: key, value, key, value...
+  | { readonly kind: 'read'; readonly keys: readonly string[] }
+  | { readonly kind: 'delete'; readonly keys: readonly string[] }
+  | { readonly kind: 'show' }
+  | { readonly kind: 'wait'; readonly ms: number }
+  | { readonly kind: 'backup' }
+  | { readonly kind: 'help' };
+
+export interface Invalid {
+  readonly kind: 'invalid';
+  readonly reason: string;
+}
+
+export type ParsedLine = Command | Invalid | null;
+
+/** setTimeout's ceiling: longer waits would fire at once. */
+export const MAX_WAIT_MS = 2_147_483_647;
+
+const SHOW: Command = { kind: 'show' };
+const BACKUP: Command = { kind: 'backup' };
+const HELP: Command = { kind: 'help' };
+
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c;
+
+function invalid(reason: string): Invalid {
+  return { kind: 'invalid', reason };
+}
+
+export function parseLine(line: string): ParsedLine {
+  let start = 0;
+  let end = line.length;
+  while (start < end && isBlank(line.charCodeAt(start))) start++;
+  while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
+  if (start === end || line.charCodeAt(start) === 0x23 /* # */) return null;
+
+  let wordEnd = start;
+  while (wordEnd < end && !isBlank(line.charCodeAt(wordEnd)) && line.charCodeAt(wordEnd) !== 0x5b) wordEnd++;
+  const word = line.slice(start, wordEnd);
+  let rest = wordEnd;
+  while (rest < end && isBlank(line.charCodeAt(rest))) rest++;
+
+  switch (word) {
+    case 'WRITE':
+      return parseWrite(line, rest, end);
+    case 'READ':
+    case 'DELETE': {
+      const keys = parseKeyList(line, rest, end, word);
+      if (!Array.isArray(keys)) return keys as Invalid;
+      return word === 'READ' ? { kind: 'read', keys } : { kind: 'delete', keys };
+    }
+    case 'SHOW':
+    case 'BACKUP':
+    case 'HELP':
+      if (rest !== end) return invalid(`${word} takes no arguments`);
+      return word === 'SHOW' ? SHOW : word === 'BACKUP' ? BACKUP : HELP;
+    case 'WAIT':
+      return parseWait(line.slice(rest, end));
+    default:
+      return invalid(word.length > 0 ? `unknown command '${word}'` : 'a line must start with a command');
+  }
+}
+
+function parseWait(arg: string): Command | Invalid {
+  if (!/^[0-9]+$/.test(arg)) return invalid('WAIT needs a delay in milliseconds: WAIT <ms>');
+  const ms = Number(arg);
+  if (ms > MAX_WAIT_MS) return invalid(`WAIT delay ${arg} is longer than ${MAX_WAIT_MS} ms`);
+  return { kind: 'wait', ms };
+}
+
+/** `[k1,k2,...]` from `pos` to `end`; blanks around keys are allowed. */
+function parseKeyList(line: string, pos: number, end: number, word: string): string[] | Invalid {
+  const usage = `${word} needs a list of keys: ${word} [key1,key2,...]`;
+  if (line.charCodeAt(pos) !== 0x5b || line.charCodeAt(end - 1) !== 0x5d) return invalid(usage);
+  const keys: string[] = [];
+  let i = pos + 1;
+  const close = end - 1;
+  for (;;) {
+    let j = line.indexOf(',', i);
+    if (j < 0 || j > close) j = close;
+    const key = trimmed(line, i, j);
+    if (key.length === 0 && j === close && keys.length === 0) return invalid(`${word} needs at least one key`);
+    const problem = checkToken(key, 'key');
+    if (problem !== null) return invalid(problem);
+    keys.push(key);
+    if (j === close) return keys;
+    i = j + 1;
+  }
+}
+
+/** `[(k1,v1)(k2,v2)...]` from `pos` to `end`. */
+function parseWrite(line: string, pos: number, end: number): Command | Invalid {
+  const usage = 'WRITE needs a list of pairs: WRITE [(key1,value1)(key2,value2)...]';
+  if (line.charCodeAt(pos) !== 0x5b || line.charCodeAt(end - 1) !== 0x5d) return invalid(usage);
+  const pairs: string[] = [];
+  let i = pos + 1;
+  const close = end - 1;
+  for (;;) {
+    while (i < close && isBlank(line.charCodeAt(i))) i++;
+    if (i === close) break;
+    if (line.charCodeAt(i) !== 0x28) return invalid(usage);
+    const comma = line.indexOf(',', i + 1);
+    const paren = line.indexOf(')', i + 1);
+    if (comma < 0 || paren < 0 || comma > paren || paren > close) return invalid(usage);
+    const key = trimmed(line, i + 1, comma);
+    const value = trimmed(line, comma + 1, paren);
+    const problem = checkToken(key, 'key') ?? checkToken(value, 'value');
+    if (problem !== null) return invalid(problem);
+    pairs.push(key, value);
+    i = paren + 1;
+  }
+  if (pairs.length === 0) return invalid('WRITE needs at least one pair');
+  return { kind: 'write', pairs };
+}
+
+function trimmed(line: string, from: number, to: number): string {
+  while (from < to && isBlank(line.charCodeAt(from))) from++;
+  while (to > from && isBlank(line.charCodeAt(to - 1))) to--;
+  return line.slice(from, to);
+}
+
+/** The text of a command, as a job file would hold it (the inverse of parseLine). */
+export function formatCommand(command: Command): string {
+  switch (command.kind) {
+    case 'write': {
+      let s = 'WRITE [';
+      for (let i = 0; i < command.pairs.length; i += 2) s += `(${command.pairs[i]},${command.pairs[i + 1]})`;
+      return s + ']';
+    }
+    case 'read':
+      return `READ [${command.keys.join(',')}]`;
+    case 'delete':
+      return `DELETE [${command.keys.join(',')}]`;
+    case 'show':
+      return 'SHOW';
+    case 'wait':
+      return `WAIT ${command.ms}`;
+    case 'backup':
+      return 'BACKUP';
+    case 'help':
+      return 'HELP';
+    default:
+      return assertNever(command);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,37 @@
+/**
+ * Keys and values. Job files and client frames are decoded as latin1, so every string here is a
+ * "byte string": one UTF-16 code unit per byte. Lengths are byte lengths, `<` is C `strcmp`
+ * order, and any byte sequence (UTF-8 or not) goes back out exactly as it came in.
+ */
+
+export const MAX_STRING_BYTES = 40;
+
+/** Words the store uses in its own output, so they cannot be stored as values. */
+export const RESERVED_VALUES: ReadonlySet<string> = new Set(['KVSERROR', 'KVSMISSING', 'DELETED']);
+
+/** Byte order of two byte strings (C `strcmp` order). */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Why a key or value cannot be used, or null when it is fine. */
+export function checkToken(token: string, what: 'key' | 'value'): string | null {
+  if (token.length === 0) return `empty ${what}`;
+  if (token.length > MAX_STRING_BYTES) {
+    return `${what} '${display(token)}' is ${token.length} bytes, longer than ${MAX_STRING_BYTES}`;
+  }
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return `${what} '${display(token)}' has a space or control character`;
+    if (c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d || c === 0x2c) {
+      return `${what} '${display(token)}' has a reserved character '${token[i]}'`;
+    }
+  }
+  if (what === 'value' && RESERVED_VALUES.has(token)) return `value '${token}' is a reserved word`;
+  return null;
+}
+
+/** A byte string shown as UTF-8 text, for messages to a person. */
+export function display(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}

@@ -1,0 +1,11 @@
+/**
+ * Output and protocol styles. `seed` follows seed.txt (the default); `course` follows the
+ * course's reference code and public tests (DESIGN.md section 2).
+ */
+export type Compat = 'seed' | 'course';
+
+export const COMPAT_VALUES: readonly Compat[] = ['seed', 'course'];
+
+export function isCompat(value: unknown): value is Compat {
+  return value === 'seed' || value === 'course';
+}

@@ -1,0 +1,102 @@
+/**
+ * A backup child process: long-lived, reused, one backup at a time. It receives a snapshot's
+ * pairs in chunks (unsorted, a key possibly twice), sorts them by key bytes, writes the `.bck`
+ * under a temporary name, fsyncs, and renames it into place, so a `.bck` is never seen half
+ * written. It exits when its stdin closes (the coordinator closed it, or the parent died).
+ *
+ * Test hooks, from the environment: KVS_BACKUP_TRACE names a file to which each backup appends
+ * `start <pid> <ms>` and `end <pid> <ms>`; KVS_BACKUP_DELAY_MS holds the temporary file that long
+ * before the rename.
+ */
+import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PackrStream, UnpackrStream } from 'msgpackr';
+import { isToBackupChild, type BackupBegin, type FromBackupChild } from '../protocol/backup-messages.js';
+
+const trace = process.env['KVS_BACKUP_TRACE'];
+const delayMs = Number(process.env['KVS_BACKUP_DELAY_MS'] ?? 0);
+
+const replies = new PackrStream({ useRecords: false });
+replies.pipe(process.stdout);
+const reply = (message: FromBackupChild) => replies.write(message);
+
+let current: { begin: BackupBegin; keys: string[]; values: string[] } | null = null;
+let work = Promise.resolve();
+
+const requests = process.stdin.pipe(new UnpackrStream({ useRecords: false }));
+requests.on('data', (message: unknown) => {
+  if (!isToBackupChild(message)) {
+    process.stderr.write('backup child: malformed message from the coordinator\n');
+    process.exit(2);
+  }
+  switch (message.t) {
+    case 'begin':
+      current = { begin: message, keys: [], values: [] };
+      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
+      break;
+    case 'pairs':
+      if (current === null || current.begin.id !== message.id) break;
+      for (let i = 0; i < message.kv.length; i += 2) {
+        current.keys.push(message.kv[i]!);
+        current.values.push(message.kv[i + 1]!);
+      }
+      break;
+    case 'end': {
+      const finished = current;
+      current = null;
+      if (finished === null || finished.begin.id !== message.id) break;
+      // Backups run one after another; chaining keeps a slow disk from reordering replies.
+      work = work.then(() => finish(finished.begin, finished.keys, finished.values));
+      break;
+    }
+  }
+});
+
+async function finish(begin: BackupBegin, keys: string[], values: string[]): Promise<void> {
+  try {
+    const count = writeSorted(begin, keys, values);
+    if (delayMs > 0) await sleep(delayMs);
+    renameSync(begin.tmpPath, begin.path);
+    if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
+    reply({ t: 'done', id: begin.id, pairs: count });
+  } catch (error) {
+    rmSync(begin.tmpPath, { force: true });
+    reply({ t: 'failed', id: begin.id, reason: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Writes the pairs sorted by key, each key once; returns how many were written. */
+function writeSorted(begin: BackupBegin, keys: string[], values: string[]): number {
+  const order = Array.from(keys.keys());
+  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const fd = openSync(begin.tmpPath, 'w', 0o644);
+  try {
+    let text = '';
+    let written = 0;
+    let previous: string | undefined;
+    for (const i of order) {
+      const key = keys[i]!;
+      if (key === previous) continue;
+      previous = key;
+      text += `(${key}${begin.separator}${values[i]})\n`;
+      written++;
+      if (text.length >= 1 << 16) {
+        writeAll(fd, Buffer.from(text, 'latin1'));
+        text = '';
+      }
+    }
+    writeAll(fd, Buffer.from(text, 'latin1'));
+    fsyncSync(fd);
+    return written;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off);
+}
+
+// The coordinator closed our stdin (or died): finish what is under way, then leave.
+requests.on('end', () => void work.then(() => process.exit(0)));

@@ -1,0 +1,221 @@
+/**
+ * The piscina worker entry: the work half of a job actor. Streams one `.job` file, parses it,
+ * sends its operations to the store in batches over the bus, and writes the `.out` from the
+ * results. A batch ends at WAIT, BACKUP, the end of the file or a size bound; up to
+ * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
+import { parseLine, type Command } from '../protocol/job-language.js';
+import { display } from '../protocol/keys.js';
+import type { Compat } from '../protocol/options.js';
+import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
+import { LineReader } from './line-reader.js';
+
+export interface JobTask {
+  readonly jobPath: string;
+  readonly outPath: string;
+  readonly port: MessagePort;
+  readonly compat: Compat;
+}
+
+export interface JobSummary {
+  readonly commands: number;
+  readonly invalid: number;
+  readonly backups: number;
+  /** True when a stop request ended the job before the end of its file. */
+  readonly stopped: boolean;
+}
+
+const MAX_BATCH_OPS = 4096;
+const MAX_IN_FLIGHT = 3;
+const OUT_FLUSH_CHARS = 1 << 16;
+
+interface Batch {
+  readonly seq: number;
+  readonly commands: Command[];
+}
+
+/** Buffered writes to the `.out`: one system call per 64 KiB, not one per line. */
+class OutFile {
+  private readonly fd: number;
+  private pending = '';
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= OUT_FLUSH_CHARS) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending, 'latin1');
+    this.pending = '';
+    let off = 0;
+    while (off < bytes.length) off += writeSync(this.fd, bytes, off);
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+export default async function runJob(task: JobTask): Promise<JobSummary> {
+  const { port, compat } = task;
+  // Open the job first: an unreadable job must not leave an empty .out behind.
+  const reader = new LineReader(task.jobPath);
+  const out = new OutFile(task.outPath);
+  const stop = new AbortController();
+  const inFlight: Batch[] = [];
+  let settle: (() => void) | null = null;
+  let failure: Error | null = null;
+
+  port.on('message', (bytes: Uint8Array) => {
+    const message = decode(bytes);
+    if (!isToWorker(message)) {
+      failure = new Error('job worker: malformed message from the store');
+    } else if (message.t === 'stop') {
+      stop.abort();
+    } else {
+      const batch = inFlight.shift();
+      if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');
+      else writeResults(out, batch.commands, message.results, compat);
+    }
+    settle?.();
+  });
+
+  /** Resolves once at most `limit` batches are in flight (or a stop or failure came). */
+  const waitForRoom = async (limit: number) => {
+    while (inFlight.length > limit && failure === null) {
+      await new Promise<void>((resolve) => (settle = resolve));
+      settle = null;
+    }
+    if (failure !== null) throw failure;
+  };
+
+  let seq = 0;
+  let commands: Command[] = [];
+  let ops: BusValue[] = [];
+  const send = async () => {
+    if (commands.length === 0) return;
+    const batch: Batch = { seq: seq++, commands };
+    inFlight.push(batch);
+    const bytes = encode({ t: 'batch', seq: batch.seq, ops });
+    port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    commands = [];
+    ops = [];
+    await waitForRoom(MAX_IN_FLIGHT - 1);
+  };
+
+  let count = 0;
+  let invalid = 0;
+  let backups = 0;
+  try {
+    for (let line = reader.next(); line !== null && !stop.signal.aborted; line = reader.next()) {
+      const parsed = typeof line === 'string' ? parseLine(line) : { kind: 'invalid' as const, reason: `line of ${line.tooLong} bytes is too long` };
+      if (parsed === null) continue;
+      if (parsed.kind === 'invalid') {
+        invalid++;
+        process.stderr.write(`${task.jobPath}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
+        continue;
+      }
+      count++;
+      switch (parsed.kind) {
+        case 'wait':
+          await send();
+          await waitForRoom(0);
+          if (parsed.ms > 0) {
+            out.write(WAITING);
+            await sleep(parsed.ms, undefined, { signal: stop.signal }).catch(() => undefined);
+          }
+          continue;
+        case 'backup':
+          ops.push(Op.Backup, ++backups);
+          commands.push(parsed);
+          await send();
+          continue;
+        case 'write':
+          ops.push(Op.Write, parsed.pairs.length / 2);
+          for (const token of parsed.pairs) ops.push(token);
+          break;
+        case 'read':
+        case 'delete': {
+          const keys = [...parsed.keys].sort();
+          commands.push({ kind: parsed.kind, keys });
+          ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length);
+          for (const key of keys) ops.push(key);
+          if (ops.length >= MAX_BATCH_OPS) await send();
+          continue;
+        }
+        case 'show':
+          ops.push(Op.Show);
+          break;
+        case 'help':
+          break;
+      }
+      commands.push(parsed);
+      if (ops.length >= MAX_BATCH_OPS) await send();
+    }
+    // A stopped job runs nothing more: what was parsed but not yet sent is dropped.
+    if (!stop.signal.aborted) await send();
+    await waitForRoom(0);
+  } finally {
+    reader.close();
+    out.close();
+    port.close();
+  }
+  return { commands: count, invalid, backups, stopped: stop.signal.aborted };
+}
+
+/** Formats one batch's results, in command order. READ and DELETE keys were sorted when sent. */
+function writeResults(out: OutFile, commands: readonly Command[], results: readonly BusValue[], compat: Compat): void {
+  let r = 0;
+  for (const command of commands) {
+    switch (command.kind) {
+      case 'read': {
+        const n = command.keys.length;
+        out.write(formatRead(command.keys, results.slice(r, r + n) as (string | null)[]));
+        r += n;
+        break;
+      }
+      case 'delete': {
+        const m = results[r] as number;
+        out.write(formatDeleteMissing(results.slice(r + 1, r + 1 + m) as string[]));
+        r += 1 + m;
+        break;
+      }
+      case 'show': {
+        const width = results[r] as number;
+        out.write(formatPairs(sortPairs(results, r + 1, width), compat));
+        r += 1 + width;
+        break;
+      }
+      case 'help':
+        out.write(HELP_TEXT);
+        break;
+      case 'write':
+      case 'backup':
+      case 'wait':
+        break;
+    }
+  }
+}
+
+/** The `width / 2` pairs at `from` as a flat array sorted by key (byte order). */
+export function sortPairs(flat: readonly BusValue[], from: number, width: number): string[] {
+  const order: number[] = [];
+  for (let i = 0; i < width; i += 2) order.push(from + i);
+  order.sort((a, b) => ((flat[a] as string) < (flat[b] as string) ? -1 : 1));
+  const sorted: string[] = new Array<string>(width);
+  for (let i = 0; i < order.length; i++) {
+    sorted[2 * i] = flat[order[i]!] as string;
+    sorted[2 * i + 1] = flat[order[i]! + 1] as string;
+  }
+  return sorted;
+}

@@ -1,0 +1,94 @@
+/**
+ * The program: wires the actors together and touches the OS. Batch mode runs every job and
+ * exits once every `.out` and `.bck` is complete; server mode also serves clients until SIGINT or
+ * SIGTERM. Exit codes: 0 all went well, 1 a job or backup failed (the others' output is complete),
+ * 2 bad arguments, 130 interrupted (what had run is flushed).
+ */
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { createActor, toPromise } from 'xstate';
+import { Store } from '../actors/store.js';
+import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { BackupChildren } from './backup-children.js';
+import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+
+const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
+/** Backup children started ahead of need; more are forked when more backups run at once. */
+const PREFORKED_BACKUP_CHILDREN = 2;
+
+function report(line: string): void {
+  process.stderr.write(`kvs: ${line}\n`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const commandLine = parseCommandLine(argv);
+  if (commandLine.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (commandLine.kind === 'error') {
+    process.stderr.write(`kvs: ${commandLine.reason}\n${USAGE}\n`);
+    return 2;
+  }
+  const options = commandLine.options;
+  const folder = await stat(options.jobsDir).catch(() => null);
+  if (folder === null || !folder.isDirectory()) {
+    process.stderr.write(`kvs: ${options.jobsDir} is not a folder\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.mode === 'server') {
+    report('server mode is not available in this build');
+    return 2;
+  }
+  return run(options);
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const store = new Store();
+  const pool = new Piscina({
+    filename: JOB_WORKER,
+    minThreads: Math.min(options.threads, availableParallelism()),
+    maxThreads: options.threads,
+    idleTimeout: 60_000,
+  });
+  const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
+  const supervisor = createActor(supervisorMachine, {
+    input: {
+      jobsDir: options.jobsDir,
+      pool,
+      store,
+      compat: options.compat,
+      maxBackups: options.backups,
+      backupWriter: children,
+      serve: options.mode === 'server',
+      report,
+    },
+  });
+
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) {
+      report('interrupted twice: exiting now');
+      process.exit(130);
+    }
+    interrupted = true;
+    report('stopping: finishing the commands under way and the backups in progress');
+    supervisor.send({ type: 'supervisor.stop' });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let output: SupervisorOutput;
+  try {
+    supervisor.start();
+    output = await toPromise(supervisor);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    children.close();
+    await pool.destroy();
+  }
+  const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
+  return interrupted ? 130 : failed ? 1 : 0;
+}
