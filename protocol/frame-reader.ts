@@ -58,7 +58,8 @@ export class FrameReader<C extends Channel> {
     return { ok: false, error: { code: 'truncated', message: `stream ended inside a frame (${left} bytes)` } };
   }
 
-  private append(chunk: Uint8Array): void {
+  /** Adds a chunk without reading frames yet (a consumer with no room for them). */
+  append(chunk: Uint8Array): void {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     if (this.offset === this.buf.length) {
       // Common case: the previous chunk ended on a frame boundary, so no copy at all.
