@@ -40,9 +40,9 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
   const signal = AbortSignal.any([options.signal, giveUp.signal, AbortSignal.timeout(options.handshakeMs)]);
   const failFast = <T>(p: Promise<T>) => p.catch((error: unknown) => { giveUp.abort(error); throw error; });
   const [req, resp, notif] = await Promise.allSettled([
-    failFast(openReadEnd(request.reqPipe)),
-    failFast(openWriteEnd(request.respPipe, signal)),
-    failFast(openWriteEnd(request.notifPipe, signal)),
+    failFast(openReadEnd(bytesOf(request.reqPipe))),
+    failFast(openWriteEnd(bytesOf(request.respPipe), signal)),
+    failFast(openWriteEnd(bytesOf(request.notifPipe), signal)),
   ]);
   if (req.status === 'fulfilled' && resp.status === 'fulfilled' && notif.status === 'fulfilled' && !options.signal.aborted) {
     return new SocketClientLink(request.reqPipe, req.value, resp.value, notif.value, options.notifyCapBytes);
@@ -56,6 +56,11 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
   }
   const failure = [req, resp, notif].find((r) => r.status === 'rejected');
   throw failure?.status === 'rejected' ? failure.reason : new Error('the session was stopped while opening');
+}
+
+/** Frame strings are latin1 byte strings: the path's bytes exactly as the client sent them. */
+function bytesOf(path: string): Buffer {
+  return Buffer.from(path, 'latin1');
 }
 
 class SocketClientLink implements ClientLink {

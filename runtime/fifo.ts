@@ -9,6 +9,12 @@ import { constants as C, closeSync, fstatSync, open, promises as fsp, unlinkSync
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/**
+ * A path as a client sent it: frames carry bytes, so the server passes a Buffer (a string would
+ * be re-encoded as UTF-8 by fs); our own paths are strings.
+ */
+export type FifoPath = string | Buffer;
+
 /** Owner only: a FIFO of another user's client must not be readable by third parties. */
 export const FIFO_MODE = 0o600;
 
@@ -17,11 +23,11 @@ export type FifoErrorCode = 'not-a-fifo' | 'create-failed' | 'open-failed' | 'no
 export class FifoError extends Error {
   readonly code: FifoErrorCode;
   readonly path: string;
-  constructor(code: FifoErrorCode, path: string, message: string, cause?: unknown) {
+  constructor(code: FifoErrorCode, path: FifoPath, message: string, cause?: unknown) {
     super(`${path}: ${message}`, cause === undefined ? undefined : { cause });
     this.name = 'FifoError';
     this.code = code;
-    this.path = path;
+    this.path = String(path);
   }
 }
 
@@ -67,7 +73,7 @@ export function removeFileSync(path: string): void {
 }
 
 /** lstat, so a symlink is refused rather than followed. */
-export async function assertFifo(path: string): Promise<void> {
+export async function assertFifo(path: FifoPath): Promise<void> {
   let stat;
   try {
     stat = await fsp.lstat(path);
@@ -89,7 +95,7 @@ function describe(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirect
 const SAFE = C.O_NONBLOCK | C.O_NOFOLLOW | C.O_NOCTTY;
 
 /** A read end: O_RDONLY|O_NONBLOCK, no EOF before a writer first appears, 'end' when the last one leaves. */
-export async function openReadEnd(path: string): Promise<net.Socket> {
+export async function openReadEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDONLY);
   return new net.Socket({ fd, readable: true, writable: false });
 }
@@ -98,7 +104,7 @@ export async function openReadEnd(path: string): Promise<net.Socket> {
  * A client's own request FIFO, opened O_RDWR so the open never waits; the server's read end
  * then sees a writer from its first moment and an EOF when this process dies.
  */
-export async function openOwnWriteEnd(path: string): Promise<net.Socket> {
+export async function openOwnWriteEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
   return new net.Socket({ fd, readable: false, writable: true });
 }
@@ -107,7 +113,7 @@ export async function openOwnWriteEnd(path: string): Promise<net.Socket> {
  * A write end: O_WRONLY|O_NONBLOCK fails with ENXIO until a reader opens, so retry with a short
  * backoff until `signal` aborts. O_WRONLY (not O_RDWR) keeps a dead reader visible as EPIPE.
  */
-export async function openWriteEnd(path: string, signal: AbortSignal): Promise<net.Socket> {
+export async function openWriteEnd(path: FifoPath, signal: AbortSignal): Promise<net.Socket> {
   let delay = 1;
   for (;;) {
     if (signal.aborted) throw new FifoError('aborted', path, 'gave up waiting for a reader', signal.reason);
@@ -127,7 +133,7 @@ export async function openWriteEnd(path: string, signal: AbortSignal): Promise<n
 }
 
 /** Whether some process has `path` open for reading right now (a write-end probe that writes nothing). */
-export async function hasReader(path: string): Promise<boolean> {
+export async function hasReader(path: FifoPath): Promise<boolean> {
   try {
     closeSync(await openFd(path, C.O_WRONLY));
     return true;
@@ -138,7 +144,7 @@ export async function hasReader(path: string): Promise<boolean> {
 }
 
 /** A bare fd (not a FileHandle, which would close it when collected): the socket owns it. */
-async function openFd(path: string, flags: number): Promise<number> {
+async function openFd(path: FifoPath, flags: number): Promise<number> {
   await assertFifo(path);
   const fd = await new Promise<number>((resolve, reject) => {
     open(path, flags | SAFE, (error, fd) => (error === null ? resolve(fd) : reject(error)));
@@ -149,7 +155,7 @@ async function openFd(path: string, flags: number): Promise<number> {
 }
 
 /** The server's end of the registration FIFO: O_RDWR so it never sees EOF between clients. */
-export async function openRegistrationEnd(path: string): Promise<net.Socket> {
+export async function openRegistrationEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
   return new net.Socket({ fd, readable: true, writable: false });
 }

@@ -137,7 +137,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
 async function refuse(request: ConnectFrame): Promise<void> {
-  const socket = await openWriteEnd(request.respPipe, AbortSignal.timeout(200)).catch(() => null);
+  const socket = await openWriteEnd(Buffer.from(request.respPipe, 'latin1'), AbortSignal.timeout(200)).catch(() => null);
   if (socket === null) return;
   socket.on('error', () => {});
   await new Promise<void>((resolve) => {
