@@ -10,6 +10,7 @@ import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';
+import type { NotificationLimits } from '../runtime/notification-writer.js';
 import type { ConnectQueue } from './connect-queue.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 
@@ -20,7 +21,7 @@ export type SessionInput = {
   store: { has(key: string): boolean };
   compat: Compat;
   handshakeMs: number;
-  notifyCapBytes: number;
+  notifyLimits: NotificationLimits;
   log: (line: string) => void;
 };
 
@@ -57,8 +58,8 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<ClientLink, { request: ConnectFrame; handshakeMs: number; notifyCapBytes: number }>(({ input, signal }) =>
-      openClientLink(input.request, { handshakeMs: input.handshakeMs, notifyCapBytes: input.notifyCapBytes, signal }),
+    openLink: fromPromise<ClientLink, { request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits }>(({ input, signal }) =>
+      openClientLink(input.request, { handshakeMs: input.handshakeMs, notifyLimits: input.notifyLimits, signal }),
     ),
     serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
       input.link.listen({
@@ -142,7 +143,7 @@ export const sessionMachine = setup({
       invoke: {
         id: 'openLink',
         src: 'openLink',
-        input: ({ context }) => ({ request: context.request!, handshakeMs: context.handshakeMs, notifyCapBytes: context.notifyCapBytes }),
+        input: ({ context }) => ({ request: context.request!, handshakeMs: context.handshakeMs, notifyLimits: context.notifyLimits }),
         onDone: {
           target: 'connected',
           actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],

@@ -8,7 +8,7 @@ import { FrameReader } from '../protocol/frame-reader.js';
 import { type ConnectFrame, type DecodeError, type Op, RESULT_ERROR, type RequestFrame, encodeResponse, Op as Ops } from '../protocol/frames.js';
 import type { Subscriber } from '../actors/subscriptions.js';
 import { openReadEnd, openWriteEnd } from './fifo.js';
-import { NotificationWriter } from './notification-writer.js';
+import { type NotificationLimits, NotificationWriter } from './notification-writer.js';
 
 /** Responses are 2 bytes: a client this far behind is flooding requests without reading answers. */
 const RESPONSE_CAP_BYTES = 64 * 1024;
@@ -33,7 +33,7 @@ export interface ClientLink {
   close(graceful: boolean): Promise<void>;
 }
 
-export type OpenLinkOptions = { handshakeMs: number; notifyCapBytes: number; signal: AbortSignal };
+export type OpenLinkOptions = { handshakeMs: number; notifyLimits: NotificationLimits; signal: AbortSignal };
 
 export async function openClientLink(request: ConnectFrame, options: OpenLinkOptions): Promise<ClientLink> {
   const giveUp = new AbortController();
@@ -45,7 +45,7 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
     failFast(openWriteEnd(bytesOf(request.notifPipe), signal)),
   ]);
   if (req.status === 'fulfilled' && resp.status === 'fulfilled' && notif.status === 'fulfilled' && !options.signal.aborted) {
-    return new SocketClientLink(request.reqPipe, req.value, resp.value, notif.value, options.notifyCapBytes);
+    return new SocketClientLink(request.reqPipe, req.value, resp.value, notif.value, options.notifyLimits);
   }
   for (const r of [req, notif]) if (r.status === 'fulfilled') r.value.destroy();
   if (resp.status === 'fulfilled') {
@@ -75,9 +75,9 @@ class SocketClientLink implements ClientLink {
     private readonly req: net.Socket,
     private readonly resp: net.Socket,
     private readonly notif: net.Socket,
-    notifyCapBytes: number,
+    notifyLimits: NotificationLimits,
   ) {
-    this.subscriber = new NotificationWriter(notif, notifyCapBytes, () => this.handlers?.overflow());
+    this.subscriber = new NotificationWriter(notif, notifyLimits, () => this.handlers?.overflow());
     // Listeners from the first moment: an 'error' with no listener would crash the server.
     for (const socket of [req, resp, notif]) socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code ?? error.message));
     req.on('end', () => {

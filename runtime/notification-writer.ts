@@ -2,8 +2,12 @@
  * Writes a session's notifications. Changes arrive one by one inside a store batch; writing each
  * 82-byte frame at once would cost a system call apiece, so frames are gathered and written once
  * per subscriber in a microtask right after the batch, still in the order they happened.
- * Past `capBytes` queued (gathered plus not yet taken by the kernel) the client is not reading:
- * the writer stops and reports an overflow, so one slow client never grows the server's memory.
+ *
+ * A client that stops reading must not grow the server's memory, but one that reads while a big
+ * batch lands must not be cut off either: a batch of thousands of changes queues megabytes in one
+ * turn, faster than any reader. So two limits: past `capBytes` queued (gathered plus not yet taken
+ * by the kernel) the session ends at once; past `stallBytes` it ends if the kernel has taken
+ * nothing from us for `stallMs`.
  */
 import type { Subscriber } from '../actors/subscriptions.js';
 
@@ -12,6 +16,10 @@ export interface WritableSink {
   write(chunk: Buffer): boolean;
   readonly writableLength: number;
 }
+
+export type NotificationLimits = { capBytes: number; stallBytes: number; stallMs: number };
+
+export const DEFAULT_LIMITS: NotificationLimits = { capBytes: 8 * 1024 * 1024, stallBytes: 256 * 1024, stallMs: 2000 };
 
 const dirty: NotificationWriter[] = [];
 let flushScheduled = false;
@@ -25,10 +33,13 @@ export class NotificationWriter implements Subscriber {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private stopped = false;
+  /** Bytes handed to the sink so far; minus its writableLength, what the kernel has taken. */
+  private written = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly sink: WritableSink,
-    private readonly capBytes: number,
+    private readonly limits: NotificationLimits,
     private readonly onOverflow: () => void,
   ) {}
 
@@ -38,13 +49,7 @@ export class NotificationWriter implements Subscriber {
 
   notify(frame: Buffer): void {
     if (this.stopped) return;
-    if (this.queuedBytes + frame.length > this.capBytes) {
-      this.stop();
-      // Reported after the store's turn: the session's reaction changes the registry, which is
-      // iterating its subscribers right now.
-      queueMicrotask(this.onOverflow);
-      return;
-    }
+    if (this.queuedBytes + frame.length > this.limits.capBytes) return this.overflow();
     if (this.pending.length === 0) {
       dirty.push(this);
       if (!flushScheduled) {
@@ -62,6 +67,8 @@ export class NotificationWriter implements Subscriber {
     this.pending = [];
     this.pendingBytes = 0;
     this.sink.write(chunk);
+    this.written += chunk.length;
+    if (this.stallTimer === null && this.sink.writableLength > this.limits.stallBytes) this.watchStall(this.taken);
   }
 
   /** Drops what is not yet written; later notifications are ignored. */
@@ -69,5 +76,28 @@ export class NotificationWriter implements Subscriber {
     this.stopped = true;
     this.pending = [];
     this.pendingBytes = 0;
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+  }
+
+  private get taken(): number {
+    return this.written - this.sink.writableLength;
+  }
+
+  private watchStall(takenBefore: number): void {
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      if (this.stopped || this.sink.writableLength <= this.limits.stallBytes) return;
+      if (this.taken === takenBefore) this.overflow();
+      else this.watchStall(this.taken);
+    }, this.limits.stallMs);
+    this.stallTimer.unref();
+  }
+
+  private overflow(): void {
+    this.stop();
+    // Reported after the store's turn: the session's reaction changes the registry, which may be
+    // iterating its subscribers right now.
+    queueMicrotask(this.onOverflow);
   }
 }

@@ -14,11 +14,10 @@ import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol
 import type { Compat } from '../protocol/options.js';
 import { openWriteEnd } from './fifo.js';
 import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
 /** A client has this long to open its three FIFOs once a session takes its request. */
 export const HANDSHAKE_MS = 3000;
-/** Notification bytes queued for one client (~12,800 notifications) before its session ends. */
-export const NOTIFY_CAP_BYTES = 1024 * 1024;
 /** Connect requests waiting for a session; past this the host stops reading the FIFO. */
 export const CONNECT_BUFFER = 16;
 const CLOSE_DEADLINE_MS = 2000;
@@ -38,7 +37,7 @@ export type ServerOptions = {
   submitJob: (jobPath: string) => void;
   log: (line: string) => void;
   handshakeMs?: number;
-  notifyCapBytes?: number;
+  notifyLimits?: NotificationLimits;
   connectBuffer?: number;
   signals?: SignalSource;
 };
@@ -65,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         store,
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
-        notifyCapBytes: options.notifyCapBytes ?? NOTIFY_CAP_BYTES,
+        notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
         log,
       },
     });

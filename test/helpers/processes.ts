@@ -169,3 +169,27 @@ export async function ask(client: ClientFixture, line: string, op: string): Prom
   await waitUntil(`a response to '${line}' (stdout: ${JSON.stringify(client.stdout)}, stderr: ${client.stderr})`, () => [...client.stdout.matchAll(pattern)].length > before);
   return [...client.stdout.matchAll(pattern)][before]![1]!;
 }
+
+export type RawClientFixture = Proc & { send(line: string): void; paths: string[] };
+
+/** The python3 raw client (test/helpers/raw_client.py), which opens its FIFOs in the C clients' order. */
+export function startRawClient(t: ExecutionContext, fifo: string, options: { paths?: string[]; mkfifo?: boolean } = {}): RawClientFixture {
+  const id = uniqueId();
+  const paths = options.paths ?? [`/tmp/rreq${id}`, `/tmp/rresp${id}`, `/tmp/rnotif${id}`];
+  const args = [RAW_CLIENT, fifo, ...paths];
+  if (options.mkfifo === false) args.push('--no-mkfifo');
+  const proc = new Proc(spawn('python3', args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  proc.child.stdin?.on('error', () => {});
+  t.teardown(async () => {
+    if (proc.alive) proc.child.kill('SIGKILL');
+    await proc.exited;
+    if (options.paths === undefined) for (const path of paths) removeFileSync(path);
+  });
+  return Object.assign(proc, { paths, send: (line: string) => void proc.child.stdin?.write(`${line}\n`) });
+}
+
+/** Waits for the n-th line (counting from 1) of a process's stdout and returns it. */
+export async function nthLine(proc: Proc, n: number, timeoutMs = 10_000): Promise<string> {
+  await waitUntil(`line ${n} of pid ${proc.pid} (stdout: ${JSON.stringify(proc.stdout)}, stderr: ${proc.stderr})`, () => proc.lines().length >= n, timeoutMs);
+  return proc.lines()[n - 1]!;
+}
