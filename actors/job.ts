@@ -17,9 +17,10 @@ export interface JobInput {
   readonly pool: Piscina;
   readonly store: Store;
   readonly compat: Compat;
-  /** The backup coordinator, which takes `backup.request` events. */
-  readonly backups: AnyActorRef;
 }
+
+/** The system id of the backup coordinator, which takes `backup.request` events. */
+export const BACKUPS_SYSTEM_ID = 'backups';
 
 export type JobEvent =
   | { type: 'job.stop' }
@@ -39,8 +40,10 @@ export function outPath(jobPath: string): string {
   return join(dirname(jobPath), `${jobName(jobPath)}.out`);
 }
 
-const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, sendBack, receive }) => {
-  const { jobPath, pool, store, backups } = input;
+const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, system, sendBack, receive }) => {
+  const { jobPath, pool, store } = input;
+  const backups = system.get(BACKUPS_SYSTEM_ID) as AnyActorRef | undefined;
+  if (backups === undefined) throw new Error('job: no backup coordinator in the actor system');
   const name = jobName(jobPath);
   const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();

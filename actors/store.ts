@@ -64,7 +64,12 @@ export class Store {
       i += 2;
       switch (op) {
         case Op.Write:
-          for (const end = i + 2 * n; i < end; i += 2) this.set(ops[i] as string, ops[i + 1] as string);
+          if (this.chain.length === 0 && this.onChange === null) {
+            // The common case, kept free of calls: no snapshot to log for, nobody to tell.
+            for (const end = i + 2 * n; i < end; i += 2) data.set(ops[i] as string, ops[i + 1] as string);
+          } else {
+            for (const end = i + 2 * n; i < end; i += 2) this.set(ops[i] as string, ops[i + 1] as string);
+          }
           break;
         case Op.Read:
           for (const end = i + n; i < end; i++) results.push(data.get(ops[i] as string) ?? null);

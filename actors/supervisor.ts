@@ -6,12 +6,12 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
 import type { Piscina } from 'piscina';
 import type { Compat } from '../protocol/options.js';
 import type { JobSummary } from '../runtime/job-worker.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
-import { jobMachine, type JobReport } from './job.js';
+import { BACKUPS_SYSTEM_ID, jobMachine, type JobReport } from './job.js';
 import type { Store } from './store.js';
 
 export interface SupervisorInput {
@@ -77,11 +77,9 @@ export const supervisorMachine = setup({
     allJobsDone: ({ context }) => context.active.length === 0 && (!context.serve || context.stopping),
   },
   actions: {
-    startJobs: enqueueActions(({ context, event, enqueue, self }) => {
-      const paths = event.type === 'job.submit' ? [event.jobPath] : 'output' in event ? (event.output as string[]) : [];
-      const backups = self.getSnapshot().children['backups'] as ActorRefFrom<typeof backupCoordinatorMachine>;
+    startJobs: enqueueActions(({ context, enqueue }, params: { paths: readonly string[] }) => {
       let { active, rerun, spawned } = context;
-      for (const jobPath of paths) {
+      for (const jobPath of params.paths) {
         if (context.stopping) break;
         if (active.includes(jobPath)) {
           // The same file again while it runs: run it once more after, never twice at once.
@@ -90,7 +88,7 @@ export const supervisorMachine = setup({
         }
         enqueue.spawnChild('job', {
           id: `job-${++spawned}`,
-          input: { jobPath, pool: context.pool, store: context.store, compat: context.compat, backups },
+          input: { jobPath, pool: context.pool, store: context.store, compat: context.compat },
         });
         active = [...active, jobPath];
       }
@@ -107,12 +105,11 @@ export const supervisorMachine = setup({
         enqueue.raise({ type: 'job.submit', jobPath: event.jobPath });
       }
     }),
-    stopJobs: enqueueActions(({ context, enqueue, self }) => {
+    stopJobs: enqueueActions(({ enqueue, self }) => {
       enqueue.assign({ stopping: true, rerun: [] });
       for (const [id, child] of Object.entries(self.getSnapshot().children)) {
         if (id.startsWith('job-') && child !== undefined) enqueue.sendTo(child, { type: 'job.stop' });
       }
-      void context;
     }),
   },
 }).createMachine({
@@ -128,6 +125,7 @@ export const supervisorMachine = setup({
   }),
   invoke: {
     id: 'backups',
+    systemId: BACKUPS_SYSTEM_ID,
     src: 'backupCoordinator',
     input: ({ context }) => ({
       max: context.maxBackups,
@@ -144,7 +142,7 @@ export const supervisorMachine = setup({
         id: 'listJobs',
         src: 'listJobs',
         input: ({ context }) => context.jobsDir,
-        onDone: { target: 'running', actions: 'startJobs' },
+        onDone: { target: 'running', actions: { type: 'startJobs', params: ({ event }) => ({ paths: event.output }) } },
         onError: {
           target: 'running',
           actions: ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${String(event.error)}`),
@@ -155,14 +153,14 @@ export const supervisorMachine = setup({
     running: {
       always: { guard: 'allJobsDone', target: 'draining' },
       on: {
-        'job.submit': { actions: 'startJobs' },
+        'job.submit': { actions: { type: 'startJobs', params: ({ event }) => ({ paths: [event.jobPath] }) } },
         'job.done': { actions: 'recordResult' },
         'job.failed': { actions: 'recordResult' },
         'supervisor.stop': { actions: 'stopJobs' },
       },
     },
     draining: {
-      entry: ({ self }) => self.getSnapshot().children['backups']?.send({ type: 'coordinator.drain' }),
+      entry: sendTo('backups', { type: 'coordinator.drain' }),
       always: { guard: ({ context }) => context.backupOutput !== null, target: 'done' },
     },
     done: { type: 'final' },

@@ -2,7 +2,7 @@
  * The job language (DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
  * command, `null` for a blank line or a comment, or an `Invalid` with the reason.
  */
-import { checkToken } from './keys.js';
+import { MAX_STRING_BYTES, RESERVED_VALUES, checkToken } from './keys.js';
 
 export type Command =
   | { readonly kind: 'write'; readonly pairs: readonly string[] } // flat: key, value, key, value...
@@ -74,22 +74,62 @@ function parseWait(arg: string): Command | Invalid {
   return { kind: 'wait', ms };
 }
 
+/** Whether a byte can be part of a key or value: no blank, control byte or `( ) [ ] ,`. */
+function isTokenByte(c: number): boolean {
+  return c > 0x20 && c !== 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
+}
+
+/**
+ * Scans one key or value starting at `from` (blanks around it allowed) up to the delimiter
+ * `stop`, in one pass. Returns the index of the delimiter, or -1 when something else stands
+ * there; `token.value` receives the text. Bad tokens are explained by the caller's slow path.
+ */
+function scanToken(line: string, from: number, limit: number, stop: number, token: { value: string }): number {
+  let i = from;
+  while (i < limit && isBlank(line.charCodeAt(i))) i++;
+  const start = i;
+  while (i < limit && isTokenByte(line.charCodeAt(i))) i++;
+  const end = i;
+  while (i < limit && isBlank(line.charCodeAt(i))) i++;
+  if (i >= limit ? stop !== -1 : line.charCodeAt(i) !== stop) return -1;
+  token.value = line.slice(start, end);
+  return i;
+}
+
+/** The reason a token that scanToken refused is wrong, from the text between two delimiters. */
+function explain(line: string, from: number, limit: number, what: 'key' | 'value', usage: string): Invalid {
+  const text = trimmed(line, from, limit);
+  return invalid(checkToken(text, what) ?? usage);
+}
+
+function checkLength(token: string, what: 'key' | 'value'): string | null {
+  if (token.length === 0 || token.length > MAX_STRING_BYTES) return checkToken(token, what);
+  if (what === 'value' && (token.length === 7 || token.length === 8 || token.length === 10) && RESERVED_VALUES.has(token)) {
+    return checkToken(token, what);
+  }
+  return null;
+}
+
 /** `[k1,k2,...]` from `pos` to `end`; blanks around keys are allowed. */
 function parseKeyList(line: string, pos: number, end: number, word: string): string[] | Invalid {
   const usage = `${word} needs a list of keys: ${word} [key1,key2,...]`;
   if (line.charCodeAt(pos) !== 0x5b || line.charCodeAt(end - 1) !== 0x5d) return invalid(usage);
-  const keys: string[] = [];
-  let i = pos + 1;
   const close = end - 1;
+  if (trimmed(line, pos + 1, close).length === 0) return invalid(`${word} needs at least one key`);
+  const keys: string[] = [];
+  const token = { value: '' };
+  let i = pos + 1;
   for (;;) {
-    let j = line.indexOf(',', i);
-    if (j < 0 || j > close) j = close;
-    const key = trimmed(line, i, j);
-    if (key.length === 0 && j === close && keys.length === 0) return invalid(`${word} needs at least one key`);
-    const problem = checkToken(key, 'key');
+    let j = scanToken(line, i, close, 0x2c, token);
+    if (j < 0) j = scanToken(line, i, close, -1, token);
+    if (j < 0) {
+      const next = line.indexOf(',', i);
+      return explain(line, i, next < 0 || next > close ? close : next, 'key', usage);
+    }
+    const problem = checkLength(token.value, 'key');
     if (problem !== null) return invalid(problem);
-    keys.push(key);
-    if (j === close) return keys;
+    keys.push(token.value);
+    if (j >= close) return keys;
     i = j + 1;
   }
 }
@@ -99,20 +139,27 @@ function parseWrite(line: string, pos: number, end: number): Command | Invalid {
   const usage = 'WRITE needs a list of pairs: WRITE [(key1,value1)(key2,value2)...]';
   if (line.charCodeAt(pos) !== 0x5b || line.charCodeAt(end - 1) !== 0x5d) return invalid(usage);
   const pairs: string[] = [];
+  const token = { value: '' };
   let i = pos + 1;
   const close = end - 1;
   for (;;) {
     while (i < close && isBlank(line.charCodeAt(i))) i++;
     if (i === close) break;
     if (line.charCodeAt(i) !== 0x28) return invalid(usage);
-    const comma = line.indexOf(',', i + 1);
-    const paren = line.indexOf(')', i + 1);
-    if (comma < 0 || paren < 0 || comma > paren || paren > close) return invalid(usage);
-    const key = trimmed(line, i + 1, comma);
-    const value = trimmed(line, comma + 1, paren);
-    const problem = checkToken(key, 'key') ?? checkToken(value, 'value');
+    const comma = scanToken(line, i + 1, close, 0x2c, token);
+    if (comma < 0) {
+      const next = line.indexOf(',', i + 1);
+      return next < 0 || next > close ? invalid(usage) : explain(line, i + 1, next, 'key', usage);
+    }
+    const key = token.value;
+    const paren = scanToken(line, comma + 1, close, 0x29, token);
+    if (paren < 0) {
+      const next = line.indexOf(')', comma + 1);
+      return next < 0 || next > close ? invalid(usage) : explain(line, comma + 1, next, 'value', usage);
+    }
+    const problem = checkLength(key, 'key') ?? checkLength(token.value, 'value');
     if (problem !== null) return invalid(problem);
-    pairs.push(key, value);
+    pairs.push(key, token.value);
     i = paren + 1;
   }
   if (pairs.length === 0) return invalid('WRITE needs at least one pair');

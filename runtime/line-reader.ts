@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 
-export const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 16;
 export const MAX_LINE_BYTES = 1 << 20;
 
 export type Line = string | { readonly tooLong: number };

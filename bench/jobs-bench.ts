@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: batch-mode throughput. Generates each workload into a temporary folder, runs
+ * the real program on it (`node runtime/main.js <dir> <max_backups> <max_threads>`) several times,
+ * and prints the median commands/s, wall time and peak RSS of the main process (VmHWM, which
+ * includes the worker threads), then the pause a BACKUP of a 1,000,000-key store causes.
+ *
+ *   npm run bench                 all workloads
+ *   npm run bench -- --quick      the small ones only
+ *   npm run bench -- --runs 5     more runs per workload (default 3)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureBackupPause } from './backup-pause.js';
+import { writeJobFile, type Workload } from './workload.js';
+
+const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
+
+interface Run {
+  readonly seconds: number;
+  readonly peakRssMb: number;
+}
+
+function peakRss(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function runOnce(dir: string, backups: number, threads: number): Promise<Run> {
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [ENTRY, dir, String(backups), String(threads), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 20);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`kvs exited with ${code}`);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: peak };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function bench(name: string, workload: Workload, runs: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kvs-bench-'));
+  try {
+    for (let f = 0; f < workload.files; f++) writeJobFile(join(dir, `job${f}.job`), workload, f + 1);
+    const total = workload.files * (workload.commands + (workload.backupEvery ? Math.floor(workload.commands / workload.backupEvery) : 0));
+    const results: Run[] = [];
+    for (let r = 0; r < runs; r++) results.push(await runOnce(dir, 2, 4));
+    const seconds = median(results.map((x) => x.seconds));
+    const rss = median(results.map((x) => x.peakRssMb));
+    console.log(
+      `${name.padEnd(34)} ${String(total).padStart(9)} cmds  ${seconds.toFixed(2).padStart(7)} s  ` +
+        `${Math.round(total / seconds).toLocaleString('en').padStart(11)} cmds/s  peak RSS ${rss.toFixed(0)} MB` +
+        `  (median of ${runs}: ${results.map((x) => x.seconds.toFixed(2)).join(' ')})`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' } } });
+const runs = Number(values.runs ?? 3);
+console.log(`IST-KVS batch benchmark: max_threads 4, max_backups 2, node ${process.version}`);
+await bench('4 x 50,000 (the C comparison)', { files: 4, commands: 50_000, keys: 10_000, backupEvery: null }, runs);
+await bench('4 x 50,000, BACKUP every 10,000', { files: 4, commands: 50_000, keys: 10_000, backupEvery: 10_000 }, runs);
+if (values.quick !== true) {
+  await bench('8 x 1,000,000', { files: 8, commands: 1_000_000, keys: 10_000, backupEvery: null }, runs);
+}
+const pause = await measureBackupPause(1_000_000);
+console.log(
+  `BACKUP of a ${pause.keys.toLocaleString('en')}-key store: snapshot ${pause.snapshotMs.toFixed(3)} ms, ` +
+    `longest main-thread pause while streaming ${pause.maxPauseMs.toFixed(2)} ms (p99 ${pause.p99PauseMs.toFixed(2)} ms), ` +
+    `backup written in ${pause.totalMs.toFixed(0)} ms; with no backup, longest pause ${pause.baselineMaxPauseMs.toFixed(2)} ms ` +
+    `(p99 ${pause.baselineP99PauseMs.toFixed(2)} ms)`,
+);
