@@ -17,7 +17,7 @@ import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
 /** A client has this long to open its three FIFOs once a session takes its request. */
-export const HANDSHAKE_MS = 3000;
+export const HANDSHAKE_MS = 1500;
 /** Connect requests waiting for a session; past this the host stops reading the FIFO. */
 export const CONNECT_BUFFER = 16;
 const CLOSE_DEADLINE_MS = 2000;
