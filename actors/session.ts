@@ -45,6 +45,8 @@ export type SessionEvent =
   | { type: 'server.reset' }
   | { type: 'server.close' };
 
+export type OpenLinkInput = { request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
+
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
   return subscribed === (compat === 'seed') ? RESULT_OK : RESULT_ERROR;
@@ -58,7 +60,7 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<ClientLink, { request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits }>(({ input, signal }) =>
+    openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
       openClientLink(input.request, { handshakeMs: input.handshakeMs, notifyLimits: input.notifyLimits, signal }),
     ),
     serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>

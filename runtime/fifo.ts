@@ -132,7 +132,11 @@ export async function openWriteEnd(path: FifoPath, signal: AbortSignal): Promise
   }
 }
 
-/** Whether some process has `path` open for reading right now (a write-end probe that writes nothing). */
+/**
+ * Whether some process has `path` open for reading right now: a write end opened and closed at
+ * once. Only for a reader that holds O_RDWR (the registration FIFO): an O_RDONLY reader sees the
+ * probe's close as EOF.
+ */
 export async function hasReader(path: FifoPath): Promise<boolean> {
   try {
     closeSync(await openFd(path, C.O_WRONLY));
