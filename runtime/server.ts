@@ -3,6 +3,7 @@
  * to the jobs-folder watcher. `close()` stops accepting, ends every session, closes every FIFO
  * and removes the registration FIFO, within a deadline.
  */
+import { setMaxListeners } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Actor, createActor, waitFor } from 'xstate';
@@ -113,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       const refused = queue.drain().map(refuse);
       for (const session of sessions) session.send({ type: 'server.close' });
       const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
+      setMaxListeners(sessions.length + 1, deadline);
       await Promise.allSettled([
         ...sessions.map((s) => waitFor(s, (snapshot) => snapshot.status !== 'active', { signal: deadline })),
         ...refused,
