@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { type ConnectFrame, type DecodeError, type Op, RESULT_ERROR, type RequestFrame, encodeResponse, Op as Ops } from '../protocol/frames.js';
+import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, type RequestFrame, encodeResponse } from '../protocol/frames.js';
 import type { Subscriber } from '../actors/subscriptions.js';
 import { openReadEnd, openWriteEnd } from './fifo.js';
 import { type NotificationLimits, NotificationWriter } from './notification-writer.js';
@@ -51,7 +51,7 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
   if (resp.status === 'fulfilled') {
     // The protocol lets us tell the client no: connect answered with an error.
     resp.value.on('error', () => {});
-    resp.value.end(encodeResponse(Ops.Connect, RESULT_ERROR));
+    resp.value.end(encodeResponse(Op.Connect, RESULT_ERROR));
     setTimeout(() => resp.value.destroy(), FLUSH_DEADLINE_MS).unref();
   }
   const failure = [req, resp, notif].find((r) => r.status === 'rejected');

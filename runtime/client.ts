@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { type Op, Op as Ops, encode } from '../protocol/frames.js';
+import { Op, encode } from '../protocol/frames.js';
 import { isCompat, type Compat } from '../protocol/options.js';
 import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
 
@@ -131,7 +131,7 @@ class Client {
           break;
         case 'subscribe':
         case 'unsubscribe':
-          await this.request(command.kind === 'subscribe' ? Ops.Subscribe : Ops.Unsubscribe, encode({ kind: command.kind, key: command.key }));
+          await this.request(command.kind === 'subscribe' ? Op.Subscribe : Op.Unsubscribe, encode({ kind: command.kind, key: command.key }));
           break;
         case 'delay':
           out('Waiting...\n');
@@ -154,7 +154,7 @@ class Client {
     register.on('error', () => {});
     const latin1 = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
     const frame = encode({ kind: 'connect', reqPipe: latin1(this.paths.req), respPipe: latin1(this.paths.resp), notifPipe: latin1(this.paths.notif) });
-    const answered = this.expect(Ops.Connect);
+    const answered = this.expect(Op.Connect);
     register.end(frame);
     // Queued behind S sessions we may wait long; a server killed meanwhile never opens our FIFOs.
     const watch = setInterval(() => {
@@ -184,7 +184,7 @@ class Client {
 
   private async disconnect(): Promise<void> {
     this.disconnecting = true;
-    await this.request(Ops.Disconnect, encode({ kind: 'disconnect' }));
+    await this.request(Op.Disconnect, encode({ kind: 'disconnect' }));
     await Promise.race([this.notifEnded, sleep(NOTIF_DRAIN_MS)]);
     this.end(0);
   }

@@ -163,8 +163,3 @@ export async function openRegistrationEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
   return new net.Socket({ fd, readable: true, writable: false });
 }
-
-/** Bytes accepted by `write` but not yet taken by the kernel. */
-export function queuedBytes(socket: net.Socket): number {
-  return socket.writableLength;
-}

@@ -44,9 +44,8 @@ export type ServerOptions = {
 };
 
 export interface Server {
+  /** Idempotent; resolves once every session has ended and the registration FIFO is gone. */
   close(): Promise<void>;
-  /** Live figures, for tests and the benchmark. */
-  stats(): { sessions: string[]; subscribedKeys: number; waiting: number };
 }
 
 export async function startServer(options: ServerOptions): Promise<Server> {
@@ -126,14 +125,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return closing;
   };
 
-  return {
-    close,
-    stats: () => ({
-      sessions: sessions.map((s) => String(s.getSnapshot().value)),
-      subscribedKeys: registry.keyCount,
-      waiting: queue.length,
-    }),
-  };
+  return { close };
 }
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */

@@ -1,6 +1,22 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
 import test from 'ava';
-import { ask, clientFifos, openFdCount, startClient, startRawClient, nthLine, startServer, waitUntil, writeJob } from '../helpers/processes.js';
+import { hasReader } from '../../runtime/fifo.js';
+import {
+  Proc,
+  SERVER_ENTRY,
+  ask,
+  clientFifos,
+  nthLine,
+  openFdCount,
+  startClient,
+  startRawClient,
+  startServer,
+  tempDir,
+  waitUntil,
+  writeJob,
+} from '../helpers/processes.js';
 
 test('clients killed with SIGKILL at any moment leave no descriptor open in the server', async (t) => {
   const server = await startServer(t, { sessions: 4, jobs: { 'a.job': 'WRITE [(k,0)]\n' } });
@@ -88,18 +104,30 @@ test('a stale file at the registration path is replaced by the FIFO', async (t) 
   first.child.kill('SIGKILL');
   await first.exited;
   t.true(existsSync(first.fifo));
-  const { unlink, writeFile } = await import('node:fs/promises');
   // Never open a FIFO with no reader through fs: the open would block a pool thread for good.
   await unlink(first.fifo);
   await writeFile(first.fifo, 'stale');
-  const { spawn } = await import('node:child_process');
-  const { Proc, SERVER_ENTRY } = await import('../helpers/processes.js');
   const second = new Proc(spawn(process.execPath, [SERVER_ENTRY, first.dir, '1', '1', first.fifo], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => second.stop());
-  await waitUntil('the second server to serve', async () => {
-    const { hasReader } = await import('../../runtime/fifo.js');
-    return hasReader(first.fifo).catch(() => false);
-  });
+  await waitUntil('the second server to serve', () => hasReader(first.fifo).catch(() => false));
   const client = await startClient(t, first.fifo);
   t.is(await ask(client, 'SUBSCRIBE none', 'subscribe'), '1');
+});
+
+test('a registration path that cannot be created is a clear error and exit 1', async (t) => {
+  const dir = await tempDir(t);
+  const server = new Proc(spawn(process.execPath, [SERVER_ENTRY, dir, '1', '1', '/nonexistent-dir/register'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  t.teardown(() => server.stop());
+  t.is(await server.waitForExit(), 1);
+  t.regex(server.stderr, /\/nonexistent-dir\/register: cannot create FIFO/);
+});
+
+test('a client stopped with SIGINT removes its FIFOs, and the server ends its session', async (t) => {
+  const server = await startServer(t, { sessions: 1 });
+  const client = await startClient(t, server.fifo);
+  client.child.kill('SIGINT');
+  t.is(await client.waitForExit(), 130);
+  for (const path of clientFifos(client.id)) t.false(existsSync(path));
+  const next = await startClient(t, server.fifo);
+  t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
 });

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,8 +105,7 @@ export async function startServer(
 ): Promise<ServerFixture> {
   const dir = await tempDir(t);
   const jobsDir = join(dir, 'jobs');
-  await rm(jobsDir, { recursive: true, force: true });
-  await import('node:fs/promises').then((fs) => fs.mkdir(jobsDir));
+  await mkdir(jobsDir);
   for (const [name, text] of Object.entries(options.jobs ?? {})) await writeFile(join(jobsDir, name), text);
   const fifo = join(dir, 'register_fifo');
   const args = [SERVER_ENTRY, jobsDir, String(options.threads ?? 2), '1', fifo, '--sessions', String(options.sessions ?? 4)];
