@@ -15,10 +15,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const CLIENT = join(ROOT, 'runtime/client.js');
 export const RAW_CLIENT = join(ROOT, 'test/helpers/raw_client.py');
 
-/** The real `runtime/main.js` once main.ts serves clients; until then the same wiring in a helper. */
-export const SERVER_ENTRY = readFileSync(join(ROOT, 'runtime/main.ts'), 'utf8').includes('startServer')
-  ? join(ROOT, 'runtime/main.js')
-  : join(ROOT, 'dist/test/helpers/server-main.js');
+export const SERVER_ENTRY = join(ROOT, 'runtime/main.js');
 
 /** Polls `condition` until it holds; fails with `what` after `timeoutMs`. Never a bare sleep. */
 export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
