@@ -145,7 +145,11 @@ export const supervisorMachine = setup({
         onDone: { target: 'running', actions: { type: 'startJobs', params: ({ event }) => ({ paths: event.output }) } },
         onError: {
           target: 'running',
-          actions: ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${String(event.error)}`),
+          // Recorded as a failed result, so the run does not exit 0 having run nothing.
+          actions: [
+            ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${String(event.error)}`),
+            assign({ results: ({ context, event }) => [...context.results, { jobPath: context.jobsDir, error: String(event.error) }] }),
+          ],
         },
       },
       on: { 'supervisor.stop': { actions: assign({ stopping: true }) } },

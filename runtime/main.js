@@ -3,6 +3,11 @@
 // debugger on it. The listener is never removed.
 process.on('SIGUSR1', () => {});
 
+// The store's young generation holds each batch's decoded strings only briefly: V8's default lets
+// it grow to 3 x 16 MiB, which buys no speed here and costs a third of the peak RSS.
+const v8 = await import('node:v8');
+v8.setFlagsFromString('--max-semi-space-size=8');
+
 try {
   const { main } = await import('../dist/runtime/main.js');
   process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,9 @@
 /**
  * The program: wires the actors together and touches the OS. Batch mode runs every job and
  * exits once every `.out` and `.bck` is complete; server mode also serves clients until SIGINT or
- * SIGTERM. Exit codes: 0 all went well, 1 a job or backup failed (the others' output is complete),
- * 2 bad arguments, 130 interrupted (what had run is flushed).
+ * SIGTERM, then shuts down cleanly. Exit codes: 0 all went well (and every clean server shutdown),
+ * 1 a job or backup failed (the others' output is complete) or the server could not start,
+ * 2 bad arguments, 130 batch mode interrupted (what had run is flushed).
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -14,6 +15,7 @@ import { BackupChildren } from './backup-children.js';
 import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun } from './progress.js';
+import { startServer, type Server } from './server.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
 /** Backup children started ahead of need; more are forked when more backups run at once. */
@@ -37,10 +39,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const folder = await stat(options.jobsDir).catch(() => null);
   if (folder === null || !folder.isDirectory()) {
     process.stderr.write(`kvs: ${options.jobsDir} is not a folder\n${USAGE}\n`);
-    return 2;
-  }
-  if (options.mode === 'server') {
-    report('server mode is not available in this build');
     return 2;
   }
   return run(options);
@@ -71,6 +69,7 @@ async function run(options: RunOptions): Promise<number> {
   });
   const watch = watchRun(supervisor, { store, quiet: options.quiet, live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr) });
 
+  let server: Server | null = null;
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) {
@@ -80,14 +79,39 @@ async function run(options: RunOptions): Promise<number> {
     interrupted = true;
     report('stopping: finishing the commands under way and the backups in progress');
     supervisor.send({ type: 'supervisor.stop' });
+    void server?.close();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let output: SupervisorOutput;
   try {
+    if (options.mode === 'server') {
+      try {
+        // Started before the supervisor lists the folder, so that no job file falls between the two.
+        server = await startServer({
+          store,
+          registerFifo: options.registerFifo!,
+          sessions: options.sessions,
+          compat: options.compat,
+          jobsDir: options.jobsDir,
+          submitJob: (jobPath) => supervisor.send({ type: 'job.submit', jobPath }),
+          log: report,
+          inspect: inspection.inspect,
+        });
+      } catch (error) {
+        report(error instanceof Error ? error.message : String(error));
+        return 1;
+      }
+      if (interrupted) void server.close();
+    }
     supervisor.start();
-    output = await toPromise(supervisor);
+    if (interrupted) supervisor.send({ type: 'supervisor.stop' });
+    const output: SupervisorOutput = await toPromise(supervisor);
+    await server?.close();
+    // Server mode ends only on a signal, and then cleanly; a failed job was reported when it failed.
+    if (options.mode === 'server') return 0;
+    const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
+    return interrupted ? 130 : failed ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -96,6 +120,4 @@ async function run(options: RunOptions): Promise<number> {
     await pool.destroy();
     await inspection.close();
   }
-  const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
-  return interrupted ? 130 : failed ? 1 : 0;
 }

@@ -149,6 +149,24 @@ function drawChildren(parent: NodeLike, indent: string, lines: string[]): void {
   const initial = parent.initial?.target[0];
   if (initial !== undefined) lines.push(`${indent}[*] --> ${stateId(initial)}`);
   for (const child of children) drawState(child, indent, lines);
+  if (parent.path.length === 0) drawMachineWide(parent, children, indent, lines);
+}
+
+/**
+ * A transition on the machine itself is taken from whichever state is active, unless that state
+ * handles the event itself: drawn as an arrow from each such top-level state.
+ */
+function drawMachineWide(root: NodeLike, children: readonly NodeLike[], indent: string, lines: string[]): void {
+  for (const [eventType, transitions] of root.transitions) {
+    for (const transition of transitions) {
+      for (const target of transition.target ?? []) {
+        for (const child of children) {
+          if (child.type === 'final' || child.transitions.has(eventType)) continue;
+          lines.push(`${indent}${stateId(child)} --> ${stateId(target)} : ${transitionLabel(eventLabel(eventType), transition, false)}`);
+        }
+      }
+    }
+  }
 }
 
 function drawState(node: NodeLike, indent: string, lines: string[]): void {

@@ -4,6 +4,7 @@ import test from 'ava';
 import { createActor, createMachine } from 'xstate';
 import { startInspection, tidy, tidySnapshot } from '../../runtime/inspect.js';
 import { freePort, startRelay, type InspectorMessage } from '../helpers/inspector-relay.js';
+import { ask, startClient, startServer } from '../helpers/processes.js';
 import { lines, makeJobsDir, runProgram, until } from '../helpers/program-run.js';
 
 const JOB = 'WRITE [(a,1)(b,2)]\nREAD [a,b]\nBACKUP\nDELETE [a]\n';
@@ -148,4 +149,25 @@ test('root actors of separate actor systems are told apart by the inspector', as
   const on = relay.messages.find((message) => message.type === '@xstate.snapshot' && message.snapshot?.value === 'on')!;
   t.is(on.sessionId, b!);
   t.deepEqual(warnings, []);
+});
+
+test('in server mode the sessions are inspected too: a client subscribing shows in its session', async (t) => {
+  const relay = await startRelay(t);
+  const server = await startServer(t, { sessions: 2, jobs: { 'a.job': 'WRITE [(k,1)]\nBACKUP\n' }, args: [`--inspect=${relay.url}`] });
+  const client = await startClient(t, server.fifo);
+  t.is(await ask(client, 'SUBSCRIBE k', 'subscribe'), '0');
+
+  const sessionNames = (messages: readonly InspectorMessage[]) =>
+    messages.filter((message) => message.type === '@xstate.actor' && /^session-\d+$/.test(message.name ?? '')).map((message) => message.name!);
+  const subscribedIn = (messages: readonly InspectorMessage[]) =>
+    messages.find((message) => message.type === '@xstate.event' && message.event?.type === 'client.subscribe')?.sessionId;
+  await relay.waitFor((messages) => subscribedIn(messages) !== undefined && seen(messages, 'supervisor').snapshot);
+  t.deepEqual(sessionNames(relay.messages).sort(), ['session-0', 'session-1']);
+  const session = relay.messages.find((message) => message.type === '@xstate.actor' && message.sessionId === subscribedIn(relay.messages))!;
+  t.regex(session.name!, /^session-\d$/);
+  t.true(relay.messages.some((message) => message.type === '@xstate.snapshot' && message.sessionId === session.sessionId && message.snapshot?.value === 'connected'));
+  // Each session is a root actor of its own: no two actors share a session id.
+  const ids = relay.messages.filter((message) => message.type === '@xstate.actor').map((message) => message.sessionId);
+  t.is(new Set(ids).size, ids.length);
+  t.deepEqual(seen(relay.messages, 'backups'), ALL_SEEN);
 });

@@ -62,6 +62,19 @@ test('a machine is drawn with its initial and final states, events, guards and i
   );
 });
 
+test('a transition on the machine itself is drawn from every top-level state that does not handle the event', (t) => {
+  const machine = createMachine({
+    id: 'session',
+    initial: 'idle',
+    on: { stop: '.stopping' },
+    states: { idle: { on: { go: 'busy' } }, busy: {}, stopping: { on: { stop: {} } }, stopped: { type: 'final' } },
+  });
+  const arrows = drawMachine(machine)
+    .split('\n')
+    .filter((line) => line.includes(': stop'));
+  t.deepEqual(arrows, ['  stopping : stop', '  idle --> stopping : stop', '  busy --> stopping : stop']);
+});
+
 test('event labels read as words', (t) => {
   t.is(eventLabel('xstate.done.actor.listJobs'), 'listJobs done');
   t.is(eventLabel('xstate.error.actor.worker'), 'worker error');

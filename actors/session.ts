@@ -1,0 +1,202 @@
+/**
+ * A session actor: serves one client at a time, then the next. It takes the oldest connect
+ * request from the buffer, opens the client's three FIFOs, answers connect, serves SUBSCRIBE,
+ * UNSUBSCRIBE and DISCONNECT, and ends on DISCONNECT, EOF, EPIPE, malformed input, a client that
+ * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
+ * Notifications do not pass through the machine: the registry writes them straight to the
+ * client's notification writer (an XState event per notification would cost ~2.5 µs each).
+ */
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
+import type { Compat } from '../protocol/options.js';
+import { type ClientLink, openClientLink } from '../runtime/client-link.js';
+import type { NotificationLimits } from '../runtime/notification-writer.js';
+import type { ConnectQueue } from './connect-queue.js';
+import type { SubscriptionRegistry } from './subscriptions.js';
+
+export type SessionInput = {
+  id: number;
+  queue: ConnectQueue;
+  registry: SubscriptionRegistry;
+  store: { has(key: string): boolean };
+  compat: Compat;
+  handshakeMs: number;
+  notifyLimits: NotificationLimits;
+  log: (line: string) => void;
+};
+
+export type SessionContext = SessionInput & {
+  request: ConnectFrame | null;
+  link: ClientLink | null;
+  subscriptions: ReadonlySet<string>;
+  /** DISCONNECT flushes what is queued before closing; every other ending just closes. */
+  graceful: boolean;
+  /** Clients served to the end, for tests and logs. */
+  served: number;
+};
+
+export type SessionEvent =
+  | { type: 'client.subscribe'; key: string }
+  | { type: 'client.unsubscribe'; key: string }
+  | { type: 'client.disconnect' }
+  | { type: 'client.malformed'; error: DecodeError }
+  | { type: 'client.gone'; reason: string }
+  | { type: 'client.overflow' }
+  | { type: 'server.reset' }
+  | { type: 'server.close' };
+
+export type OpenLinkInput = { request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
+
+/** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
+export function subscribeResult(compat: Compat, subscribed: boolean): number {
+  return subscribed === (compat === 'seed') ? RESULT_OK : RESULT_ERROR;
+}
+
+export const sessionMachine = setup({
+  types: {
+    input: {} as SessionInput,
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+  },
+  actors: {
+    takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
+    openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
+      openClientLink(input.request, { handshakeMs: input.handshakeMs, notifyLimits: input.notifyLimits, signal }),
+    ),
+    serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
+      input.link.listen({
+        request: (frame) => {
+          if (frame.kind === 'disconnect') sendBack({ type: 'client.disconnect' });
+          else sendBack({ type: frame.kind === 'subscribe' ? 'client.subscribe' : 'client.unsubscribe', key: frame.key });
+        },
+        malformed: (error) => sendBack({ type: 'client.malformed', error }),
+        gone: (reason) => sendBack({ type: 'client.gone', reason }),
+        overflow: () => sendBack({ type: 'client.overflow' }),
+      }),
+    ),
+    closeLink: fromPromise<void, { link: ClientLink | null; graceful: boolean }>(async ({ input }) => {
+      await input.link?.close(input.graceful);
+    }),
+  },
+  guards: {
+    keyExists: ({ context, event }) => event.type === 'client.subscribe' && context.store.has(event.key),
+    isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
+  },
+  actions: {
+    addSubscription: assign({
+      subscriptions: ({ context, event }) => {
+        if (event.type !== 'client.subscribe' || context.subscriptions.has(event.key)) return context.subscriptions;
+        return new Set(context.subscriptions).add(event.key);
+      },
+    }),
+    registerSubscription: ({ context, event }) => {
+      if (event.type === 'client.subscribe' && context.link !== null) context.registry.add(event.key, context.link.subscriber);
+    },
+    removeSubscription: assign({
+      subscriptions: ({ context, event }) => {
+        const next = new Set(context.subscriptions);
+        if (event.type === 'client.unsubscribe') next.delete(event.key);
+        return next;
+      },
+    }),
+    unregisterSubscription: ({ context, event }) => {
+      if (event.type === 'client.unsubscribe' && context.link !== null) context.registry.remove(event.key, context.link.subscriber);
+    },
+    dropSubscriptions: assign({
+      subscriptions: ({ context }) => {
+        if (context.link !== null) context.registry.removeAll(context.link.subscriber, context.subscriptions);
+        return new Set<string>();
+      },
+    }),
+    answer: ({ context }, params: { op: Op; result: number }) => context.link?.respond(params.op, params.result),
+    answerSubscribe: ({ context }, params: { subscribed: boolean }) =>
+      context.link?.respond(Op.Subscribe, subscribeResult(context.compat, params.subscribed)),
+    answerMalformed: ({ context, event }) => {
+      if (event.type !== 'client.malformed') return;
+      if (event.error.op === Op.Subscribe) context.link?.respond(Op.Subscribe, subscribeResult(context.compat, false));
+      if (event.error.op === Op.Unsubscribe) context.link?.respond(Op.Unsubscribe, RESULT_ERROR);
+    },
+    logEnding: ({ context, event }) => {
+      const who = `session ${context.id} (${context.link?.name ?? context.request?.reqPipe ?? '?'})`;
+      if (event.type === 'client.malformed') context.log(`${who}: malformed request: ${event.error.message}`);
+      if (event.type === 'client.overflow') context.log(`${who}: the client is not reading its notifications; session ended`);
+    },
+    logOpenFailure: ({ context, event }) => {
+      const error = (event as { error?: unknown }).error;
+      context.log(`session ${context.id}: cannot open the FIFOs of ${context.request?.reqPipe ?? '?'}: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  },
+}).createMachine({
+  id: 'session',
+  context: ({ input }) => ({ ...input, request: null, link: null, subscriptions: new Set<string>(), graceful: false, served: 0 }),
+  initial: 'idle',
+  on: { 'server.close': '.stopping' },
+  states: {
+    idle: {
+      entry: assign({ request: null, link: null, graceful: false }),
+      invoke: {
+        id: 'takeRequest',
+        src: 'takeRequest',
+        input: ({ context }) => ({ queue: context.queue }),
+        onDone: { target: 'opening', actions: assign({ request: ({ event }) => event.output }) },
+      },
+    },
+    opening: {
+      invoke: {
+        id: 'openLink',
+        src: 'openLink',
+        input: ({ context }) => ({ request: context.request!, handshakeMs: context.handshakeMs, notifyLimits: context.notifyLimits }),
+        onDone: {
+          target: 'connected',
+          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],
+        },
+        onError: { target: 'idle', actions: 'logOpenFailure' },
+      },
+      // Leaving aborts the open, which closes whatever it had opened.
+      on: { 'server.reset': 'idle' },
+    },
+    connected: {
+      invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link! }) },
+      on: {
+        'client.subscribe': [
+          { guard: 'keyExists', actions: ['addSubscription', 'registerSubscription', { type: 'answerSubscribe', params: { subscribed: true } }] },
+          { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
+        ],
+        'client.unsubscribe': [
+          { guard: 'isSubscribed', actions: ['removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_OK } }] },
+          { actions: { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_ERROR } } },
+        ],
+        'client.disconnect': {
+          target: 'closing',
+          actions: [{ type: 'answer', params: { op: Op.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
+        },
+        'client.malformed': { target: 'closing', actions: ['answerMalformed', 'logEnding'] },
+        'client.gone': { target: 'closing' },
+        'client.overflow': { target: 'closing', actions: 'logEnding' },
+        'server.reset': { target: 'closing' },
+      },
+    },
+    closing: {
+      entry: ['dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
+      invoke: {
+        id: 'closeLink',
+        src: 'closeLink',
+        input: ({ context }) => ({ link: context.link, graceful: context.graceful }),
+        onDone: 'idle',
+        onError: 'idle',
+      },
+    },
+    stopping: {
+      entry: 'dropSubscriptions',
+      on: { 'server.close': {} },
+      invoke: {
+        id: 'closeLinkNow',
+        src: 'closeLink',
+        input: ({ context }) => ({ link: context.link, graceful: false }),
+        onDone: 'stopped',
+        onError: 'stopped',
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});

@@ -1,0 +1,53 @@
+/**
+ * The client's command language (DESIGN.md section 3): one command a line, `#` comments and blank
+ * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
+ */
+import { MAX_STRING_BYTES } from './frames.js';
+
+export type ClientCommand =
+  | { kind: 'subscribe'; key: string }
+  | { kind: 'unsubscribe'; key: string }
+  | { kind: 'delay'; amount: number }
+  | { kind: 'disconnect' }
+  | { kind: 'skip' };
+
+export type ParsedLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
+
+const KEY_COMMAND = /^(SUBSCRIBE|UNSUBSCRIBE)\s+(?:\[([^\]]*)\]|(\S+))$/;
+
+export function parseClientLine(raw: string): ParsedLine {
+  const line = raw.trim();
+  if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
+  const [word = '', ...args] = line.split(/\s+/);
+  switch (word) {
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE': {
+      const match = KEY_COMMAND.exec(line);
+      const key = (match?.[2] ?? match?.[3] ?? '').trim();
+      if (match === null || key === '') return { ok: false, reason: `usage: ${word} <key> or ${word} [<key>]` };
+      if (key.length > MAX_STRING_BYTES) return { ok: false, reason: `key is ${key.length} bytes, longer than ${MAX_STRING_BYTES}` };
+      if (/[\s\0,]/.test(key)) return { ok: false, reason: `key '${key}' has a space, comma or NUL` };
+      return { ok: true, command: { kind: word === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', key } };
+    }
+    case 'DELAY': {
+      if (args.length !== 1 || !/^[0-9]+$/.test(args[0] ?? '')) return { ok: false, reason: 'usage: DELAY <n>' };
+      return { ok: true, command: { kind: 'delay', amount: Number(args[0]) } };
+    }
+    case 'DISCONNECT':
+      if (args.length !== 0) return { ok: false, reason: 'DISCONNECT takes no arguments' };
+      return { ok: true, command: { kind: 'disconnect' } };
+    default:
+      return { ok: false, reason: `unknown command '${word}' (SUBSCRIBE, UNSUBSCRIBE, DELAY, DISCONNECT)` };
+  }
+}
+
+/** The client's FIFO paths for an id, or why the id cannot be used. */
+export function clientPaths(id: string): { req: string; resp: string; notif: string } | { error: string } {
+  if (id === '' || /[/\0]/.test(id)) return { error: `client id '${id}' must be non-empty with no '/'` };
+  const paths = { req: `/tmp/req${id}`, resp: `/tmp/resp${id}`, notif: `/tmp/notif${id}` };
+  const longest = Buffer.byteLength(paths.notif, 'utf8');
+  if (longest > MAX_STRING_BYTES) {
+    return { error: `client id '${id}' is too long: ${paths.notif} is ${longest} bytes, the protocol allows ${MAX_STRING_BYTES}` };
+  }
+  return paths;
+}

@@ -1,0 +1,203 @@
+/**
+ * `node runtime/client.js <client_id> <register_fifo> [--compat=course]` (DESIGN.md section 3).
+ *
+ * Opening order, chosen so that the client never polls and the server always sees it die: the
+ * response and notification read ends first (non-blocking, no EOF before the server's writer
+ * appears), then the request FIFO O_RDWR (never waits; the server's read end sees a writer from
+ * its first moment and an EOF if we are killed at any point after), then the connect request.
+ * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage.
+ */
+import type net from 'node:net';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
+import { FrameReader } from '../protocol/frame-reader.js';
+import { Op, encode } from '../protocol/frames.js';
+import { isCompat, type Compat } from '../protocol/options.js';
+import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
+
+const USAGE = 'Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]';
+const OP_NAMES: Record<Op, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
+/** While queued for a session, how often to check that the server still holds its FIFO. */
+const SERVER_CHECK_MS = 500;
+const REGISTER_OPEN_MS = 2000;
+/** After DISCONNECT, how long to wait for notifications the server flushed before answering. */
+const NOTIF_DRAIN_MS = 1000;
+
+function out(text: string): void {
+  process.stdout.write(Buffer.from(text, 'latin1'));
+}
+
+function fail(text: string): void {
+  process.stderr.write(`kvs-client: ${text}\n`);
+}
+
+/** Exits once stdout is flushed (it is asynchronous when a pipe). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+export async function runClient(argv: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' } } });
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return exitAfterFlush(2);
+  }
+  const [id, registerFifo, ...extra] = parsed.positionals;
+  const compat = parsed.values.compat ?? 'seed';
+  if (id === undefined || registerFifo === undefined || extra.length > 0 || !isCompat(compat)) {
+    fail(USAGE);
+    return exitAfterFlush(2);
+  }
+  const paths = clientPaths(id);
+  if ('error' in paths) {
+    fail(paths.error);
+    return exitAfterFlush(2);
+  }
+  const ours = [paths.req, paths.resp, paths.notif];
+  const removeFifos = () => ours.forEach((p) => removeFileSync(p));
+  process.on('exit', removeFifos);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.on(signal, () => {
+      removeFifos();
+      process.exit(code);
+    });
+  }
+
+  let resp: net.Socket, notif: net.Socket, req: net.Socket;
+  try {
+    await createFifos(ours, FIFO_MODE);
+    resp = await openReadEnd(paths.resp);
+    notif = await openReadEnd(paths.notif);
+    req = await openOwnWriteEnd(paths.req);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+    return exitAfterFlush(1);
+  }
+  await new Client(compat, registerFifo, paths, req, resp, notif).run();
+}
+
+class Client {
+  private readonly waiting: Array<{ op: Op; resolve: (result: number) => void }> = [];
+  private disconnecting = false;
+  private notifEnded: Promise<void>;
+
+  constructor(
+    private readonly compat: Compat,
+    private readonly registerFifo: string,
+    private readonly paths: { req: string; resp: string; notif: string },
+    private readonly req: net.Socket,
+    private readonly resp: net.Socket,
+    private readonly notif: net.Socket,
+  ) {
+    const responses = new FrameReader('response');
+    resp.on('data', (chunk: Buffer) => {
+      for (const r of responses.push(chunk)) {
+        const waiter = this.waiting.shift();
+        if (!r.ok || waiter === undefined || r.value.op !== waiter.op) return this.serverGone('the server sent an unexpected response');
+        out(`Server returned ${r.value.result} for operation: ${OP_NAMES[r.value.op]}\n`);
+        waiter.resolve(r.value.result);
+      }
+    });
+    const notifications = new FrameReader('notification');
+    notif.on('data', (chunk: Buffer) => {
+      for (const r of notifications.push(chunk)) {
+        if (!r.ok) return this.serverGone(`a malformed notification (${r.error.message})`);
+        out(`(${r.value.key},${r.value.value})\n`);
+      }
+    });
+    this.notifEnded = new Promise((resolve) => notif.once('end', resolve));
+    for (const socket of [resp, notif]) socket.on('end', () => this.serverGone('the server closed the session'));
+    for (const socket of [req, resp, notif]) socket.on('error', (e: Error) => this.serverGone(`the session failed: ${e.message}`));
+  }
+
+  async run(): Promise<void> {
+    if (!(await this.connect())) return;
+    const lines = createInterface({ input: process.stdin.setEncoding('latin1'), crlfDelay: Infinity, terminal: false });
+    let n = 0;
+    for await (const line of lines) {
+      n++;
+      const parsed = parseClientLine(line);
+      if (!parsed.ok) {
+        fail(`line ${n}: ${parsed.reason}`);
+        continue;
+      }
+      const command = parsed.command;
+      switch (command.kind) {
+        case 'skip':
+          break;
+        case 'subscribe':
+        case 'unsubscribe':
+          await this.request(command.kind === 'subscribe' ? Op.Subscribe : Op.Unsubscribe, encode({ kind: command.kind, key: command.key }));
+          break;
+        case 'delay':
+          out('Waiting...\n');
+          await sleep(this.compat === 'course' ? command.amount : command.amount * 1000);
+          break;
+        case 'disconnect':
+          return this.disconnect();
+      }
+    }
+    return this.disconnect();
+  }
+
+  private async connect(): Promise<boolean> {
+    const register = await openWriteEnd(this.registerFifo, AbortSignal.timeout(REGISTER_OPEN_MS)).catch((error: unknown) => {
+      const reason = (error as { code?: string }).code === 'aborted' ? 'no server is reading it' : error instanceof Error ? error.message : String(error);
+      this.serverGone(`cannot connect through ${this.registerFifo}: ${reason}`);
+      return null;
+    });
+    if (register === null) return false;
+    register.on('error', () => {});
+    const latin1 = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
+    const frame = encode({ kind: 'connect', reqPipe: latin1(this.paths.req), respPipe: latin1(this.paths.resp), notifPipe: latin1(this.paths.notif) });
+    const answered = this.expect(Op.Connect);
+    register.end(frame);
+    // Queued behind S sessions we may wait long; a server killed meanwhile never opens our FIFOs.
+    const watch = setInterval(() => {
+      hasReader(this.registerFifo).then(
+        (alive) => alive || this.serverGone('the server went away while we waited for a session'),
+        () => this.serverGone('the server went away while we waited for a session'),
+      );
+    }, SERVER_CHECK_MS);
+    const result = await answered;
+    clearInterval(watch);
+    if (result !== 0) {
+      this.end(1);
+      return false;
+    }
+    return true;
+  }
+
+  private expect(op: Op): Promise<number> {
+    return new Promise((resolve) => this.waiting.push({ op, resolve }));
+  }
+
+  private request(op: Op, frame: Buffer): Promise<number> {
+    const answered = this.expect(op);
+    this.req.write(frame);
+    return answered;
+  }
+
+  private async disconnect(): Promise<void> {
+    this.disconnecting = true;
+    await this.request(Op.Disconnect, encode({ kind: 'disconnect' }));
+    await Promise.race([this.notifEnded, sleep(NOTIF_DRAIN_MS)]);
+    this.end(0);
+  }
+
+  private serverGone(reason: string): void {
+    if (this.disconnecting) return;
+    this.disconnecting = true;
+    fail(reason);
+    this.end(1);
+  }
+
+  private end(code: number): void {
+    for (const socket of [this.req, this.resp, this.notif]) socket.destroy();
+    exitAfterFlush(code);
+  }
+}

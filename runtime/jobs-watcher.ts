@@ -1,0 +1,94 @@
+/**
+ * Watches the jobs folder while the server runs: a `.job` file created or rewritten there is
+ * submitted once it is complete. "Complete" means it kept the same size, mtime and inode over a
+ * quiet period: `echo ... > update.job` or an editor's rename both settle in one period, a file
+ * written in pieces waits for its last piece. The server's own `.out`, `.bck` and temporary files
+ * never match, and a file already run with the same contents is not run again.
+ */
+import { type FSWatcher, type Stats, watch } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const SETTLE_MS = 100;
+
+export type JobsWatcherInput = {
+  jobsDir: string;
+  submitJob: (jobPath: string) => void;
+  log: (line: string) => void;
+  settleMs?: number;
+};
+
+type Signature = string;
+
+function signature(s: Stats): Signature {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+export function isJobFileName(name: string): boolean {
+  return name.endsWith('.job') && !name.startsWith('.') && name.length > '.job'.length;
+}
+
+export class JobsWatcher {
+  private readonly watcher: FSWatcher;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The signature seen at the last check of a file still settling. */
+  private readonly settling = new Map<string, Signature>();
+  /** The signature of each file as last run (or as found at start, when main runs it). */
+  private readonly ran = new Map<string, Signature>();
+  private closed = false;
+  private readonly settleMs: number;
+
+  private constructor(private readonly input: JobsWatcherInput) {
+    this.settleMs = input.settleMs ?? SETTLE_MS;
+    this.watcher = watch(input.jobsDir, { persistent: false }, (_event, name) => {
+      if (typeof name === 'string' && isJobFileName(name)) this.touch(name);
+    });
+    this.watcher.on('error', (error) => input.log(`watching ${input.jobsDir}: ${error.message}`));
+  }
+
+  /** Starts watching; the files already there are the ones main runs at start. */
+  static async start(input: JobsWatcherInput, existing: readonly string[] = []): Promise<JobsWatcher> {
+    const watcher = new JobsWatcher(input);
+    for (const path of existing) {
+      const s = await stat(path).catch(() => null);
+      if (s !== null) watcher.ran.set(path, signature(s));
+    }
+    return watcher;
+  }
+
+  private touch(name: string): void {
+    if (this.closed) return;
+    const path = join(this.input.jobsDir, name);
+    clearTimeout(this.timers.get(path));
+    this.timers.set(path, setTimeout(() => void this.check(path), this.settleMs));
+  }
+
+  private async check(path: string): Promise<void> {
+    this.timers.delete(path);
+    const s = await stat(path).catch(() => null);
+    if (this.closed) return;
+    if (s === null || !s.isFile()) {
+      this.settling.delete(path);
+      return;
+    }
+    const now = signature(s);
+    if (this.settling.get(path) !== now) {
+      // Changed since the last look (or first look): wait for another quiet period.
+      this.settling.set(path, now);
+      this.timers.set(path, setTimeout(() => void this.check(path), this.settleMs));
+      return;
+    }
+    this.settling.delete(path);
+    if (this.ran.get(path) === now) return;
+    this.ran.set(path, now);
+    this.input.submitJob(path);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Server mode: wires the host, S session actors and the subscription registry to the store and
+ * to the jobs-folder watcher. `close()` stops accepting, ends every session, closes every FIFO
+ * and removes the registration FIFO, within a deadline.
+ */
+import { setMaxListeners } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
+import { ConnectQueue } from '../actors/connect-queue.js';
+import { Host, type SignalSource } from '../actors/host.js';
+import { sessionMachine } from '../actors/session.js';
+import { SubscriptionRegistry } from '../actors/subscriptions.js';
+import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
+import type { Compat } from '../protocol/options.js';
+import { openWriteEnd } from './fifo.js';
+import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
+
+/** A client has this long to open its three FIFOs once a session takes its request. */
+export const HANDSHAKE_MS = 1500;
+/** Connect requests waiting for a session; past this the host stops reading the FIFO. */
+export const CONNECT_BUFFER = 16;
+const CLOSE_DEADLINE_MS = 2000;
+
+/** What the server needs of the store (actors/store.ts's Store has this shape). */
+export interface ObservableStore {
+  has(key: string): boolean;
+  onChange: ((key: string, value: string | null) => void) | null;
+}
+
+export type ServerOptions = {
+  store: ObservableStore;
+  registerFifo: string;
+  sessions: number;
+  compat: Compat;
+  jobsDir: string;
+  submitJob: (jobPath: string) => void;
+  log: (line: string) => void;
+  handshakeMs?: number;
+  notifyLimits?: NotificationLimits;
+  connectBuffer?: number;
+  signals?: SignalSource;
+  /** `--inspect`: each session is a root actor of its own, so each is given the inspector. */
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+};
+
+export interface Server {
+  /** Idempotent; resolves once every session has ended and the registration FIFO is gone. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<Server> {
+  const { store, log } = options;
+  const registry = new SubscriptionRegistry();
+  const queue = new ConnectQueue(options.connectBuffer ?? Math.max(CONNECT_BUFFER, options.sessions));
+  let sessions: Actor<typeof sessionMachine>[] = [];
+  let closing: Promise<void> | null = null;
+
+  const startSession = (id: number): Actor<typeof sessionMachine> => {
+    const actor = createActor(sessionMachine, {
+      id: `session-${id}`,
+      inspect: options.inspect,
+      input: {
+        id,
+        queue,
+        registry,
+        store,
+        compat: options.compat,
+        handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
+        notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
+        log,
+      },
+    });
+    // A bug in one session must not take the others down: report it and start a fresh one.
+    actor.subscribe({
+      error: (error) => {
+        log(`session ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (closing === null) sessions[id] = startSession(id);
+      },
+    });
+    return actor.start();
+  };
+
+  const host = await Host.start({
+    path: options.registerFifo,
+    queue,
+    log,
+    ...(options.signals === undefined ? {} : { signals: options.signals }),
+    onSigusr1: () => {
+      const ended = sessions.filter((s) => s.getSnapshot().value === 'connected').length;
+      for (const session of sessions) session.send({ type: 'server.reset' });
+      registry.clear();
+      log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
+    },
+  });
+
+  let watcher: JobsWatcher;
+  try {
+    const existing = await readdir(options.jobsDir).catch(() => []);
+    watcher = await JobsWatcher.start(
+      { jobsDir: options.jobsDir, submitJob: options.submitJob, log },
+      existing.filter(isJobFileName).map((name) => join(options.jobsDir, name)),
+    );
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+
+  store.onChange = registry.onChange;
+  sessions = Array.from({ length: options.sessions }, (_, id) => startSession(id));
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      watcher.close();
+      await host.close();
+      const refused = queue.drain().map(refuse);
+      for (const session of sessions) session.send({ type: 'server.close' });
+      const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
+      setMaxListeners(sessions.length + 1, deadline);
+      await Promise.allSettled([
+        ...sessions.map((s) => waitFor(s, (snapshot) => snapshot.status !== 'active', { signal: deadline })),
+        ...refused,
+      ]);
+      for (const session of sessions) session.stop();
+      if (store.onChange === registry.onChange) store.onChange = null;
+      registry.clear();
+    })();
+    return closing;
+  };
+
+  return { close };
+}
+
+/** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
+async function refuse(request: ConnectFrame): Promise<void> {
+  const socket = await openWriteEnd(Buffer.from(request.respPipe, 'latin1'), AbortSignal.timeout(200)).catch(() => null);
+  if (socket === null) return;
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 200);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.end(encodeResponse(Op.Connect, RESULT_ERROR), () => socket.destroy());
+  });
+  socket.destroy();
+}

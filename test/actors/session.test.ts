@@ -1,0 +1,166 @@
+import test from 'ava';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { ConnectQueue } from '../../actors/connect-queue.js';
+import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
+import { SubscriptionRegistry } from '../../actors/subscriptions.js';
+import { type ConnectFrame, Op } from '../../protocol/frames.js';
+import type { Compat } from '../../protocol/options.js';
+import type { ClientLink } from '../../runtime/client-link.js';
+import { FakeLink } from '../helpers/fake-link.js';
+
+function request(n: number): ConnectFrame {
+  return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
+}
+
+function setup(options: { compat?: Compat; failOpen?: boolean } = {}) {
+  const queue = new ConnectQueue(4);
+  const registry = new SubscriptionRegistry();
+  const keys = new Set(['k', 'z']);
+  const links: FakeLink[] = [];
+  const logs: string[] = [];
+  const machine = sessionMachine.provide({
+    actors: {
+      openLink: fromPromise<ClientLink, OpenLinkInput>(async ({ input }) => {
+        if (options.failOpen === true) throw new Error(`${input.request.respPipe}: is not a FIFO`);
+        const link = new FakeLink(input.request.reqPipe);
+        links.push(link);
+        return link;
+      }),
+    },
+  });
+  const actor = createActor(machine, {
+    input: {
+      id: 0,
+      queue,
+      registry,
+      store: { has: (key: string) => keys.has(key) },
+      compat: options.compat ?? 'seed',
+      handshakeMs: 1000,
+      notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
+      log: (line: string) => void logs.push(line),
+    },
+  }).start();
+  const connected = async () => {
+    await waitFor(actor, (s) => s.matches('connected'), { timeout: 2000 });
+    return links.at(-1)!;
+  };
+  return { actor, queue, registry, links, logs, connected };
+}
+
+test('a session takes a request, answers connect, and SUBSCRIBE of an existing key registers it', async (t) => {
+  const { actor, queue, registry, connected } = setup();
+  t.true(actor.getSnapshot().matches('idle'));
+  queue.offer(request(1));
+  const link = await connected();
+  t.deepEqual(link.answers, [[Op.Connect, 0]]);
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 0]);
+  t.is(registry.subscribersOf('k'), 1);
+  t.deepEqual([...actor.getSnapshot().context.subscriptions], ['k']);
+});
+
+test('SUBSCRIBE of a missing key answers 1 (seed) and registers nothing', async (t) => {
+  const { actor, queue, registry, connected } = setup();
+  queue.offer(request(1));
+  const link = await connected();
+  actor.send({ type: 'client.subscribe', key: 'ghost' });
+  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
+  t.is(registry.keyCount, 0);
+});
+
+test('--compat=course flips the SUBSCRIBE result codes', async (t) => {
+  const { actor, queue, connected } = setup({ compat: 'course' });
+  queue.offer(request(1));
+  const link = await connected();
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  actor.send({ type: 'client.subscribe', key: 'ghost' });
+  t.deepEqual(link.answers.slice(1), [[Op.Subscribe, 1], [Op.Subscribe, 0]]);
+  t.is(subscribeResult('seed', true), 0);
+  t.is(subscribeResult('course', true), 1);
+});
+
+test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1', async (t) => {
+  const { actor, queue, registry, connected } = setup();
+  queue.offer(request(1));
+  const link = await connected();
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  t.is(registry.subscribersOf('k'), 1);
+  actor.send({ type: 'client.unsubscribe', key: 'k' });
+  actor.send({ type: 'client.unsubscribe', key: 'k' });
+  t.deepEqual(link.answers.slice(3), [[Op.Unsubscribe, 0], [Op.Unsubscribe, 1]]);
+  t.is(registry.keyCount, 0);
+});
+
+test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serves the next request', async (t) => {
+  const { actor, queue, registry, links, connected } = setup();
+  queue.offer(request(1));
+  queue.offer(request(2));
+  const first = await connected();
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  actor.send({ type: 'client.disconnect' });
+  t.deepEqual(first.answers.at(-1), [Op.Disconnect, 0]);
+  await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 2000 });
+  t.is(first.closedWith, true);
+  t.is(registry.keyCount, 0);
+  t.is(links[1]!.name, '/tmp/req2');
+  t.is(actor.getSnapshot().context.served, 1);
+});
+
+for (const event of [{ type: 'client.gone', reason: 'EOF' }, { type: 'client.overflow' }, { type: 'server.reset' }] as const) {
+  test(`${event.type} ends the session at once, without a flush, and removes its subscriptions`, async (t) => {
+    const { actor, queue, registry, connected } = setup();
+    queue.offer(request(1));
+    const link = await connected();
+    actor.send({ type: 'client.subscribe', key: 'z' });
+    actor.send(event);
+    await waitFor(actor, (s) => s.matches('idle'), { timeout: 2000 });
+    t.is(link.closedWith, false);
+    t.is(registry.keyCount, 0);
+  });
+}
+
+test('a malformed SUBSCRIBE is answered with the failure code, then the session ends', async (t) => {
+  const { actor, queue, logs, connected } = setup();
+  queue.offer(request(1));
+  const link = await connected();
+  actor.send({ type: 'client.malformed', error: { code: 'bad-string', message: 'key not NUL-terminated', op: Op.Subscribe } });
+  await waitFor(actor, (s) => s.matches('idle'), { timeout: 2000 });
+  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
+  t.regex(logs.join('\n'), /malformed request: key not NUL-terminated/);
+});
+
+test('requests from the link arrive as events through the serving callback actor', async (t) => {
+  const { queue, registry, connected } = setup();
+  queue.offer(request(1));
+  const link = await connected();
+  link.handlers?.request({ kind: 'subscribe', key: 'k' });
+  t.is(registry.subscribersOf('k'), 1);
+  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 0]);
+});
+
+test('a client whose FIFOs cannot be opened is logged and the session waits for the next', async (t) => {
+  const { actor, queue, logs } = setup({ failOpen: true });
+  queue.offer(request(1));
+  await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 2000 });
+  t.regex(logs[0]!, /cannot open the FIFOs of \/tmp\/req1: \/tmp\/resp1: is not a FIFO/);
+});
+
+test('server.close stops a connected session with its link closed at once', async (t) => {
+  const { actor, queue, registry, connected } = setup();
+  queue.offer(request(1));
+  const link = await connected();
+  actor.send({ type: 'client.subscribe', key: 'k' });
+  actor.send({ type: 'server.close' });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
+  t.is(link.closedWith, false);
+  t.is(registry.keyCount, 0);
+});
+
+test('server.close stops an idle session waiting for a request', async (t) => {
+  const { actor, queue } = setup();
+  actor.send({ type: 'server.close' });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
+  queue.offer(request(1));
+  t.is(queue.length, 1);
+});

@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { lstat, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import { encode } from '../../protocol/frames.js';
+import { createFifos } from '../../runtime/fifo.js';
+import { ask, nthLine, startClient, startRawClient, startServer, tempDir, waitUntil, writeJob } from '../helpers/processes.js';
+
+test('S+1 clients: the last one waits for a session, then connects when one leaves', async (t) => {
+  const server = await startServer(t, { sessions: 2 });
+  const first = await startClient(t, server.fifo);
+  await startClient(t, server.fifo);
+  const third = await startClient(t, server.fifo, { awaitConnect: false });
+  await waitUntil('the third client to create its FIFOs', () => existsSync(`/tmp/req${third.id}`));
+  // A negative needs some time to show: a server that served S+1 at once would answer by now.
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(third.stdout, '');
+  t.is(await ask(first, 'DISCONNECT', 'disconnect'), '0');
+  await third.waitForOutput('Server returned 0 for operation: connect');
+  t.is(await ask(third, 'SUBSCRIBE none', 'subscribe'), '1');
+});
+
+test('a python client speaking the raw protocol, opening its FIFOs in the C order, is served byte for byte', async (t) => {
+  const server = await startServer(t, { jobs: { 'a.job': 'WRITE [(k,1)]\n' } });
+  const raw = startRawClient(t, server.fifo);
+  t.is(await nthLine(raw, 3), 'response 1 0');
+  raw.send('subscribe k');
+  t.is(await nthLine(raw, 4), 'response 3 0');
+  raw.send('subscribe missing');
+  t.is(await nthLine(raw, 5), 'response 3 1');
+  await writeJob(server.dir, 'b.job', 'WRITE [(k,2)]\nDELETE [k]\n');
+  raw.send('notif');
+  raw.send('notif');
+  t.is(await nthLine(raw, 6), 'notif k 2');
+  t.is(await nthLine(raw, 7), 'notif k DELETED');
+  raw.send('unsubscribe k');
+  t.is(await nthLine(raw, 8), 'response 4 0');
+  raw.send('unsubscribe k');
+  t.is(await nthLine(raw, 9), 'response 4 1');
+  raw.send('disconnect');
+  t.is(await nthLine(raw, 10), 'response 2 0');
+  raw.send('response');
+  t.is(await nthLine(raw, 11), 'eof');
+});
+
+const malformed: Array<[string, string, string[]]> = [
+  ['an unknown op code ends the session with no answer', '09', ['eof']],
+  ['a connect on the request FIFO ends the session', '01', ['eof']],
+  ['a key that is not NUL-terminated is answered with an error, then the session ends', '03' + '61'.repeat(41), ['response 3 1', 'eof']],
+  ['an empty key to UNSUBSCRIBE is answered with an error, then the session ends', '04' + '00'.repeat(41), ['response 4 1', 'eof']],
+];
+
+for (const [title, hex, expected] of malformed) {
+  test(`malformed request: ${title}; the server carries on`, async (t) => {
+    const server = await startServer(t, { sessions: 1 });
+    const raw = startRawClient(t, server.fifo);
+    t.is(await nthLine(raw, 3), 'response 1 0');
+    raw.send(`raw ${hex}`);
+    t.is(await nthLine(raw, 4), 'sent');
+    expected.forEach(() => raw.send('response'));
+    for (const [i, line] of expected.entries()) t.is(await nthLine(raw, 5 + i), line);
+    const next = await startClient(t, server.fifo);
+    t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
+  });
+}
+
+test('a short frame followed by EOF ends the session and the server serves the next client', async (t) => {
+  const server = await startServer(t, { sessions: 1 });
+  const raw = startRawClient(t, server.fifo);
+  t.is(await nthLine(raw, 3), 'response 1 0');
+  raw.send('raw 0361');
+  raw.send('close');
+  t.is(await raw.waitForExit(), 0);
+  const next = await startClient(t, server.fifo);
+  t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
+});
+
+test('a client that never reads its notifications is cut off; the others get every change', async (t) => {
+  const server = await startServer(t, { sessions: 3, jobs: { 'a.job': 'WRITE [(k,0)]\n' } });
+  const raw = startRawClient(t, server.fifo);
+  t.is(await nthLine(raw, 3), 'response 1 0');
+  raw.send('subscribe k');
+  t.is(await nthLine(raw, 4), 'response 3 0');
+  const reader = await startClient(t, server.fifo);
+  t.is(await ask(reader, 'SUBSCRIBE k', 'subscribe'), '0');
+  const n = 20_000;
+  await writeJob(server.dir, 'flood.job', Array.from({ length: n }, (_, i) => `WRITE [(k,${i + 1})]`).join('\n') + '\n');
+  await reader.waitForOutput(`(k,${n})\n`, 30_000).catch((error: Error) => {
+    throw new Error(`${error.message}\nserver stderr: ${server.stderr}`);
+  });
+  t.is(reader.lines().filter((l) => l.startsWith('(k,')).length, n);
+  // The stalled session was ended: its response FIFO reaches EOF.
+  raw.send('response');
+  t.is(await nthLine(raw, 5, 20_000), 'eof');
+  await waitUntil('the overflow to be reported', () => server.stderr.includes('not reading its notifications'));
+  const next = await startClient(t, server.fifo);
+  t.is(await ask(next, 'SUBSCRIBE k', 'subscribe'), '0');
+});
+
+async function sendConnect(fifo: string, paths: [string, string, string]): Promise<void> {
+  const frame = encode({ kind: 'connect', reqPipe: paths[0], respPipe: paths[1], notifPipe: paths[2] });
+  await writeFile(fifo, frame, { flag: 'a' });
+}
+
+test('a regular file or a symlink given as a pipe path is never opened for writing', async (t) => {
+  const server = await startServer(t, { sessions: 1 });
+  const dir = await tempDir(t);
+  const victim = join(dir, 'victim.txt');
+  await writeFile(victim, 'precious\n');
+  const link = join(dir, 'link');
+  await symlink(victim, link);
+  const fifoTarget = join(dir, 'fifo-target');
+  const raw = startRawClient(t, server.fifo);
+  t.is(await nthLine(raw, 3), 'response 1 0');
+  raw.send('disconnect');
+  t.is(await nthLine(raw, 4), 'response 2 0');
+  raw.send('close');
+  await raw.waitForExit();
+  await createFifos([join(dir, 'r1'), join(dir, 'r2')]);
+  // Hand-made connect requests naming a regular file and a symlink as response/notification FIFOs.
+  await sendConnect(server.fifo, [join(dir, 'r1'), victim, victim]);
+  await sendConnect(server.fifo, [join(dir, 'r2'), link, link]);
+  await waitUntil('both requests refused', () => (server.stderr.match(/cannot open the FIFOs/g) ?? []).length >= 2);
+  t.regex(server.stderr, /is not a FIFO \(a regular file\)/);
+  t.regex(server.stderr, /is not a FIFO \(a symbolic link\)/);
+  t.is(await readFile(victim, 'utf8'), 'precious\n');
+  t.true((await lstat(link)).isSymbolicLink());
+  t.false(existsSync(fifoTarget));
+  const next = await startClient(t, server.fifo);
+  t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
+});

@@ -1,0 +1,150 @@
+/**
+ * Fixtures for batch-mode tests: temporary job folders and runs of the real program
+ * (`node runtime/main.js`). Everything a helper starts or creates is stopped or removed in
+ * `t.teardown`, also when the test fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+
+/** The checkout: this file is compiled to dist/test/helpers/. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN = join(PROJECT_ROOT, 'runtime', 'main.js');
+
+/** Default deadline for one run of the program: generous, for a loaded 2-core machine. */
+export const RUN_DEADLINE_MS = 45_000;
+
+/**
+ * The shared/ folder beside the checkout (CI clones the repository with shared/ beside it).
+ * Throws with the path it looked at, so a missing checkout fails clearly instead of skipping.
+ */
+export function sharedDir(): string {
+  const dir = resolve(PROJECT_ROOT, '..', 'shared');
+  if (!existsSync(join(dir, 'conformance'))) {
+    throw new Error(`conformance data not found: expected ${join(dir, 'conformance')} (shared/ cloned beside the checkout)`);
+  }
+  return dir;
+}
+
+/** A fresh folder under the system's temporary folder, removed when the test ends. */
+export function tempDir(t: ExecutionContext, prefix = 'kvs-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes files (text is written as latin1, so every char is one byte) into `dir`. */
+export function writeFiles(dir: string, files: Readonly<Record<string, string | Uint8Array>>): void {
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), typeof content === 'string' ? Buffer.from(content, 'latin1') : content);
+  }
+}
+
+/** A job folder holding `files`, removed when the test ends. */
+export function jobsDir(t: ExecutionContext, files: Readonly<Record<string, string | Uint8Array>>): string {
+  const dir = tempDir(t);
+  writeFiles(dir, files);
+  return dir;
+}
+
+/** A file's bytes as a latin1 string (one char per byte), or null when it does not exist. */
+export function readBytes(path: string): string | null {
+  return existsSync(path) ? readFileSync(path).toString('latin1') : null;
+}
+
+export function listDir(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  /** stderr without the run's summary line, so that tests of what else is reported stay exact. */
+  readonly stderr: string;
+  /** The summary line (runtime/progress.ts) the program ends with unless `--quiet`, or null. */
+  readonly summary: string | null;
+}
+
+/** `kvs: 2 files, 8 commands, 1 invalid line, 3 backups in 0.61 s`, last on stderr. */
+const SUMMARY_LINE = /(?:^|\n)(kvs: \d+ files?\b[^\n]* in (?:[\d.]+ s|\d+ min \d+ s))\n$/;
+
+function splitSummary(stderr: string): { stderr: string; summary: string | null } {
+  const match = SUMMARY_LINE.exec(stderr);
+  if (match === null) return { stderr, summary: null };
+  return { stderr: stderr.slice(0, match.index + (match[0].startsWith('\n') ? 1 : 0)), summary: match[1]! };
+}
+
+export interface RunOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly deadlineMs?: number;
+  /** Run as this user and group (tests as root use it to make chmod 000 mean something). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface Running {
+  readonly child: ChildProcess;
+  /** Settles when the program exits; rejects if it outlives its deadline (it is then killed). */
+  readonly result: Promise<RunResult>;
+}
+
+/** Starts `node runtime/main.js ...args`; it is killed at teardown if still running. */
+export function startKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Running {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
+  });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  t.teardown(() => {
+    if (alive()) child.kill('SIGKILL');
+  });
+  const deadlineMs = options.deadlineMs ?? RUN_DEADLINE_MS;
+  const result = new Promise<RunResult>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kvs ${args.join(' ')} still running after ${deadlineMs} ms; stderr:\n${Buffer.concat(stderr).toString()}`));
+    }, deadlineMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // 'close' comes after 'exit' once stdout and stderr are fully read.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout: Buffer.concat(stdout).toString('latin1'), ...splitSummary(Buffer.concat(stderr).toString('latin1')) });
+    });
+  });
+  return { child, result };
+}
+
+/** Runs `node runtime/main.js ...args` to its end. */
+export function runKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return startKvs(t, args, options).result;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or throws after the deadline. */
+export async function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = 20_000, everyMs = 5): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** The stderr lines that are not empty. */
+export function stderrLines(result: RunResult): string[] {
+  return result.stderr.split('\n').filter((line) => line.length > 0);
+}

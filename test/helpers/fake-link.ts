@@ -1,0 +1,29 @@
+/** A ClientLink fake for session machine tests: records answers, lets a test play the client. */
+import type { Subscriber } from '../../actors/subscriptions.js';
+import type { Op } from '../../protocol/frames.js';
+import type { ClientLink, LinkHandlers } from '../../runtime/client-link.js';
+
+export class FakeLink implements ClientLink {
+  readonly answers: Array<[Op, number]> = [];
+  readonly notifications: Buffer[] = [];
+  readonly subscriber: Subscriber = { notify: (frame) => void this.notifications.push(frame) };
+  handlers: LinkHandlers | null = null;
+  closedWith: boolean | null = null;
+
+  constructor(readonly name: string) {}
+
+  respond(op: Op, result: number): void {
+    this.answers.push([op, result]);
+  }
+
+  listen(handlers: LinkHandlers): () => void {
+    this.handlers = handlers;
+    return () => {
+      this.handlers = null;
+    };
+  }
+
+  async close(graceful: boolean): Promise<void> {
+    this.closedWith ??= graceful;
+  }
+}
