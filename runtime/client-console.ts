@@ -13,15 +13,16 @@ export const PROMPT = 'kvs> ';
 export interface ClientConsole {
   /** One line at a time; ends at the end of input (Ctrl-D on a terminal). */
   readonly lines: AsyncIterable<string>;
-  /** Writes text (whole lines) without garbling what is being typed. */
-  print(text: string): void;
-  /** Stops reading. Idempotent. */
+  /** Writes text (whole lines) to stdout, or to stderr, without garbling what is being typed. */
+  print(text: string, to?: 'stdout' | 'stderr'): void;
+  /** Stops reading and takes the prompt off the screen. Idempotent. */
   close(): void;
 }
 
 export interface ConsoleStreams {
   readonly input: NodeJS.ReadableStream & { isTTY?: boolean; setEncoding(encoding: BufferEncoding): unknown };
   readonly output: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly errors?: NodeJS.WritableStream;
   /** Ctrl-C at the prompt (readline takes it from the terminal, so no SIGINT is raised). */
   readonly onInterrupt: () => void;
 }
@@ -32,14 +33,12 @@ export function isInteractive(streams: Pick<ConsoleStreams, 'input' | 'output'>)
 
 export function openConsole(streams: ConsoleStreams): ClientConsole {
   const { input, output } = streams;
+  const errors = streams.errors ?? process.stderr;
+  const write = (text: string, to: 'stdout' | 'stderr' = 'stdout') => void (to === 'stdout' ? output : errors).write(Buffer.from(text, 'latin1'));
   if (!isInteractive(streams)) {
     input.setEncoding('latin1');
     const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
-    return {
-      lines,
-      print: (text) => void output.write(Buffer.from(text, 'latin1')),
-      close: () => lines.close(),
-    };
+    return { lines, print: write, close: () => lines.close() };
   }
 
   const editor = createInterface({ input, output, prompt: PROMPT, terminal: true, historySize: 200 });
@@ -58,13 +57,18 @@ export function openConsole(streams: ConsoleStreams): ClientConsole {
   }
   return {
     lines: lines(),
-    print(text) {
+    print(text, to) {
       // Erase the prompt line, print above it, then redraw the prompt with what was typed so far.
       clearLine(output, 0);
       cursorTo(output, 0);
-      output.write(Buffer.from(text, 'latin1'));
+      write(text, to);
       if (!closed) editor.prompt(true);
     },
-    close: () => editor.close(),
+    close() {
+      if (closed) return;
+      editor.close();
+      clearLine(output, 0);
+      cursorTo(output, 0);
+    },
   };
 }

@@ -8,13 +8,13 @@
  * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage.
  */
 import type net from 'node:net';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { Op, encode } from '../protocol/frames.js';
 import { isCompat, type Compat } from '../protocol/options.js';
+import { type ClientConsole, openConsole } from './client-console.js';
 import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
 
 const USAGE = 'Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]';
@@ -25,12 +25,17 @@ const REGISTER_OPEN_MS = 2000;
 /** After DISCONNECT, how long to wait for notifications the server flushed before answering. */
 const NOTIF_DRAIN_MS = 1000;
 
+/** Where commands come from and text goes: a prompt on a terminal (runtime/client-console.ts). */
+let terminal: ClientConsole | null = null;
+
 function out(text: string): void {
-  process.stdout.write(Buffer.from(text, 'latin1'));
+  if (terminal !== null) terminal.print(text);
+  else process.stdout.write(Buffer.from(text, 'latin1'));
 }
 
 function fail(text: string): void {
-  process.stderr.write(`kvs-client: ${text}\n`);
+  if (terminal !== null) terminal.print(`kvs-client: ${text}\n`, 'stderr');
+  else process.stderr.write(`kvs-client: ${text}\n`);
 }
 
 /** Exits once stdout is flushed (it is asynchronous when a pipe). */
@@ -116,9 +121,10 @@ class Client {
 
   async run(): Promise<void> {
     if (!(await this.connect())) return;
-    const lines = createInterface({ input: process.stdin.setEncoding('latin1'), crlfDelay: Infinity, terminal: false });
+    // Ctrl-C at the prompt reaches readline, not the process: raise the signal the client handles.
+    terminal = openConsole({ input: process.stdin, output: process.stdout, onInterrupt: () => process.kill(process.pid, 'SIGINT') });
     let n = 0;
-    for await (const line of lines) {
+    for await (const line of terminal.lines) {
       n++;
       const parsed = parseClientLine(line);
       if (!parsed.ok) {
@@ -197,6 +203,7 @@ class Client {
   }
 
   private end(code: number): void {
+    terminal?.close();
     for (const socket of [this.req, this.resp, this.notif]) socket.destroy();
     exitAfterFlush(code);
   }

@@ -1,6 +1,6 @@
 """Runs a command with stdin, stdout and stderr on a pseudo-terminal (120 columns), types keys
-into it when it has printed given text, copies all it printed to our stdout, and exits with its
-exit code. For tests of what a terminal shows; standard library only.
+into it when it has printed given text, copies what it prints to our stdout as it comes, and exits
+with its exit code. For tests of what a terminal shows; standard library only.
 
     python3 in-terminal.py [--when SEEN TEXT]... -- COMMAND [ARG]...
 
@@ -41,6 +41,7 @@ while True:
     if not chunk:
         break
     out += chunk
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
 _, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(bytes(out))
 sys.exit(os.waitstatus_to_exitcode(status))

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import test from 'ava';
 import { isInteractive, openConsole } from '../../runtime/client-console.js';
+import { removeFileSync } from '../../runtime/fifo.js';
+import { clientFifos, startServer, uniqueId, writeJob } from '../helpers/processes.js';
 import { PROJECT_ROOT, runCommand } from '../helpers/program-run.js';
 
 test('from a pipe, lines come in as bytes and text goes out unchanged, with no prompt', async (t) => {
@@ -49,4 +51,43 @@ const hasPython = spawnSync('python3', ['--version']).status === 0;
   // The line typed in two parts around the notifications arrives whole.
   t.true(screen.includes('got SUBSCRIBE k'));
   t.regex(screen, /bye\r\n$/);
+});
+
+(hasPython ? test : test.skip)('the client on a terminal prompts, and a notification arriving mid-line leaves the line intact', async (t) => {
+  const server = await startServer(t, { jobs: { 'a.job': 'WRITE [(k,1)]\n' } });
+  const id = uniqueId();
+  t.teardown(() => clientFifos(id).forEach((path) => removeFileSync(path)));
+  let screen = '';
+  let wrote = false;
+  const run = await runCommand(
+    'python3',
+    [
+      join(PROJECT_ROOT, 'test', 'helpers', 'in-terminal.py'),
+      ...['--when', 'kvs> ', 'SUBSCRIBE k\\n'],
+      ...['--when', 'operation: subscribe', 'UNSUB'],
+      ...['--when', '(k,2)', 'SCRIBE k\\n'],
+      ...['--when', 'operation: unsubscribe', '\\x04'],
+      '--',
+      process.execPath,
+      join(PROJECT_ROOT, 'runtime', 'client.js'),
+      id,
+      server.fifo,
+    ],
+    {
+      onSpawn: (child) =>
+        child.stdout!.on('data', (chunk: Buffer) => {
+          screen += chunk.toString('latin1');
+          // Once `UNSUB` is on the screen, a job changes k: its notification arrives mid-line.
+          if (!wrote && /operation: subscribe[\s\S]*UNSUB/.test(screen)) {
+            wrote = true;
+            void writeJob(server.dir, 'update.job', 'WRITE [(k,2)]\n');
+          }
+        }),
+    },
+  );
+  t.is(run.code, 0, run.stdout);
+  t.true(run.stdout.includes('Server returned 0 for operation: connect'));
+  t.regex(run.stdout, /\(k,2\)\r\n(?:\u001b\[[0-9;]*[A-Za-z])*kvs> UNSUB/);
+  t.true(run.stdout.includes('Server returned 0 for operation: unsubscribe'));
+  t.true(run.stdout.includes('Server returned 0 for operation: disconnect'));
 });
