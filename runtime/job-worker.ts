@@ -86,7 +86,14 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   const { port, compat } = task;
   // Open the job first: an unreadable job must not leave an empty .out behind.
   const reader = new LineReader(task.jobPath);
-  const out = new OutFile(task.outPath);
+  let out: OutFile;
+  try {
+    out = new OutFile(task.outPath);
+  } catch (error) {
+    reader.close();
+    port.close();
+    throw error;
+  }
   const stop = new AbortController();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
