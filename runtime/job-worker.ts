@@ -84,13 +84,14 @@ yieldToStore();
 
 export default async function runJob(task: JobTask): Promise<JobSummary> {
   const { port, compat } = task;
-  // Open the job first: an unreadable job must not leave an empty .out behind.
-  const reader = new LineReader(task.jobPath);
+  let reader: LineReader | undefined;
   let out: OutFile;
   try {
+    // Open the job first: an unreadable job must not leave an empty .out behind.
+    reader = new LineReader(task.jobPath);
     out = new OutFile(task.outPath);
   } catch (error) {
-    reader.close();
+    reader?.close();
     port.close();
     throw error;
   }
