@@ -84,9 +84,17 @@ yieldToStore();
 
 export default async function runJob(task: JobTask): Promise<JobSummary> {
   const { port, compat } = task;
-  // Open the job first: an unreadable job must not leave an empty .out behind.
-  const reader = new LineReader(task.jobPath);
-  const out = new OutFile(task.outPath);
+  let reader: LineReader | undefined;
+  let out: OutFile;
+  try {
+    // Open the job first: an unreadable job must not leave an empty .out behind.
+    reader = new LineReader(task.jobPath);
+    out = new OutFile(task.outPath);
+  } catch (error) {
+    reader?.close();
+    port.close();
+    throw error;
+  }
   const stop = new AbortController();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
