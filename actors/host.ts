@@ -1,11 +1,16 @@
 /**
  * The host actor: owns the registration FIFO and reads 121-byte connect requests from it into
- * the bounded connect buffer. When the buffer is full it stops reading, so the kernel's pipe
- * buffer fills and writers wait, as the seed's semaphores made them. It is the only actor that
- * listens for SIGUSR1.
+ * the bounded connect buffer. When the buffer is full it stops reading (`paused`), so the
+ * kernel's pipe buffer fills and writers wait, as the seed's semaphores made them. It is the only
+ * actor that listens for SIGUSR1.
+ *
+ * The machine: opening (create the FIFO, replacing a stale one, and open it O_RDWR) -> listening
+ * (reading <-> paused) -> closing (remove the FIFO if it is still ours) -> closed. `Host` is the
+ * small handle the server holds.
  */
 import { lstat } from 'node:fs/promises';
 import type net from 'node:net';
+import { type InspectionEvent, assign, createActor, fromCallback, fromPromise, setup, waitFor, type Actor } from 'xstate';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { createFifos, FIFO_MODE, openRegistrationEnd, removeFile } from '../runtime/fifo.js';
 import type { ConnectQueue } from './connect-queue.js';
@@ -30,80 +35,171 @@ export type HostInput = {
   mode?: number;
 };
 
-export class Host {
-  private readonly reader = new FrameReader('register');
-  private closing: Promise<void> | null = null;
-  private malformed = 0;
+export type HostContext = HostInput & {
+  socket: net.Socket | null;
+  inode: number;
+  malformed: number;
+  error: unknown;
+};
 
-  private constructor(
-    private readonly input: HostInput,
-    private readonly socket: net.Socket,
-    private readonly inode: number,
-    private readonly signals: SignalSource,
-  ) {}
+export type HostEvent =
+  | { type: 'signal.sigusr1' }
+  | { type: 'buffer.full' }
+  | { type: 'buffer.space' }
+  | { type: 'request.malformed'; reason: string }
+  | { type: 'host.close' };
+
+type Opened = { socket: net.Socket; inode: number };
+
+const openFifo = fromPromise<Opened, { path: string; mode: number }>(async ({ input }) => {
+  await createFifos([input.path], input.mode);
+  const { ino } = await lstat(input.path);
+  try {
+    return { socket: await openRegistrationEnd(input.path), inode: ino };
+  } catch (error) {
+    await removeFile(input.path);
+    throw error;
+  }
+});
+
+type ReadInput = { socket: net.Socket; queue: ConnectQueue; signals: SignalSource; path: string; log: (line: string) => void };
+
+/** Moves whole frames into the buffer while it has room, and reads on only while it has room. */
+const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) => {
+  const { socket, queue, signals } = input;
+  const reader = new FrameReader('register');
+  let paused = false;
+  const pump = () => {
+    while (!queue.full) {
+      const result = reader.next();
+      if (result === undefined) break;
+      if (result.ok) queue.offer(result.value);
+      else sendBack({ type: 'request.malformed', reason: result.error.message });
+    }
+    if (queue.full !== paused) {
+      paused = queue.full;
+      if (paused) socket.pause();
+      else socket.resume();
+      sendBack({ type: paused ? 'buffer.full' : 'buffer.space' });
+    }
+  };
+  const onSigusr1 = () => sendBack({ type: 'signal.sigusr1' });
+  signals.on(onSigusr1);
+  queue.onSpace = pump;
+  socket.on('data', (chunk: Buffer) => {
+    reader.append(chunk);
+    pump();
+  });
+  // O_RDWR means no EOF between clients; an error here is the FIFO itself failing.
+  socket.on('error', (error) => input.log(`registration FIFO ${input.path}: ${error.message}`));
+  return () => {
+    signals.off(onSigusr1);
+    queue.onSpace = null;
+    socket.destroy();
+  };
+});
+
+const removeOwnFifo = fromPromise<void, { path: string; inode: number }>(async ({ input }) => {
+  const stat = await lstat(input.path).catch(() => null);
+  if (stat !== null && stat.ino === input.inode) await removeFile(input.path);
+});
+
+export const hostMachine = setup({
+  types: {
+    input: {} as HostInput,
+    context: {} as HostContext,
+    events: {} as HostEvent,
+  },
+  actors: { openFifo, readRequests, removeOwnFifo },
+  actions: {
+    resetSessions: ({ context }) => context.onSigusr1(),
+    countMalformed: assign({ malformed: ({ context }) => context.malformed + 1 }),
+    reportMalformed: ({ context, event }) => {
+      // Garbage is skipped byte by byte: report once per burst, not once per byte.
+      if (event.type === 'request.malformed' && (context.malformed === 1 || context.malformed % 1000 === 0)) {
+        context.log(`registration FIFO: malformed connect request skipped (${event.reason})`);
+      }
+    },
+  },
+}).createMachine({
+  id: 'host',
+  context: ({ input }) => ({ ...input, socket: null, inode: 0, malformed: 0, error: null }),
+  initial: 'opening',
+  states: {
+    opening: {
+      invoke: {
+        id: 'openFifo',
+        src: 'openFifo',
+        input: ({ context }) => ({ path: context.path, mode: context.mode ?? FIFO_MODE }),
+        onDone: { target: 'listening', actions: assign({ socket: ({ event }) => event.output.socket, inode: ({ event }) => event.output.inode }) },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+      },
+    },
+    listening: {
+      invoke: {
+        id: 'readRequests',
+        src: 'readRequests',
+        input: ({ context }) => ({
+          socket: context.socket!,
+          queue: context.queue,
+          signals: context.signals ?? processSigusr1,
+          path: context.path,
+          log: context.log,
+        }),
+      },
+      initial: 'reading',
+      states: {
+        reading: { on: { 'buffer.full': 'paused' } },
+        paused: { on: { 'buffer.space': 'reading' } },
+      },
+      on: {
+        'signal.sigusr1': { actions: 'resetSessions' },
+        'request.malformed': { actions: ['countMalformed', 'reportMalformed'] },
+        'host.close': 'closing',
+      },
+    },
+    closing: {
+      invoke: {
+        id: 'removeOwnFifo',
+        src: 'removeOwnFifo',
+        input: ({ context }) => ({ path: context.path, inode: context.inode }),
+        onDone: 'closed',
+        onError: 'closed',
+      },
+    },
+    closed: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+/** The server's handle on the running host actor. */
+export class Host {
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly actor: Actor<typeof hostMachine>) {}
 
   /** Creates the FIFO (replacing a stale FIFO or file there) and starts reading it. */
-  static async start(input: HostInput): Promise<Host> {
-    await createFifos([input.path], input.mode ?? FIFO_MODE);
-    const { ino } = await lstat(input.path);
-    let socket: net.Socket;
-    try {
-      socket = await openRegistrationEnd(input.path);
-    } catch (error) {
-      await removeFile(input.path);
-      throw error;
+  static async start(input: HostInput, inspect?: (event: InspectionEvent) => void): Promise<Host> {
+    const actor = createActor(hostMachine, { id: 'host', input, ...(inspect === undefined ? {} : { inspect }) }).start();
+    const snapshot = await waitFor(actor, (s) => s.matches('listening') || s.status !== 'active');
+    if (!snapshot.matches('listening')) {
+      actor.stop();
+      throw snapshot.context.error instanceof Error ? snapshot.context.error : new Error(String(snapshot.context.error));
     }
-    const host = new Host(input, socket, ino, input.signals ?? processSigusr1);
-    host.listen();
-    return host;
+    return new Host(actor);
   }
 
   /** Frames skipped as malformed since start. */
   get malformedCount(): number {
-    return this.malformed;
-  }
-
-  private readonly onSigusr1 = (): void => this.input.onSigusr1();
-
-  private listen(): void {
-    const { queue } = this.input;
-    this.signals.on(this.onSigusr1);
-    queue.onSpace = () => this.pump();
-    this.socket.on('data', (chunk: Buffer) => {
-      this.reader.append(chunk);
-      this.pump();
-    });
-    // O_RDWR means no EOF between clients; an error here is the FIFO itself failing.
-    this.socket.on('error', (error) => this.input.log(`registration FIFO ${this.input.path}: ${error.message}`));
-  }
-
-  /** Moves whole frames into the buffer while it has room; reads on only while it has room. */
-  private pump(): void {
-    const { queue } = this.input;
-    while (!queue.full) {
-      const result = this.reader.next();
-      if (result === undefined) break;
-      if (result.ok) queue.offer(result.value);
-      else this.reject(result.error.message);
-    }
-    if (queue.full) this.socket.pause();
-    else if (this.closing === null) this.socket.resume();
-  }
-
-  private reject(reason: string): void {
-    this.malformed++;
-    // Garbage is skipped byte by byte; report once per burst, not once per byte.
-    if (this.malformed === 1 || this.malformed % 1000 === 0) this.input.log(`registration FIFO: malformed connect request skipped (${reason})`);
+    return this.actor.getSnapshot().context.malformed;
   }
 
   /** Stops reading, stops listening for SIGUSR1, removes the FIFO if it is still ours. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.signals.off(this.onSigusr1);
-      this.input.queue.onSpace = null;
-      this.socket.destroy();
-      const stat = await lstat(this.input.path).catch(() => null);
-      if (stat !== null && stat.ino === this.inode) await removeFile(this.input.path);
+      this.actor.send({ type: 'host.close' });
+      await waitFor(this.actor, (s) => s.status !== 'active');
+      this.actor.stop();
     })();
     return this.closing;
   }

@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       registry.clear();
       log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
     },
-  });
+  }, options.inspect);
 
   let watcher: JobsWatcher;
   try {

@@ -152,7 +152,7 @@ test('root actors of separate actor systems are told apart by the inspector', as
   t.deepEqual(warnings, []);
 });
 
-test('in server mode the sessions are inspected too: a client subscribing shows in its session', async (t) => {
+test('in server mode the host and the sessions are inspected too: a client subscribing shows in its session', async (t) => {
   const relay = await startRelay(t);
   const server = await startServer(t, { sessions: 2, jobs: { 'a.job': 'WRITE [(k,1)]\nBACKUP\n' }, args: [`--inspect=${relay.url}`] });
   const client = await startClient(t, server.fifo);
@@ -171,4 +171,7 @@ test('in server mode the sessions are inspected too: a client subscribing shows 
   const ids = relay.messages.filter((message) => message.type === '@xstate.actor').map((message) => message.sessionId);
   t.is(new Set(ids).size, ids.length);
   t.deepEqual(seen(relay.messages, 'backups'), ALL_SEEN);
+  await relay.waitFor((messages) => seen(messages, 'host').snapshot);
+  t.deepEqual(seen(relay.messages, 'host'), ALL_SEEN);
+  t.true(relay.messages.some((message) => message.type === '@xstate.snapshot' && JSON.stringify(message.snapshot?.value) === '{"listening":"reading"}'));
 });
