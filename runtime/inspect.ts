@@ -16,8 +16,11 @@ import { SystemNames, tidyMessage, tidySnapshot } from './inspector-view.js';
 
 /** The package's default address, the one `npm run inspect` listens on. */
 export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
-/** How long start-up waits for the relay, so the first actors are not lost. */
-const CONNECT_WAIT_MS = 1_000;
+/**
+ * How long start-up waits for the relay, so the first actors are not lost. A missing relay refuses
+ * at once; this only bounds a relay that is there but slow (a loaded machine: 1 s was seen to miss).
+ */
+const CONNECT_WAIT_MS = 5_000;
 const RETRY_MS = 2_000;
 const CLOSE_FLUSH_MS = 1_000;
 /** Messages kept while connecting (all kinds) and while the relay is away (actor registrations). */
