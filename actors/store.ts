@@ -143,16 +143,17 @@ export class Store {
  */
 export class SnapshotReader {
   private phase: 1 | 2 | 3 = 1;
-  private readonly dataIterator: Iterator<[string, string]>;
+  /** Keys, not entries: an entry would be a fresh [key, value] array per pair, a million for nothing. */
+  private readonly keyIterator: Iterator<string>;
   private log: OpenSnapshot | undefined;
   private logIterator: Iterator<[string, string | undefined]> | undefined;
 
   constructor(
-    data: Map<string, string>,
+    private readonly data: Map<string, string>,
     private readonly chain: OpenSnapshot[],
     private readonly state: OpenSnapshot,
   ) {
-    this.dataIterator = data.entries();
+    this.keyIterator = data.keys();
   }
 
   /** Up to `maxPairs` pairs as a flat key, value... array; null once the snapshot is all read. */
@@ -163,13 +164,13 @@ export class SnapshotReader {
     if (from < 0) throw new Error('snapshot read after release');
     if (this.phase === 1) {
       while (out.length < 2 * maxPairs) {
-        const step = this.dataIterator.next();
+        const step = this.keyIterator.next();
         if (step.done === true) {
           this.phase = 2;
           break;
         }
-        const [key, value] = step.value;
-        if (!this.changedSince(from, this.chain.length, key)) out.push(key, value);
+        const key = step.value;
+        if (!this.changedSince(from, this.chain.length, key)) out.push(key, this.data.get(key)!);
       }
     }
     while (this.phase === 2 && out.length < 2 * maxPairs) {

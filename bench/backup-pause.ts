@@ -10,6 +10,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Store } from '../actors/store.js';
 import { BackupChildren } from '../runtime/backup-children.js';
 
+const BASELINE_MS = 1000;
+
 export interface PauseFigures {
   readonly keys: number;
   readonly snapshotMs: number;
@@ -41,7 +43,11 @@ export async function measureBackupPause(keys: number): Promise<PauseFigures> {
   try {
     const store = new Store();
     for (let i = 0; i < keys; i++) store.set(`key${String(i).padStart(7, '0')}`, `v${String(i % 1_000_000).padStart(6, '0')}`);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the child finish starting
+    // The baseline first: the same writer with no backup. It also gives the heap time to settle
+    // after the fill (the first scavenges promote the fill's last strings), which no run pays at a
+    // BACKUP, and the child time to finish starting.
+    const baselineEnd = performance.now() + BASELINE_MS;
+    const baseline = await writerGaps(store, keys, () => performance.now() >= baselineEnd);
 
     const t0 = performance.now();
     const snapshot = store.snapshot();
@@ -53,8 +59,6 @@ export async function measureBackupPause(keys: number): Promise<PauseFigures> {
     const outcome = await backup;
     const totalMs = performance.now() - t0;
     if (!outcome.ok || outcome.pairs !== keys) throw new Error(`backup failed: ${JSON.stringify(outcome)}`);
-    const baselineEnd = performance.now() + totalMs;
-    const baseline = await writerGaps(store, keys, () => performance.now() >= baselineEnd);
     const p99 = (xs: number[]) => xs[Math.floor(xs.length * 0.99)] ?? 0;
     return {
       keys,
