@@ -17,7 +17,16 @@ import { isCompat, type Compat } from '../protocol/options.js';
 import { type ClientConsole, openConsole } from './client-console.js';
 import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
 
-const USAGE = 'Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]';
+const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
+
+Connects to an IST-KVS server through <register_fifo>, using the FIFOs /tmp/req<id>, /tmp/resp<id>
+and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal):
+  SUBSCRIBE <key>      be told of every change to the key (SUBSCRIBE [key] works too)
+  UNSUBSCRIBE <key>    stop being told
+  DELAY <n>            wait n seconds (milliseconds with --compat=course)
+  DISCONNECT           end the session; so does the end of input
+Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
+Exit status: 0 after DISCONNECT, 1 when the server ends the session, 2 bad usage.`;
 const OP_NAMES: Record<Op, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
@@ -46,15 +55,25 @@ function exitAfterFlush(code: number): void {
 export async function runClient(argv: readonly string[]): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' } } });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
     fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return exitAfterFlush(2);
   }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return exitAfterFlush(0);
+  }
   const [id, registerFifo, ...extra] = parsed.positionals;
   const compat = parsed.values.compat ?? 'seed';
-  if (id === undefined || registerFifo === undefined || extra.length > 0 || !isCompat(compat)) {
-    fail(USAGE);
+  const problem =
+    id === undefined ? 'missing <client_id>'
+    : registerFifo === undefined ? 'missing <register_fifo>'
+    : extra.length > 0 ? `too many arguments: ${extra.join(' ')}`
+    : !isCompat(compat) ? `--compat must be seed or course, not '${compat}'`
+    : null;
+  if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) {
+    fail(`${problem}\n${USAGE}`);
     return exitAfterFlush(2);
   }
   const paths = clientPaths(id);

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import test from 'ava';
-import { ask, clientFifos, startClient, startServer, waitUntil, writeJob } from '../helpers/processes.js';
+import { CLIENT, ask, clientFifos, startClient, startServer, waitUntil, writeJob } from '../helpers/processes.js';
 
 test("the seed's quick start: a job written into the folder notifies the subscribed client", async (t) => {
   const server = await startServer(t, { jobs: { 'test.job': 'WRITE [(key1,value1)]\nREAD [key1]\nSHOW\n' } });
@@ -90,6 +91,31 @@ test('end of input disconnects, prints the response and exits 0 after DELAY', as
   ]);
   t.regex(client.stderr, /line 5: unknown command 'BOGUS'/);
 });
+
+test('client --help prints the usage and the commands on stdout and exits 0', (t) => {
+  const run = spawnSync(process.execPath, [CLIENT, '--help'], { encoding: 'utf8' });
+  t.is(run.status, 0);
+  t.regex(run.stdout, /^Usage: node runtime\/client\.js <client_id> <register_fifo>/);
+  t.regex(run.stdout, /SUBSCRIBE <key>/);
+  t.is(run.stderr, '');
+});
+
+for (const [args, reason] of [
+  [[], 'missing <client_id>'],
+  [['c1'], 'missing <register_fifo>'],
+  [['c1', 'fifo', 'extra'], 'too many arguments: extra'],
+  [['c1', 'fifo', '--compat=nope'], "--compat must be seed or course, not 'nope'"],
+  [['c1', 'fifo', '--bogus'], "Unknown option '--bogus'"],
+] as const) {
+  test(`client ${JSON.stringify(args)} is refused with '${reason}', the usage, and exit 2`, (t) => {
+    const run = spawnSync(process.execPath, [CLIENT, ...args], { encoding: 'utf8' });
+    t.is(run.status, 2);
+    t.true(run.stderr.startsWith('kvs-client: '), run.stderr);
+    t.true(run.stderr.includes(reason), run.stderr);
+    t.regex(run.stderr, /Usage: node runtime\/client\.js/);
+    t.is(run.stdout, '');
+  });
+}
 
 test('an id that makes a FIFO path longer than 40 bytes is refused with a clear error', async (t) => {
   const server = await startServer(t);
