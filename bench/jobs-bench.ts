@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { measureBackupPause } from './backup-pause.js';
+import { describePauses, measureBackupPause } from './backup-pause.js';
 import { writeJobFile, type Workload } from './workload.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
@@ -74,8 +74,8 @@ if (values.quick !== true) {
 }
 const pause = await measureBackupPause(1_000_000);
 console.log(
-  `BACKUP of a ${pause.keys.toLocaleString('en')}-key store: snapshot ${pause.snapshotMs.toFixed(3)} ms, ` +
-    `longest main-thread pause while streaming ${pause.maxPauseMs.toFixed(2)} ms (p99 ${pause.p99PauseMs.toFixed(2)} ms), ` +
-    `backup written in ${pause.totalMs.toFixed(0)} ms; with no backup, longest pause ${pause.baselineMaxPauseMs.toFixed(2)} ms ` +
-    `(p99 ${pause.baselineP99PauseMs.toFixed(2)} ms)`,
+  `BACKUP of a ${pause.keys.toLocaleString('en')}-key store: snapshot taken in ${pause.snapshotMs.toFixed(3)} ms, ` +
+    `backup written in ${pause.totalMs.toFixed(0)} ms, a writer's turns meanwhile:\n` +
+    `  while streaming: ${describePauses(pause.streaming)}\n` +
+    `  with no backup:  ${describePauses(pause.baseline)}`,
 );
