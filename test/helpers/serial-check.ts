@@ -25,6 +25,7 @@
  * observation saw is unknown). Its own tests (serial-check.test.ts) show each rule failing a
  * wrong run and every serial interleaving passing.
  */
+import { random } from '../../bench/workload.js';
 
 export type PlanCommand =
   | { readonly kind: 'write'; readonly group: number; readonly value: string; readonly keys: readonly string[] }
@@ -54,18 +55,6 @@ export interface WorkloadShape {
   readonly waitEvery: number;
   /** One command in this many is a BACKUP; 0 for none. */
   readonly backupEvery: number;
-}
-
-/** A small seeded generator (mulberry32), so a failing seed can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(items: readonly T[], rnd: () => number): T[] {
