@@ -14,7 +14,7 @@ import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.j
 import { BackupChildren } from './backup-children.js';
 import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
-import { wantsLiveLine, watchRun } from './progress.js';
+import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
@@ -67,7 +67,8 @@ async function run(options: RunOptions): Promise<number> {
       report,
     },
   });
-  const watch = watchRun(supervisor, { store, quiet: options.quiet, live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr) });
+  // Made when the supervisor starts: a server that could not start has no run to sum up.
+  let watch: RunWatch | null = null;
 
   let server: Server | null = null;
   let interrupted = false;
@@ -104,6 +105,7 @@ async function run(options: RunOptions): Promise<number> {
       }
       if (interrupted) void server.close();
     }
+    watch = watchRun(supervisor, { store, quiet: options.quiet, live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr) });
     supervisor.start();
     if (interrupted) supervisor.send({ type: 'supervisor.stop' });
     const output: SupervisorOutput = await toPromise(supervisor);
@@ -115,7 +117,7 @@ async function run(options: RunOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    watch.finish();
+    watch?.finish();
     children.close();
     await pool.destroy();
     await inspection.close();
