@@ -82,6 +82,14 @@ function yieldToStore(): void {
 }
 yieldToStore();
 
+/**
+ * Writes a line to stderr. A worker's stderr is a stream to the main thread, which copies it to
+ * its own; the promise settles once the main thread has taken the line (it then asks for more).
+ */
+function report(line: string): Promise<void> {
+  return new Promise((resolve) => process.stderr.write(line, () => resolve()));
+}
+
 export default async function runJob(task: JobTask): Promise<JobSummary> {
   const { port, compat } = task;
   let reader: LineReader | undefined;
@@ -137,6 +145,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
 
+  let reported: Promise<void> | null = null;
   let count = 0;
   let invalid = 0;
   let backups = 0;
@@ -146,7 +155,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;
-        process.stderr.write(`${task.jobPath}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
+        reported = report(`${task.jobPath}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
         continue;
       }
       count++;
@@ -193,6 +202,9 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     reader.close();
     out.close();
     port.close();
+    // The job's reports reach the main thread's stderr before the job is done (and so before
+    // the run summary, which must come last).
+    await reported;
   }
   return { commands: count, invalid, backups, stopped: stop.signal.aborted };
 }

@@ -220,5 +220,6 @@ test('every malformed line of jobs running in parallel is reported, none lost or
     t.deepEqual(numbers, Array.from({ length: 500 }, (_, i) => 2 * i + 2), `${name}.job: every bad line once, in order`);
     t.is(readBytes(join(dir, `${name}.out`)), '[(x499,1)]\n');
   }
+  t.deepEqual(lines.filter((line) => !/\.job:\d+: unknown command 'BAD'$/.test(line)), [], 'nothing else on stderr, and the summary last');
   t.is(lines.length, 4 * 500);
 });
