@@ -9,6 +9,7 @@
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
+import { display } from '../protocol/keys.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';
 import type { NotificationLimits } from '../runtime/notification-writer.js';
 import type { ConnectQueue } from './connect-queue.js';
@@ -117,13 +118,14 @@ export const sessionMachine = setup({
       if (event.error.op === Op.Unsubscribe) context.link?.respond(Op.Unsubscribe, RESULT_ERROR);
     },
     logEnding: ({ context, event }) => {
-      const who = `session ${context.id} (${context.link?.name ?? context.request?.reqPipe ?? '?'})`;
+      const who = `session ${context.id} (${display(context.link?.name ?? context.request?.reqPipe ?? '?')})`;
       if (event.type === 'client.malformed') context.log(`${who}: malformed request: ${event.error.message}`);
       if (event.type === 'client.overflow') context.log(`${who}: the client is not reading its notifications; session ended`);
     },
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
-      context.log(`session ${context.id}: cannot open the FIFOs of ${context.request?.reqPipe ?? '?'}: ${error instanceof Error ? error.message : String(error)}`);
+      const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
+      context.log(`${who}: cannot open the client's FIFOs: ${error instanceof Error ? error.message : String(error)}`);
     },
   },
 }).createMachine({

@@ -18,20 +18,31 @@ export function compareKeys(a: string, b: string): number {
 export function checkToken(token: string, what: 'key' | 'value'): string | null {
   if (token.length === 0) return `empty ${what}`;
   if (token.length > MAX_STRING_BYTES) {
-    return `${what} '${display(token)}' is ${token.length} bytes, longer than ${MAX_STRING_BYTES}`;
+    return `${what} '${token}' is ${token.length} bytes, longer than ${MAX_STRING_BYTES}`;
   }
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f) return `${what} '${display(token)}' has a space or control character`;
+    if (c <= 0x20 || c === 0x7f) return `${what} '${token}' has a space or control character`;
     if (c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d || c === 0x2c) {
-      return `${what} '${display(token)}' has a reserved character '${token[i]}'`;
+      return `${what} '${token}' has a reserved character '${token[i]}'`;
     }
   }
   if (what === 'value' && RESERVED_VALUES.has(token)) return `value '${token}' is a reserved word`;
   return null;
 }
 
-/** A byte string shown as UTF-8 text, for messages to a person. */
+/**
+ * A byte string (or a message built from byte strings, like checkToken's) shown to a person: its
+ * bytes read as UTF-8, and control characters escaped. Convert once, where the text is printed.
+ */
 export function display(s: string): string {
-  return Buffer.from(s, 'latin1').toString('utf8');
+  return escapeControls(Buffer.from(s, 'latin1').toString('utf8'));
+}
+
+/**
+ * Text with its control characters (C0, DEL, C1) written as `\xNN`: what a job file or a client
+ * sent must not be able to move the cursor, recolour or clear a terminal, or break a log line.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { Op, encode } from '../protocol/frames.js';
+import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/options.js';
 import { type ClientConsole, openConsole } from './client-console.js';
 import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
@@ -42,9 +43,12 @@ function out(text: string): void {
   else process.stdout.write(Buffer.from(text, 'latin1'));
 }
 
+/** A message for a person (text, not a byte string: show bytes from input with display()). */
 function fail(text: string): void {
-  if (terminal !== null) terminal.print(`kvs-client: ${text}\n`, 'stderr');
-  else process.stderr.write(`kvs-client: ${text}\n`);
+  const line = `kvs-client: ${text}\n`;
+  // The console takes byte strings: hand it the message's UTF-8 bytes.
+  if (terminal !== null) terminal.print(Buffer.from(line, 'utf8').toString('latin1'), 'stderr');
+  else process.stderr.write(line);
 }
 
 /** Exits once stdout is flushed (it is asynchronous when a pipe). */
@@ -147,7 +151,7 @@ class Client {
       n++;
       const parsed = parseClientLine(line);
       if (!parsed.ok) {
-        fail(`line ${n}: ${parsed.reason}`);
+        fail(`line ${n}: ${display(parsed.reason)}`);
         continue;
       }
       const command = parsed.command;

@@ -11,6 +11,7 @@ import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
 import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { escapeControls } from '../protocol/keys.js';
 import { BackupChildren } from './backup-children.js';
 import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
@@ -21,8 +22,9 @@ const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
 /** Backup children started ahead of need; more are forked when more backups run at once. */
 const PREFORKED_BACKUP_CHILDREN = 2;
 
+/** One line on stderr. Lines can quote what clients sent: control characters are escaped. */
 function report(line: string): void {
-  process.stderr.write(`kvs: ${line}\n`);
+  process.stderr.write(`kvs: ${escapeControls(line)}\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

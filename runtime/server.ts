@@ -75,7 +75,10 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     // A bug in one session must not take the others down: report it and start a fresh one.
     actor.subscribe({
       error: (error) => {
-        log(`session ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        // A log entry is one line: the stack goes line by line.
+        const [first, ...stack] = (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n');
+        log(`session ${id} failed: ${first}`);
+        for (const line of stack) log(line);
         if (closing === null) sessions[id] = startSession(id);
       },
     });

@@ -143,7 +143,7 @@ test('a client whose FIFOs cannot be opened is logged and the session waits for 
   const { actor, queue, logs } = setup({ failOpen: true });
   queue.offer(request(1));
   await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 2000 });
-  t.regex(logs[0]!, /cannot open the FIFOs of \/tmp\/req1: \/tmp\/resp1: is not a FIFO/);
+  t.regex(logs[0]!, /session 0 \(\/tmp\/req1\): cannot open the client's FIFOs: \/tmp\/resp1: is not a FIFO/);
 });
 
 test('server.close stops a connected session with its link closed at once', async (t) => {

@@ -123,6 +123,17 @@ test('keys and values are measured in bytes, not characters', async (t) => {
   t.regex(byLine.get(3)?.[0] ?? '', /41 bytes/);
 });
 
+test('bytes from the job are shown as UTF-8 in reports, with control characters escaped', async (t) => {
+  const key = Buffer.from('ключ'.repeat(6), 'utf8').toString('latin1'); // 48 bytes
+  const run = await runJob(t, `WRITE [(${key},v)]\nFROB\u001b[31m\nREAD [a\u0007b]\n`);
+  const byLine = reports(run);
+  // stderr is read back as latin1 here: the key's UTF-8 bytes, as they were in the job.
+  t.is(byLine.get(1)?.[0], `key '${key}' is 48 bytes, longer than 40`);
+  t.regex(byLine.get(2)?.[0] ?? '', /unknown command 'FROB\\x1b'/);
+  t.regex(byLine.get(3)?.[0] ?? '', /key 'a\\x07b' has a space or control character/);
+  t.false(run.result.stderr.includes('\u001b') || run.result.stderr.includes('\u0007'));
+});
+
 test('the reserved words are accepted as keys', async (t) => {
   const run = await runJob(t, 'WRITE [(KVSERROR,a)(KVSMISSING,b)(DELETED,c)]\nREAD [DELETED,KVSERROR,KVSMISSING]\n');
   t.is(run.result.stderr, '');

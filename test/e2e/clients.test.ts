@@ -80,7 +80,7 @@ test('--compat=course answers SUBSCRIBE with 1 for subscribed and 0 for a missin
 
 test('end of input disconnects, prints the response and exits 0 after DELAY', async (t) => {
   const server = await startServer(t, { compat: 'course', jobs: { 'a.job': 'WRITE [(k,1)]\n' } });
-  const client = await startClient(t, server.fifo, { compat: 'course', input: '# a comment\n\nSUBSCRIBE [k]\nDELAY 10\nBOGUS\n' });
+  const client = await startClient(t, server.fifo, { compat: 'course', input: '# a comment\n\nSUBSCRIBE [k]\nDELAY 10\nBOGUS\nBOGUSé\u001b\n' });
   client.end();
   t.is(await client.waitForExit(), 0);
   t.deepEqual(client.lines(), [
@@ -90,6 +90,9 @@ test('end of input disconnects, prints the response and exits 0 after DELAY', as
     'Server returned 0 for operation: disconnect',
   ]);
   t.regex(client.stderr, /line 5: unknown command 'BOGUS'/);
+  // What was typed comes back as typed (UTF-8), with control characters escaped.
+  t.regex(client.stderr, /line 6: unknown command 'BOGUSé\\x1b'/);
+  t.false(client.stderr.includes('\u001b'));
 });
 
 test('client --help prints the usage and the commands on stdout and exits 0', (t) => {

@@ -102,6 +102,18 @@ async function sendConnect(fifo: string, paths: [string, string, string]): Promi
   await writeFile(fifo, frame, { flag: 'a' });
 }
 
+test('a pipe path holding terminal escapes and a newline is logged on one line, escaped', async (t) => {
+  const server = await startServer(t, { sessions: 1 });
+  const path = '/tmp/\u001b[2J\nforged';
+  await sendConnect(server.fifo, [path, path, path]);
+  await waitUntil('the request refused', () => server.stderr.includes("cannot open the client's FIFOs"));
+  t.false(server.stderr.includes('\u001b'), 'no escape character reaches stderr');
+  t.regex(server.stderr, /^kvs: session \d \(\/tmp\/\\x1b\[2J\\x0aforged\): cannot open the client's FIFOs: .*ENOENT$/m);
+  t.false(server.stderr.split('\n').some((line) => line.startsWith('forged')));
+  const next = await startClient(t, server.fifo);
+  t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
+});
+
 test('a regular file or a symlink given as a pipe path is never opened for writing', async (t) => {
   const server = await startServer(t, { sessions: 1 });
   const dir = await tempDir(t);
@@ -120,7 +132,7 @@ test('a regular file or a symlink given as a pipe path is never opened for writi
   // Hand-made connect requests naming a regular file and a symlink as response/notification FIFOs.
   await sendConnect(server.fifo, [join(dir, 'r1'), victim, victim]);
   await sendConnect(server.fifo, [join(dir, 'r2'), link, link]);
-  await waitUntil('both requests refused', () => (server.stderr.match(/cannot open the FIFOs/g) ?? []).length >= 2);
+  await waitUntil('both requests refused', () => (server.stderr.match(/cannot open the client's FIFOs/g) ?? []).length >= 2);
   t.regex(server.stderr, /is not a FIFO \(a regular file\)/);
   t.regex(server.stderr, /is not a FIFO \(a symbolic link\)/);
   t.is(await readFile(victim, 'utf8'), 'precious\n');
