@@ -60,6 +60,9 @@ function count(text: string, name: string, max: number): number | string {
 }
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
+  // A negative number would otherwise be read as an unknown option, with parseArgs' advice about '--'.
+  const negative = argv.find((arg) => /^-[0-9]/.test(arg));
+  if (negative !== undefined) return { kind: 'error', reason: `'${negative}' is not a count: the counts are whole numbers of at least 1` };
   let parsed;
   try {
     parsed = parseArgs({
