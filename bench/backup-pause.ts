@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
 import { Store } from '../actors/store.js';
 import { BackupChildren } from '../runtime/backup-children.js';
+import { tuneHeap } from '../runtime/heap.js';
 
 const BASELINE_MS = 1000;
 
@@ -76,9 +76,8 @@ function pauses(gaps: readonly Gap[], collections: readonly PerformanceEntry[]):
 }
 
 export async function measureBackupPause(keys: number): Promise<PauseFigures> {
-  // The young generation the program runs with (runtime/main.js sets the same), so the
-  // collections measured here are the program's.
-  setFlagsFromString('--max-semi-space-size=8');
+  // The program's heap settings, so the collections measured here are the program's.
+  tuneHeap();
   const dir = mkdtempSync(join(tmpdir(), 'kvs-pause-'));
   const children = new BackupChildren(1);
   const collections: PerformanceEntry[] = [];
