@@ -107,7 +107,12 @@ async function run(options: RunOptions): Promise<number> {
       }
       if (interrupted) void server.close();
     }
-    watch = watchRun(supervisor, { store, quiet: options.quiet, live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr) });
+    watch = watchRun(supervisor, {
+      store,
+      quiet: options.quiet,
+      live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr),
+      eachJob: options.mode === 'server',
+    });
     supervisor.start();
     if (interrupted) supervisor.send({ type: 'supervisor.stop' });
     const output: SupervisorOutput = await toPromise(supervisor);

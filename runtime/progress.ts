@@ -10,6 +10,7 @@
 import type { Actor, AnyActorRef } from 'xstate';
 import type { Store } from '../actors/store.js';
 import type { JobResult, supervisorMachine } from '../actors/supervisor.js';
+import { escapeControls } from '../protocol/keys.js';
 
 const REDRAW_MS = 250;
 /** Back to the start of the line, and erase to its end. */
@@ -71,6 +72,17 @@ export function formatProgress(figures: ProgressFigures): string {
 }
 
 /** The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. */
+/**
+ * Server mode's line for one job that ended (there is no end of run to sum up at), e.g.
+ * `kvs: jobs/update.job done: 2 commands, 0 invalid lines, 0 backups`. A failed job is reported
+ * where it failed, so it has no line here.
+ */
+export function formatJobDone(result: JobResult): string | null {
+  if (result.summary === undefined) return null;
+  const { commands, invalid, backups, stopped } = result.summary;
+  return `kvs: ${result.jobPath} ${stopped ? 'stopped' : 'done'}: ${plural(commands, 'command')}, ${plural(invalid, 'invalid line')}, ${plural(backups, 'backup')}`;
+}
+
 export function formatSummary(summary: RunSummary): string {
   const failedFiles = summary.failedFiles > 0 ? ` (${summary.failedFiles} failed)` : '';
   const failedBackups = summary.failedBackups > 0 ? ` (${summary.failedBackups} failed)` : '';
@@ -107,6 +119,8 @@ export function wantsLiveLine(mode: 'batch' | 'server', quiet: boolean, stdout: 
 
 export interface WatchOptions {
   readonly live: boolean;
+  /** Server mode: a line as each job ends (unless quiet), since the run has no end to sum up at. */
+  readonly eachJob?: boolean;
   readonly quiet: boolean;
   readonly store: Store;
   readonly stderr?: NodeJS.WriteStream;
@@ -152,6 +166,18 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
     shown = true;
   };
 
+  let jobsSeen = 0;
+  const eachJob =
+    options.eachJob === true && !options.quiet
+      ? supervisor.subscribe((snapshot) => {
+          const { results } = snapshot.context;
+          for (; jobsSeen < results.length; jobsSeen++) {
+            const line = formatJobDone(results[jobsSeen]!);
+            if (line !== null) stderr.write(`${escapeControls(line)}\n`);
+          }
+        })
+      : null;
+
   if (options.live) {
     // Whatever else is written to stderr (a bad line in a job, a failed backup; the workers'
     // stderr is piped through this stream too) first clears the live line, so nothing is
@@ -169,6 +195,7 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
       if (finished) return;
       finished = true;
       if (timer !== null) clearInterval(timer);
+      eachJob?.unsubscribe();
       if (options.live) {
         hide();
         stderr.write = write;

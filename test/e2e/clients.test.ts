@@ -9,6 +9,8 @@ test("the seed's quick start: a job written into the folder notifies the subscri
   t.is(await ask(client, 'SUBSCRIBE key1', 'subscribe'), '0');
   await writeJob(server.dir, 'update.job', 'WRITE [(key1,newvalue)]\n');
   await client.waitForOutput('(key1,newvalue)\n');
+  // The server says when a job it picked up is done.
+  await waitUntil('update.job done', () => server.stderr.includes(`${server.dir}/update.job done: 1 command, 0 invalid lines, 0 backups`));
   t.is(await ask(client, 'DISCONNECT', 'disconnect'), '0');
   t.is(await client.waitForExit(), 0);
   for (const path of clientFifos(client.id)) t.false(existsSync(path), `${path} is removed`);

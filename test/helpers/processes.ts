@@ -114,6 +114,11 @@ export async function startServer(
     if (!proc.alive) throw new Error(`the server exited with ${proc.exitCode}: ${proc.stderr}`);
     return existsSync(fifo) && (await hasReader(fifo).catch(() => false));
   });
+  // The server takes clients while its first jobs still run: wait for them, so that a test's
+  // clients find the keys those jobs write.
+  for (const name of Object.keys(options.jobs ?? {})) {
+    await waitUntil(`${name} to be done (stderr: ${proc.stderr})`, () => proc.stderr.includes(`kvs: ${join(jobsDir, name)} done:`));
+  }
   return Object.assign(proc, { dir: jobsDir, fifo });
 }
 

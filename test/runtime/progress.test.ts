@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
-import { formatDuration, formatProgress, formatRate, formatSummary, groupDigits, summarize, wantsLiveLine } from '../../runtime/progress.js';
+import { formatDuration, formatJobDone, formatProgress, formatRate, formatSummary, groupDigits, summarize, wantsLiveLine } from '../../runtime/progress.js';
 import { MAIN, PROJECT_ROOT, lines, makeJobsDir, runCommand, runProgram } from '../helpers/program-run.js';
 
 const SUMMARY = /^kvs: \d+ files?(?: \(\d+ failed\))?, [\d,]+ commands?, [\d,]+ invalid lines?, [\d,]+ backups?(?: \(\d+ failed\))? in [\d.]+ s$/;
@@ -38,6 +38,12 @@ test('the summary adds up every job and says what failed', (t) => {
   t.deepEqual(summary, { files: 3, failedFiles: 1, commands: 200_000, invalid: 3, backups: 3, failedBackups: 1, elapsedMs: 1_240 });
   t.is(formatSummary(summary), 'kvs: 3 files (1 failed), 200,000 commands, 3 invalid lines, 3 backups (1 failed) in 1.24 s');
   t.is(formatSummary(summarize([results[0]!], { completed: 1, failed: 0 }, 90)), 'kvs: 1 file, 150,000 commands, 2 invalid lines, 1 backup in 0.09 s');
+});
+
+test('in server mode each job that ends gets a line; a failed one was reported where it failed', (t) => {
+  t.is(formatJobDone({ jobPath: 'jobs/a.job', summary: { commands: 1_500, invalid: 1, backups: 2, stopped: false } }), 'kvs: jobs/a.job done: 1,500 commands, 1 invalid line, 2 backups');
+  t.is(formatJobDone({ jobPath: 'jobs/b.job', summary: { commands: 1, invalid: 0, backups: 1, stopped: true } }), 'kvs: jobs/b.job stopped: 1 command, 0 invalid lines, 1 backup');
+  t.is(formatJobDone({ jobPath: 'jobs/c.job', error: 'EACCES' }), null);
 });
 
 test('the live line is only for batch mode with stdout and stderr on a terminal, and not when quiet', (t) => {
