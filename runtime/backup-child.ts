@@ -6,9 +6,10 @@
  *
  * Test hooks, from the environment: KVS_BACKUP_TRACE names a file to which each backup appends
  * `start <pid> <ms>` and `end <pid> <ms>`; KVS_BACKUP_DELAY_MS holds the temporary file that long
- * before the rename.
+ * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
+ * polls for it, so a test holds every backup open until it creates that file.
  */
-import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
@@ -27,6 +28,8 @@ try {
 
 const trace = process.env['KVS_BACKUP_TRACE'];
 const delayMs = Number(process.env['KVS_BACKUP_DELAY_MS'] ?? 0);
+const gate = process.env['KVS_BACKUP_GATE'];
+const GATE_POLL_MS = 10;
 
 const replies = new PackrStream({ useRecords: false });
 replies.pipe(process.stdout);
@@ -68,6 +71,7 @@ async function finish(begin: BackupBegin, keys: string[], values: string[]): Pro
   try {
     const count = writeSorted(begin, keys, values);
     if (delayMs > 0) await sleep(delayMs);
+    while (gate !== undefined && !existsSync(gate)) await sleep(GATE_POLL_MS);
     renameSync(begin.tmpPath, begin.path);
     if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
     reply({ t: 'done', id: begin.id, pairs: count });

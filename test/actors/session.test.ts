@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { ConnectQueue } from '../../actors/connect-queue.js';
 import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
@@ -12,7 +12,8 @@ function request(n: number): ConnectFrame {
   return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
 }
 
-function setup(options: { compat?: Compat; failOpen?: boolean } = {}) {
+/** A session actor on fakes; stopped when the test ends, whatever its state, so no actor outlives its test. */
+function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boolean } = {}) {
   const queue = new ConnectQueue(4);
   const registry = new SubscriptionRegistry();
   const keys = new Set(['k', 'z']);
@@ -40,15 +41,16 @@ function setup(options: { compat?: Compat; failOpen?: boolean } = {}) {
       log: (line: string) => void logs.push(line),
     },
   }).start();
+  t.teardown(() => actor.stop());
   const connected = async () => {
-    await waitFor(actor, (s) => s.matches('connected'), { timeout: 2000 });
+    await waitFor(actor, (s) => s.matches('connected'), { timeout: 10_000 });
     return links.at(-1)!;
   };
   return { actor, queue, registry, links, logs, connected };
 }
 
 test('a session takes a request, answers connect, and SUBSCRIBE of an existing key registers it', async (t) => {
-  const { actor, queue, registry, connected } = setup();
+  const { actor, queue, registry, connected } = setup(t);
   t.true(actor.getSnapshot().matches('idle'));
   queue.offer(request(1));
   const link = await connected();
@@ -60,7 +62,7 @@ test('a session takes a request, answers connect, and SUBSCRIBE of an existing k
 });
 
 test('SUBSCRIBE of a missing key answers 1 (seed) and registers nothing', async (t) => {
-  const { actor, queue, registry, connected } = setup();
+  const { actor, queue, registry, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'ghost' });
@@ -69,7 +71,7 @@ test('SUBSCRIBE of a missing key answers 1 (seed) and registers nothing', async 
 });
 
 test('--compat=course flips the SUBSCRIBE result codes', async (t) => {
-  const { actor, queue, connected } = setup({ compat: 'course' });
+  const { actor, queue, connected } = setup(t, { compat: 'course' });
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
@@ -80,7 +82,7 @@ test('--compat=course flips the SUBSCRIBE result codes', async (t) => {
 });
 
 test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1', async (t) => {
-  const { actor, queue, registry, connected } = setup();
+  const { actor, queue, registry, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
@@ -93,14 +95,14 @@ test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1'
 });
 
 test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serves the next request', async (t) => {
-  const { actor, queue, registry, links, connected } = setup();
+  const { actor, queue, registry, links, connected } = setup(t);
   queue.offer(request(1));
   queue.offer(request(2));
   const first = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'client.disconnect' });
   t.deepEqual(first.answers.at(-1), [Op.Disconnect, 0]);
-  await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 2000 });
+  await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 10_000 });
   t.is(first.closedWith, true);
   t.is(registry.keyCount, 0);
   t.is(links[1]!.name, '/tmp/req2');
@@ -109,29 +111,29 @@ test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serve
 
 for (const event of [{ type: 'client.gone', reason: 'EOF' }, { type: 'client.overflow' }, { type: 'server.reset' }] as const) {
   test(`${event.type} ends the session at once, without a flush, and removes its subscriptions`, async (t) => {
-    const { actor, queue, registry, connected } = setup();
+    const { actor, queue, registry, connected } = setup(t);
     queue.offer(request(1));
     const link = await connected();
     actor.send({ type: 'client.subscribe', key: 'z' });
     actor.send(event);
-    await waitFor(actor, (s) => s.matches('idle'), { timeout: 2000 });
+    await waitFor(actor, (s) => s.matches('idle'), { timeout: 10_000 });
     t.is(link.closedWith, false);
     t.is(registry.keyCount, 0);
   });
 }
 
 test('a malformed SUBSCRIBE is answered with the failure code, then the session ends', async (t) => {
-  const { actor, queue, logs, connected } = setup();
+  const { actor, queue, logs, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.malformed', error: { code: 'bad-string', message: 'key not NUL-terminated', op: Op.Subscribe } });
-  await waitFor(actor, (s) => s.matches('idle'), { timeout: 2000 });
+  await waitFor(actor, (s) => s.matches('idle'), { timeout: 10_000 });
   t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
   t.regex(logs.join('\n'), /malformed request: key not NUL-terminated/);
 });
 
 test('requests from the link arrive as events through the serving callback actor', async (t) => {
-  const { queue, registry, connected } = setup();
+  const { queue, registry, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   link.handlers?.request({ kind: 'subscribe', key: 'k' });
@@ -140,27 +142,27 @@ test('requests from the link arrive as events through the serving callback actor
 });
 
 test('a client whose FIFOs cannot be opened is logged and the session waits for the next', async (t) => {
-  const { actor, queue, logs } = setup({ failOpen: true });
+  const { actor, queue, logs } = setup(t, { failOpen: true });
   queue.offer(request(1));
-  await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 2000 });
+  await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 10_000 });
   t.regex(logs[0]!, /session 0 \(\/tmp\/req1\): cannot open the client's FIFOs: \/tmp\/resp1: is not a FIFO/);
 });
 
 test('server.close stops a connected session with its link closed at once', async (t) => {
-  const { actor, queue, registry, connected } = setup();
+  const { actor, queue, registry, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'server.close' });
-  await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 10_000 });
   t.is(link.closedWith, false);
   t.is(registry.keyCount, 0);
 });
 
 test('server.close stops an idle session waiting for a request', async (t) => {
-  const { actor, queue } = setup();
+  const { actor, queue } = setup(t);
   actor.send({ type: 'server.close' });
-  await waitFor(actor, (s) => s.status === 'done', { timeout: 2000 });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 10_000 });
   queue.offer(request(1));
   t.is(queue.length, 1);
 });

@@ -1,6 +1,7 @@
 /**
  * Backups through the real program: their contents, the limit on backups in progress (observed
- * through the children's KVS_BACKUP_TRACE, with KVS_BACKUP_DELAY_MS holding each one open), and a
+ * through the children's KVS_BACKUP_TRACE, with KVS_BACKUP_GATE holding each one open until the
+ * test opens the gate), and a
  * backup child killed while it holds its temporary file. Backups under concurrent writers are
  * checked by the serial-order model in batch-concurrency.test.ts.
  */
@@ -89,27 +90,37 @@ function mostInProgress(events: readonly TraceEvent[]): number {
   return most;
 }
 
-/** [max_backups, backups requested, ms each backup is held]: always more backups than slots. */
-const LIMITS: ReadonlyArray<readonly [number, number, number]> = [
-  [1, 3, 300],
-  [2, 5, 700],
-  [3, 5, 900],
+/** [max_backups, backups requested]: always more backups than slots. */
+const LIMITS: ReadonlyArray<readonly [number, number]> = [
+  [1, 3],
+  [2, 5],
+  [3, 5],
 ];
 
-for (const [max, count, holdMs] of LIMITS) {
-  test.serial(`no more than max_backups backups are in progress at once (max_backups ${max})`, async (t) => {
+for (const [max, count] of LIMITS) {
+  test(`no more than max_backups backups are in progress at once, and the limit is reached (max_backups ${max})`, async (t) => {
     const dir = tempDir(t);
-    const trace = join(tempDir(t), 'trace');
+    const scratch = tempDir(t);
+    const trace = join(scratch, 'trace');
+    // Every backup child waits at the gate before its rename until the test creates this file.
+    const gate = join(scratch, 'gate');
     // One job per backup, all started at once (threads = count), so every BACKUP is asked for early.
     writeFiles(dir, Object.fromEntries(Array.from({ length: count }, (_, j) => [`b${j}.job`, `WRITE [(k${j},v${j})]\nBACKUP\n`])));
-    const result = await runKvs(t, [dir, String(max), String(count)], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_DELAY_MS: String(holdMs) } });
+    const running = startKvs(t, [dir, String(max), String(count)], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_GATE: gate } });
+    // Reached: with every child held at the gate, the scheduler fills all max slots and no more.
+    const held = await waitFor(() => {
+      const events = readTrace(trace);
+      return events.filter((e) => e.kind === 'start').length >= max ? events : undefined;
+    }, `${max} backups to start while the gate is closed (trace: ${readBytes(trace) ?? 'none'})`);
+    t.deepEqual(held.filter((e) => e.kind === 'end'), [], 'no backup ends while the gate is closed');
+    writeFiles(scratch, { gate: '' });
+    const result = await running.result;
     t.is(result.code, 0, result.stderr);
+    // Holds: counted from the children's own start and end records over the whole run.
     const events = readTrace(trace);
     t.is(events.filter((e) => e.kind === 'start').length, count);
     t.is(events.filter((e) => e.kind === 'end').length, count);
-    t.true(mostInProgress(events) <= max, `at most ${max} in progress: ${JSON.stringify(events)}`);
-    // Guards against a test that passes for nothing: the backups, each held open, did fill every slot.
-    t.is(mostInProgress(events), max, `the backups overlapped up to the limit: ${JSON.stringify(events)}`);
+    t.is(mostInProgress(events), max, `at most ${max} in progress, and ${max} at once while held: ${JSON.stringify(events)}`);
     for (let j = 0; j < count; j++) {
       // Other jobs' keys may or may not be there yet; this job's own write is.
       const lines = (readBytes(join(dir, `b${j}-1.bck`)) ?? 'missing').split('\n');
@@ -121,16 +132,20 @@ for (const [max, count, holdMs] of LIMITS) {
 
 test.serial('a backup child killed while it holds its temporary file fails that backup alone and leaves no partial file', async (t) => {
   const dir = tempDir(t);
-  const trace = join(tempDir(t), 'trace');
+  const scratch = tempDir(t);
+  const trace = join(scratch, 'trace');
+  const gate = join(scratch, 'gate');
   writeFiles(dir, { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nWRITE [(k2,v2)]\nBACKUP\nWRITE [(k3,v3)]\nBACKUP\nSHOW\n' });
-  const running = startKvs(t, [dir, '1', '2'], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_DELAY_MS: '800' } });
-  // With max_backups 1 the first backup is a-1; its child holds a-1.bck.<pid>.tmp for 800 ms.
+  const running = startKvs(t, [dir, '1', '2'], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_GATE: gate } });
+  // With max_backups 1 the first backup is a-1; its child holds a-1.bck.<pid>.tmp until the gate opens.
   const pid = await waitFor(() => {
     const tmp = listDir(dir).map((name) => /^a-1\.bck\.(\d+)\.tmp$/.exec(name)).find((m) => m !== null);
     return tmp === undefined ? undefined : Number(tmp![1]);
   }, 'the temporary file of a-1.bck');
   t.deepEqual(readTrace(trace)[0], { kind: 'start', pid }, 'the trace names the same child');
   process.kill(pid, 'SIGKILL');
+  // The next backups run in a new child, which must not be held.
+  writeFiles(scratch, { gate: '' });
   const result = await running.result;
 
   t.is(result.code, 1);

@@ -1,55 +1,30 @@
 /**
- * The course's public cases (shared/conformance/ist-public) with --compat=course. The expected
- * files were produced with each job alone on an empty store (their SHOWs would conflict on a
- * shared one), so each job runs in a folder of its own, with the course's arguments.
+ * The conformance fixtures (test/fixtures/conformance: the seed's example and the course's public
+ * cases). The expected files were produced with each job alone on an empty store (their SHOWs
+ * would conflict on a shared one), so each case runs in a folder of its own, with its own args.
  */
 import test from 'ava';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listDir, readBytes, runKvs, sharedDir, tempDir } from '../helpers/batch.js';
+import { listDir, readBytes, runKvs, tempDir } from '../helpers/batch.js';
+import { conformanceCases } from '../helpers/conformance.js';
 
-interface Case {
-  readonly folder: string;
-  readonly job: string;
-  /** The course's `<max_backups> <max_threads>` for this folder. */
-  readonly args: readonly [string, string];
-}
+const cases = conformanceCases('.expected');
 
-function cases(): Case[] {
-  const root = join(sharedDir(), 'conformance', 'ist-public');
-  const found: Case[] = [];
-  for (const [folder, args] of [['jobs', ['3', '5']], ['backup-job', ['1', '2']]] as const) {
-    for (const name of readdirSync(join(root, folder)).sort()) {
-      if (name.endsWith('.job')) found.push({ folder: join(root, folder), job: name, args });
-    }
-  }
-  if (found.length === 0) throw new Error(`no .job files under ${root}`);
-  return found;
-}
+test('the conformance fixtures hold the seed example and the six course cases', (t) => {
+  t.deepEqual(
+    cases.map((c) => c.name),
+    ['course-backup-job-9', 'course-jobs-1', 'course-jobs-3', 'course-jobs-4', 'course-jobs-7', 'course-jobs-8', 'seed-example'],
+  );
+});
 
-let found: Case[] = [];
-try {
-  found = cases();
-} catch (error) {
-  test('the course conformance cases are present beside the checkout', (t) => {
-    t.fail(String(error));
-  });
-}
-
-for (const { folder, job, args } of found) {
-  const base = job.replace(/\.job$/, '');
-  // Every `<base>.out.expected` and `<base>-<n>.bck.expected` names an output file this job must produce.
-  const expected = readdirSync(folder)
-    .filter((name) => name.endsWith('.expected') && (name.startsWith(`${base}.`) || name.startsWith(`${base}-`)))
-    .map((name) => name.slice(0, -'.expected'.length));
-
-  test(`course case ${folder.split('/').pop()}/${job} matches its expected files with --compat=course`, async (t) => {
-    t.true(expected.includes(`${base}.out`), `${base}.out.expected is missing`);
+for (const { name, folder, jobs, args, outputs } of cases) {
+  test(`conformance case ${name} (${jobs.join(', ')} with ${args.join(' ')}) writes exactly its expected files`, async (t) => {
     const dir = tempDir(t);
-    copyFileSync(join(folder, job), join(dir, job));
-    const result = await runKvs(t, [dir, ...args, '--compat=course']);
+    for (const job of jobs) copyFileSync(join(folder, job), join(dir, job));
+    const result = await runKvs(t, [dir, ...args]);
     t.is(result.code, 0, result.stderr);
-    t.deepEqual(listDir(dir), [job, ...expected].sort(), 'the job writes exactly the expected files');
-    for (const name of expected) t.is(readBytes(join(dir, name)), readBytes(join(folder, `${name}.expected`)), name);
+    t.deepEqual(listDir(dir), [...jobs, ...outputs.keys()].sort(), 'the job writes exactly the expected files');
+    for (const [output, fixture] of outputs) t.is(readBytes(join(dir, output)), readBytes(fixture), output);
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The course's timed pair (shared/conformance/ist-public/timed): two jobs that run side by side
+ * The course's timed pair (test/fixtures/conformance/course-timed): two jobs that run side by side
  * for about 25 s and see each other's writes through WAITs of seconds. It is opt-in
  * (`npm run test:timed`, which sets KVS_TIMED=1); the default ava run excludes this file in
  * package.json. Without KVS_TIMED=1 the file registers no test at all, rather than a skipped one
@@ -8,14 +8,15 @@
 import test from 'ava';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listDir, readBytes, runKvs, sharedDir, tempDir } from '../helpers/batch.js';
+import { listDir, readBytes, runKvs, tempDir } from '../helpers/batch.js';
+import { CONFORMANCE_DIR } from '../helpers/conformance.js';
 
 const OUTPUTS = ['one.out', 'one-1.bck', 'two.out', 'two-1.bck', 'two-2.bck'];
 
 if (process.env['KVS_TIMED'] === '1') {
   test('the timed pair run side by side gives the observed outputs with --compat=course', async (t) => {
     t.timeout(90_000);
-    const source = join(sharedDir(), 'conformance', 'ist-public', 'timed');
+    const source = join(CONFORMANCE_DIR, 'course-timed');
     const dir = tempDir(t);
     for (const job of ['one.job', 'two.job']) copyFileSync(join(source, job), join(dir, job));
     const result = await runKvs(t, [dir, '3', '5', '--compat=course'], { deadlineMs: 80_000 });

@@ -19,8 +19,8 @@ export const MAIN = join(PROJECT_ROOT, 'runtime', 'main.js');
 export const RUN_DEADLINE_MS = 45_000;
 
 /**
- * The shared/ folder beside the checkout (CI clones the repository with shared/ beside it).
- * Throws with the path it looked at, so a missing checkout fails clearly instead of skipping.
+ * The shared/ folder beside the checkout. No test reads it any more (the conformance cases are
+ * fixtures in test/fixtures/conformance, read by test/helpers/conformance.ts); kept for scripts. Throws with the path it looked at, so a missing checkout fails clearly instead of skipping.
  */
 export function sharedDir(): string {
   const dir = resolve(PROJECT_ROOT, '..', 'shared');

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,33 @@ export const RAW_CLIENT = join(ROOT, 'test/helpers/raw_client.py');
 
 export const SERVER_ENTRY = join(ROOT, 'runtime/main.js');
 
+/**
+ * The default deadline for an awaited event. A deadline only bounds how long a failing test
+ * hangs, so it is generous: on a loaded 2-core machine a Node process can take seconds to start.
+ * KVS_TEST_DEADLINE_MS overrides it.
+ */
+export const DEADLINE_MS = Number(process.env['KVS_TEST_DEADLINE_MS'] ?? 30_000);
+
 /** Polls `condition` until it holds; fails with `what` after `timeoutMs`. Never a bare sleep. */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = DEADLINE_MS, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Polls `probe` until it reports `ok`; past the deadline, fails with `what` and the last thing the
+ * probe saw (`seen`), so a timeout says what state things were in rather than only that it waited.
+ */
+export async function waitUntilSeen(what: string, probe: () => Promise<{ ok: boolean; seen: string }> | { ok: boolean; seen: string }, timeoutMs = DEADLINE_MS, intervalMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { ok, seen } = await probe();
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -75,12 +96,12 @@ export class Proc {
     return this.stdout.split('\n').filter((l) => l !== '');
   }
 
-  waitForOutput(text: string, timeoutMs = 10_000): Promise<void> {
+  waitForOutput(text: string, timeoutMs = DEADLINE_MS): Promise<void> {
     return waitUntil(`'${text}' on stdout of pid ${this.pid} (stdout so far: ${JSON.stringify(this.stdout)}, stderr: ${JSON.stringify(this.stderr)})`, () => this.stdout.includes(text), timeoutMs);
   }
 
-  async waitForExit(timeoutMs = 10_000): Promise<number | null> {
-    await waitUntil(`pid ${this.pid} to exit (stderr: ${JSON.stringify(this.stderr)})`, () => !this.alive, timeoutMs);
+  async waitForExit(timeoutMs = DEADLINE_MS): Promise<number | null> {
+    await waitUntilSeen(`pid ${this.pid} to exit`, () => ({ ok: !this.alive, seen: `stderr: ${JSON.stringify(this.stderr)}` }), timeoutMs);
     return this.exitCode;
   }
 
@@ -110,14 +131,18 @@ export async function startServer(
   args.push(...(options.args ?? []));
   const proc = new Proc(spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => proc.stop());
-  await waitUntil(`the server to open ${fifo} (stderr: ${proc.stderr})`, async () => {
-    if (!proc.alive) throw new Error(`the server exited with ${proc.exitCode}: ${proc.stderr}`);
-    return existsSync(fifo) && (await hasReader(fifo).catch(() => false));
+  // Ready when the registration FIFO exists with the server as its reader. Reported on timeout:
+  // whether the process was alive, whether the FIFO existed, and what the server wrote.
+  await waitUntilSeen(`the server (pid ${proc.pid}) to open ${fifo}`, async () => {
+    if (!proc.alive) throw new Error(`the server exited with ${proc.exitCode ?? proc.signal} before opening ${fifo}: ${proc.stderr}`);
+    const exists = existsSync(fifo);
+    const reading = exists && (await hasReader(fifo).catch(() => false));
+    return { ok: reading, seen: `alive, FIFO ${exists ? (reading ? 'open' : 'created, no reader yet') : 'not created'}, stderr ${JSON.stringify(proc.stderr)}` };
   });
   // The server takes clients while its first jobs still run: wait for them, so that a test's
   // clients find the keys those jobs write.
   for (const name of Object.keys(options.jobs ?? {})) {
-    await waitUntil(`${name} to be done (stderr: ${proc.stderr})`, () => proc.stderr.includes(`kvs: ${join(jobsDir, name)} done:`));
+    await waitUntilSeen(`${name} to be done`, () => ({ ok: proc.stderr.includes(`kvs: ${join(jobsDir, name)} done:`), seen: `stderr ${JSON.stringify(proc.stderr)}` }));
   }
   return Object.assign(proc, { dir: jobsDir, fifo });
 }
@@ -163,12 +188,23 @@ export async function openFdCount(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;
 }
 
+/** A process's open descriptors with what each points to (`/tmp/reqX`, `pipe:[123]`, `anon_inode:[eventfd]`...). */
+export async function openFds(pid: number): Promise<Array<{ fd: number; target: string }>> {
+  const found: Array<{ fd: number; target: string }> = [];
+  for (const name of await readdir(`/proc/${pid}/fd`)) {
+    // A descriptor can close between the listing and the readlink.
+    const target = await readlink(`/proc/${pid}/fd/${name}`).catch(() => null);
+    if (target !== null) found.push({ fd: Number(name), target });
+  }
+  return found;
+}
+
 /** Sends a request and waits for its response line, counted so repeated requests are told apart. */
 export async function ask(client: ClientFixture, line: string, op: string): Promise<string> {
   const pattern = new RegExp(`Server returned (\\d+) for operation: ${op}\\n`, 'g');
   const before = [...client.stdout.matchAll(pattern)].length;
   client.send(line);
-  await waitUntil(`a response to '${line}' (stdout: ${JSON.stringify(client.stdout)}, stderr: ${client.stderr})`, () => [...client.stdout.matchAll(pattern)].length > before);
+  await waitUntilSeen(`a response to '${line}'`, () => ({ ok: [...client.stdout.matchAll(pattern)].length > before, seen: `stdout ${JSON.stringify(client.stdout)}, stderr ${JSON.stringify(client.stderr)}` }));
   return [...client.stdout.matchAll(pattern)][before]![1]!;
 }
 
@@ -191,7 +227,7 @@ export function startRawClient(t: ExecutionContext, fifo: string, options: { pat
 }
 
 /** Waits for the n-th line (counting from 1) of a process's stdout and returns it. */
-export async function nthLine(proc: Proc, n: number, timeoutMs = 10_000): Promise<string> {
-  await waitUntil(`line ${n} of pid ${proc.pid} (stdout: ${JSON.stringify(proc.stdout)}, stderr: ${proc.stderr})`, () => proc.lines().length >= n, timeoutMs);
+export async function nthLine(proc: Proc, n: number, timeoutMs = DEADLINE_MS): Promise<string> {
+  await waitUntilSeen(`line ${n} of pid ${proc.pid}`, () => ({ ok: proc.lines().length >= n, seen: `stdout ${JSON.stringify(proc.stdout)}, stderr ${JSON.stringify(proc.stderr)}` }), timeoutMs);
   return proc.lines()[n - 1]!;
 }
