@@ -30,6 +30,7 @@ const trace = process.env['KVS_BACKUP_TRACE'];
 const delayMs = Number(process.env['KVS_BACKUP_DELAY_MS'] ?? 0);
 const gate = process.env['KVS_BACKUP_GATE'];
 const GATE_POLL_MS = 10;
+const parentPid = process.ppid;
 
 const replies = new PackrStream({ useRecords: false });
 replies.pipe(process.stdout);
@@ -71,7 +72,11 @@ async function finish(begin: BackupBegin, keys: string[], values: string[]): Pro
   try {
     const count = writeSorted(begin, keys, values);
     if (delayMs > 0) await sleep(delayMs);
-    while (gate !== undefined && !existsSync(gate)) await sleep(GATE_POLL_MS);
+    while (gate !== undefined && !existsSync(gate)) {
+      // Orphaned at the gate (the parent was killed): leave rather than poll forever.
+      if (process.ppid !== parentPid) throw new Error('the parent died while the backup waited at the test gate');
+      await sleep(GATE_POLL_MS);
+    }
     renameSync(begin.tmpPath, begin.path);
     if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
     reply({ t: 'done', id: begin.id, pairs: count });

@@ -4,20 +4,28 @@ import { join } from 'node:path';
 import test from 'ava';
 import { encode } from '../../protocol/frames.js';
 import { createFifos } from '../../runtime/fifo.js';
-import { ask, nthLine, startClient, startRawClient, startServer, tempDir, waitUntil, writeJob } from '../helpers/processes.js';
+import { ask, nthLine, openFds, startClient, startRawClient, startServer, tempDir, waitUntil, writeJob } from '../helpers/processes.js';
 
 test('S+1 clients: the last one waits for a session, then connects when one leaves', async (t) => {
   const server = await startServer(t, { sessions: 2 });
   const first = await startClient(t, server.fifo);
   await startClient(t, server.fifo);
-  const third = await startClient(t, server.fifo, { awaitConnect: false });
-  await waitUntil('the third client to create its FIFOs', () => existsSync(`/tmp/req${third.id}`));
-  // A negative needs some time to show: a server that served S+1 at once would answer by now.
-  await new Promise((r) => setTimeout(r, 300));
-  t.is(third.stdout, '');
+  // The third client is the raw one: it says when its connect request is in the registration FIFO.
+  const third = startRawClient(t, server.fifo);
+  t.is(await nthLine(third, 1), 'sent connect');
+  // No bare sleep: a malformed frame written after that request is logged by the host once it has
+  // read it, so from then on the third request is in the server's hands, behind two full sessions.
+  await writeFile(server.fifo, Buffer.from([0x09]), { flag: 'a' });
+  await waitUntil('the host to read past the third request', () => server.stderr.includes('malformed connect request skipped'));
+  const thirdFifos = new Set(third.paths);
+  const held = (await openFds(server.pid)).filter((fd) => thirdFifos.has(fd.target.replace(/ \(deleted\)$/, '')));
+  t.deepEqual(held, [], "the server holds none of the third client's FIFOs while both sessions are taken");
+  t.deepEqual(third.lines(), ['sent connect'], 'the third client is not served while both sessions are taken');
   t.is(await ask(first, 'DISCONNECT', 'disconnect'), '0');
-  await third.waitForOutput('Server returned 0 for operation: connect');
-  t.is(await ask(third, 'SUBSCRIBE none', 'subscribe'), '1');
+  // Served only now, after a session ended: its FIFOs are opened and it gets its connect response.
+  t.is(await nthLine(third, 3), 'response 1 0');
+  third.send('subscribe none');
+  t.is(await nthLine(third, 4), 'response 3 1');
 });
 
 test('a python client speaking the raw protocol, opening its FIFOs in the C order, is served byte for byte', async (t) => {

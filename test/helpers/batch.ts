@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
+import { RUN_SLOTS } from './slots.js';
 
 /** The checkout: this file is compiled to dist/test/helpers/. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -128,13 +129,18 @@ export function startKvs(t: ExecutionContext, args: readonly string[], options: 
   return { child, result };
 }
 
-/** Runs `node runtime/main.js ...args` to its end. */
-export function runKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return startKvs(t, args, options).result;
+/** Runs `node runtime/main.js ...args` to its end, once one of the file's run slots is free. */
+export async function runKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const release = await RUN_SLOTS.take();
+  try {
+    return await startKvs(t, args, options).result;
+  } finally {
+    release();
+  }
 }
 
 /** Polls `probe` until it returns a value other than undefined, or throws after the deadline. */
-export async function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = 20_000, everyMs = 5): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = RUN_DEADLINE_MS, everyMs = 5): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const value = probe();

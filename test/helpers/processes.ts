@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { hasReader, removeFileSync } from '../../runtime/fifo.js';
+import { SERVER_SLOTS } from './slots.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLIENT = join(ROOT, 'runtime/client.js');
@@ -121,6 +122,7 @@ export async function startServer(
   t: ExecutionContext,
   options: { sessions?: number; compat?: 'seed' | 'course'; jobs?: Record<string, string>; threads?: number; args?: readonly string[] } = {},
 ): Promise<ServerFixture> {
+  await SERVER_SLOTS.holdFor(t);
   const dir = await tempDir(t);
   const jobsDir = join(dir, 'jobs');
   await mkdir(jobsDir);
