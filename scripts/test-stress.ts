@@ -31,14 +31,17 @@ function burner(): ChildProcess {
   return spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
 }
 
+let ava: ChildProcess | null = null;
+
 function runSuite(): Promise<{ passed: number; failed: number; code: number | null; seconds: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const ava = spawn(process.execPath, [`${ROOT}node_modules/ava/entrypoints/cli.mjs`, '--tap'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [`${ROOT}node_modules/ava/entrypoints/cli.mjs`, '--tap'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    ava = child;
     let passed = 0;
     let failed = 0;
     let partial = '';
-    ava.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       process.stdout.write(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
@@ -47,8 +50,8 @@ function runSuite(): Promise<{ passed: number; failed: number; code: number | nu
         else if (line.startsWith('not ok ')) failed++;
       }
     });
-    ava.on('error', reject);
-    ava.on('close', (code) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
       if (partial.startsWith('ok ')) passed++;
       else if (partial.startsWith('not ok ')) failed++;
       // A run that failed without a failing test (a crash, a timeout) still counts as a failure.
@@ -62,10 +65,14 @@ const burners: ChildProcess[] = [];
 const stopBurners = () => {
   for (const b of burners) if (b.exitCode === null && b.signalCode === null) b.kill('SIGKILL');
 };
-process.on('SIGINT', () => {
-  stopBurners();
-  process.exit(130);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopBurners();
+    // ava ends its workers, whose teardowns stop the processes they started.
+    ava?.kill('SIGINT');
+    process.exit(130);
+  });
+}
 
 const results: string[] = [];
 let anyFailed = false;
