@@ -31,10 +31,19 @@ export interface RunOptions {
   readonly onSpawn?: (child: ChildProcess) => void;
 }
 
+/** Every process started here and not yet ended: killed when the test worker exits, even if a test failed before awaiting its run. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProgramRun> {
-  const { deadlineMs = 20_000, onSpawn } = options;
+  // The deadline only bounds a hang; on a loaded 2-core machine a run can take tens of seconds.
+  const { deadlineMs = 120_000, onSpawn } = options;
   const started = performance.now();
   const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
