@@ -72,7 +72,7 @@ export async function startRelay(t: ExecutionContext): Promise<TestRelay> {
     await exited;
   };
   t.teardown(stop);
-  await waitForLine(child, /listening on ws:\/\/localhost:\d+/, 10_000);
+  await waitForLine(child, /listening on ws:\/\/localhost:\d+/, 120_000);
 
   const url = `ws://127.0.0.1:${port}`;
   const messages: InspectorMessage[] = [];

@@ -79,7 +79,7 @@ export async function makeJobsDir(t: ExecutionContext, jobs: Record<string, stri
 }
 
 /** Resolves once `check()` holds, polling; rejects after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const started = Date.now();
   while (!(await check())) {
     if (Date.now() - started > ms) throw new Error('timed out waiting');

@@ -55,7 +55,7 @@ test('with no relay listening, --inspect prints one warning and the run ends as 
   const port = await freePort();
   const dir = await makeJobsDir(t, { 'a.job': JOB, 'b.job': JOB });
   // The package's own client would retry every 5 s for ever: the deadline catches a run that never ends.
-  const run = await runProgram([dir, '2', '2', `--inspect=ws://127.0.0.1:${port}`, '--quiet'], { deadlineMs: 15_000 });
+  const run = await runProgram([dir, '2', '2', `--inspect=ws://127.0.0.1:${port}`, '--quiet']);
   t.false(run.killed, 'the program did not exit by itself');
   t.is(run.code, 0);
   t.deepEqual(lines(run.stderr), [
@@ -67,7 +67,6 @@ test('an interrupted run still ends with its own exit code when the relay is dow
   const port = await freePort();
   const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nWAIT 5000\nREAD [a]\n' });
   const run = await runProgram([dir, '1', '1', `--inspect=ws://127.0.0.1:${port}`, '--quiet'], {
-    deadlineMs: 15_000,
     // The job's .out exists once the job runs, so the program's own SIGINT handling is in place.
     onSpawn: (child) => void until(() => existsSync(join(dir, 'a.out'))).then(() => child.kill('SIGINT'), () => undefined),
   });
@@ -79,7 +78,7 @@ test('an interrupted run still ends with its own exit code when the relay is dow
 test('when the relay goes away during the run, one warning is printed and the run ends as usual', async (t) => {
   const relay = await startRelay(t);
   const dir = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\nWAIT 1500\nBACKUP\n' });
-  const running = runProgram([dir, '1', '1', `--inspect=${relay.url}`, '--quiet'], { deadlineMs: 15_000 });
+  const running = runProgram([dir, '1', '1', `--inspect=${relay.url}`, '--quiet']);
   await relay.waitFor((messages) => seen(messages, 'job-1').actor);
   relay.kill();
   const run = await running;
