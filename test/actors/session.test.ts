@@ -43,7 +43,7 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
   }).start();
   t.teardown(() => actor.stop());
   const connected = async () => {
-    await waitFor(actor, (s) => s.matches('connected'), { timeout: 10_000 });
+    await waitFor(actor, (s) => s.matches('connected'), { timeout: 60_000 });
     return links.at(-1)!;
   };
   return { actor, queue, registry, links, logs, connected };
@@ -102,7 +102,7 @@ test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serve
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'client.disconnect' });
   t.deepEqual(first.answers.at(-1), [Op.Disconnect, 0]);
-  await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 10_000 });
+  await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 60_000 });
   t.is(first.closedWith, true);
   t.is(registry.keyCount, 0);
   t.is(links[1]!.name, '/tmp/req2');
@@ -116,7 +116,7 @@ for (const event of [{ type: 'client.gone', reason: 'EOF' }, { type: 'client.ove
     const link = await connected();
     actor.send({ type: 'client.subscribe', key: 'z' });
     actor.send(event);
-    await waitFor(actor, (s) => s.matches('idle'), { timeout: 10_000 });
+    await waitFor(actor, (s) => s.matches('idle'), { timeout: 60_000 });
     t.is(link.closedWith, false);
     t.is(registry.keyCount, 0);
   });
@@ -127,7 +127,7 @@ test('a malformed SUBSCRIBE is answered with the failure code, then the session 
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.malformed', error: { code: 'bad-string', message: 'key not NUL-terminated', op: Op.Subscribe } });
-  await waitFor(actor, (s) => s.matches('idle'), { timeout: 10_000 });
+  await waitFor(actor, (s) => s.matches('idle'), { timeout: 60_000 });
   t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
   t.regex(logs.join('\n'), /malformed request: key not NUL-terminated/);
 });
@@ -144,7 +144,7 @@ test('requests from the link arrive as events through the serving callback actor
 test('a client whose FIFOs cannot be opened is logged and the session waits for the next', async (t) => {
   const { actor, queue, logs } = setup(t, { failOpen: true });
   queue.offer(request(1));
-  await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 10_000 });
+  await waitFor(actor, (s) => s.matches('idle') && logs.length === 1, { timeout: 60_000 });
   t.regex(logs[0]!, /session 0 \(\/tmp\/req1\): cannot open the client's FIFOs: \/tmp\/resp1: is not a FIFO/);
 });
 
@@ -154,7 +154,7 @@ test('server.close stops a connected session with its link closed at once', asyn
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'server.close' });
-  await waitFor(actor, (s) => s.status === 'done', { timeout: 10_000 });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 60_000 });
   t.is(link.closedWith, false);
   t.is(registry.keyCount, 0);
 });
@@ -162,7 +162,7 @@ test('server.close stops a connected session with its link closed at once', asyn
 test('server.close stops an idle session waiting for a request', async (t) => {
   const { actor, queue } = setup(t);
   actor.send({ type: 'server.close' });
-  await waitFor(actor, (s) => s.status === 'done', { timeout: 10_000 });
+  await waitFor(actor, (s) => s.status === 'done', { timeout: 60_000 });
   queue.offer(request(1));
   t.is(queue.length, 1);
 });

@@ -89,7 +89,7 @@ export async function startRelay(t: ExecutionContext): Promise<TestRelay> {
     messages,
     kill: () => child.kill('SIGKILL'),
     stop,
-    waitFor(check, ms = 10_000) {
+    waitFor(check, ms = 120_000) {
       return new Promise((resolve, reject) => {
         const started = Date.now();
         const poll = () => {
