@@ -4,7 +4,7 @@
  * group (`kill -INT -<pgid>`), as a terminal sends it. The backups in progress must finish, and no
  * backup child may outlive the program.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-test('Ctrl-C to the process group lets the backups in progress finish whole, exits 130 and leaves no child', async (t) => {
+/** Starts a big job whose backups are under way, as the leader of its own process group. */
+async function startBackingUp(t: ExecutionContext) {
   const dir = tempDir(t);
   const lines: string[] = [];
   const expected: string[] = [];
@@ -81,8 +82,14 @@ test('Ctrl-C to the process group lets the backups in progress finish whole, exi
   await waitFor(() => (started().length >= 2 ? true : undefined), `two backups started (stderr: ${stderr})`, 60_000);
   backupChildren = childrenOf(child.pid!);
   t.true(backupChildren.length >= 2, `the backup children are the program's children: ${backupChildren.join(' ')}`);
+  return { dir, child, exited, started, expected, backupChildren, stderr: () => stderr };
+}
+
+test('Ctrl-C to the process group lets the backups in progress finish whole, exits 130 and leaves no child', async (t) => {
+  const { dir, child, exited, started, expected, backupChildren, stderr: errors } = await startBackingUp(t);
   process.kill(-child.pid!, 'SIGINT');
   const { code, signal } = await exited;
+  const stderr = errors();
   t.is(signal, null, stderr);
   t.is(code, 130, stderr);
   t.notRegex(stderr, /failed|died/, 'no backup failed');
@@ -98,4 +105,13 @@ test('Ctrl-C to the process group lets the backups in progress finish whole, exi
     'no temporary file left',
   );
   await waitFor(() => (backupChildren.every((pid) => !isAlive(pid)) ? true : undefined), `backup children ${backupChildren.join(' ')} to end`);
+});
+
+test('backup children end when the program is killed outright in the middle of backups', async (t) => {
+  const { child, exited, backupChildren } = await startBackingUp(t);
+  process.kill(child.pid!, 'SIGKILL');
+  t.is((await exited).signal, 'SIGKILL');
+  // Their stdin closes with the parent: they stop and exit, in their own process group or not.
+  await waitFor(() => (backupChildren.every((pid) => !isAlive(pid)) ? true : undefined), `backup children ${backupChildren.join(' ')} to end`);
+  t.pass();
 });
