@@ -2,8 +2,8 @@
  * The program: wires the actors together and touches the OS. Batch mode runs every job and
  * exits once every `.out` and `.bck` is complete; server mode also serves clients until SIGINT or
  * SIGTERM, then shuts down cleanly. Exit codes: 0 all went well (and every clean server shutdown),
- * 1 a job or backup failed (the others' output is complete) or the server could not start,
- * 2 bad arguments, 130 batch mode interrupted (what had run is flushed).
+ * 1 a job or backup failed (the others' output is complete), the jobs folder cannot be read, or the
+ * server could not start; 2 bad arguments; 130 batch mode interrupted (what had run is flushed).
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
