@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
 import type { Piscina } from 'piscina';
 import type { Compat } from '../protocol/options.js';
+import { describeError } from '../protocol/system-errors.js';
 import type { JobSummary } from '../runtime/job-worker.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
 import { BACKUPS_SYSTEM_ID, jobMachine, type JobReport } from './job.js';
@@ -147,8 +148,8 @@ export const supervisorMachine = setup({
           target: 'running',
           // Recorded as a failed result, so the run does not exit 0 having run nothing.
           actions: [
-            ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${String(event.error)}`),
-            assign({ results: ({ context, event }) => [...context.results, { jobPath: context.jobsDir, error: String(event.error) }] }),
+            ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${describeError(event.error)}`),
+            assign({ results: ({ context, event }) => [...context.results, { jobPath: context.jobsDir, error: describeError(event.error) }] }),
           ],
         },
       },

@@ -45,6 +45,8 @@ export function parseLine(line: string): ParsedLine {
   const word = line.slice(start, wordEnd);
   let rest = wordEnd;
   while (rest < end && isBlank(line.charCodeAt(rest))) rest++;
+  end = commandEnd(line, word, wordEnd, rest, end);
+  if (rest > end) rest = end;
 
   switch (word) {
     case 'WRITE':
@@ -65,6 +67,35 @@ export function parseLine(line: string): ParsedLine {
     default:
       return invalid(word.length > 0 ? `unknown command '${word}'` : 'a line must start with a command');
   }
+}
+
+/**
+ * Where the command ends once a trailing comment is cut off: a `#` after a blank that follows the
+ * complete command (`SHOW # all pairs`, `READ [a] #x`). A list command is complete at its first `]`
+ * (no key holds one), so a `#` inside the brackets is part of a key; `WRITE [(a,1)]#x`, with no
+ * blank before the `#`, is left whole and so rejected.
+ */
+function commandEnd(line: string, word: string, wordEnd: number, rest: number, end: number): number {
+  let complete: number;
+  switch (word) {
+    case 'WRITE':
+    case 'READ':
+    case 'DELETE': {
+      const close = line.indexOf(']', rest);
+      if (close < 0 || close >= end) return end;
+      complete = close + 1;
+      break;
+    }
+    case 'WAIT':
+      complete = rest;
+      while (complete < end && !isBlank(line.charCodeAt(complete))) complete++;
+      break;
+    default:
+      complete = wordEnd;
+  }
+  let i = complete;
+  while (i < end && isBlank(line.charCodeAt(i))) i++;
+  return i > complete && i < end && line.charCodeAt(i) === 0x23 /* # */ ? complete : end;
 }
 
 function parseWait(arg: string): Command | Invalid {

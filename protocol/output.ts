@@ -5,7 +5,7 @@ export const WAITING = 'Waiting...\n';
 
 export const HELP_TEXT =
   'Available commands:\n' +
-  '  WRITE [(key,value)(key2,value2),...]\n' +
+  '  WRITE [(key,value)(key2,value2)...]\n' +
   '  READ [key,key2,...]\n' +
   '  DELETE [key,key2,...]\n' +
   '  SHOW\n' +

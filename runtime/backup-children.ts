@@ -28,7 +28,11 @@ class BackupChild {
   exited = false;
 
   constructor() {
-    this.process = spawn(process.execPath, [CHILD_SCRIPT.pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a backup
+    // in progress must finish (the parent decides when to stop). It never outlives the parent: it
+    // exits when its stdin closes, which the parent does in close() or the kernel does when the
+    // parent dies, by whatever signal.
+    this.process = spawn(process.execPath, [CHILD_SCRIPT.pathname], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     this.requests.pipe(this.process.stdin!);
     // A child that dies makes its stdin emit EPIPE: the exit event below is what we act on.
     this.process.stdin!.on('error', () => undefined);

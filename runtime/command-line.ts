@@ -6,7 +6,6 @@
  *   main.js <jobs_dir> <max_threads> <max_backups> <register_fifo>  server mode (seed Part 2 order)
  *   main.js <jobs_dir> [--threads N] [--backups N] [--fifo PATH]    the same with named options
  */
-import { parseArgs } from 'node:util';
 import { COMPAT_VALUES, isCompat, type Compat } from '../protocol/options.js';
 
 export const DEFAULT_THREADS = 4;
@@ -49,8 +48,6 @@ export interface RunOptions {
   readonly quiet: boolean;
 }
 
-export type CommandLine = { readonly kind: 'help' } | { readonly kind: 'run'; readonly options: RunOptions } | { readonly kind: 'error'; readonly reason: string };
-
 function count(text: string, name: string, max: number): number | string {
   if (!/^[0-9]+$/.test(text)) return `${name} must be a whole number, not '${text}'`;
   const n = Number(text);
@@ -59,61 +56,116 @@ function count(text: string, name: string, max: number): number | string {
   return n;
 }
 
+/** The one line that follows every error, instead of the whole usage. */
+export const HELP_HINT = "run 'node runtime/main.js --help' for the usage";
+
+export type CommandLine =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'run'; readonly options: RunOptions; readonly warnings: readonly string[] }
+  | { readonly kind: 'error'; readonly reason: string };
+
+/** The options that take a value, with the form the message shows when it is missing. */
+const VALUE_OPTIONS: Readonly<Record<string, string>> = {
+  threads: '--threads N',
+  backups: '--backups N',
+  fifo: '--fifo PATH',
+  sessions: '--sessions N',
+  compat: `--compat=${COMPAT_VALUES.join('|')}`,
+};
+const FLAG_OPTIONS = new Set(['quiet', 'help']);
+
+interface Arguments {
+  readonly values: Readonly<Record<string, string>>;
+  readonly flags: ReadonlySet<string>;
+  readonly positionals: readonly string[];
+}
+
+/**
+ * The arguments read into options and positionals, every mistake in the program's own words
+ * (util.parseArgs' messages speak of "ambiguous" arguments and quote its own advice). A value may
+ * follow its option (`--threads 4`) or be joined to it (`--threads=4`); `--inspect` takes only a
+ * joined value (`--inspect` alone means the default address); `--` ends the options.
+ */
+function readArguments(argv: readonly string[]): Arguments | string {
+  const values: Record<string, string> = {};
+  const flags = new Set<string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '-h') {
+      flags.add('help');
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (!arg.startsWith('--')) return `unknown option '${arg}'`;
+    const equals = arg.indexOf('=');
+    const name = arg.slice(2, equals < 0 ? undefined : equals);
+    const joined = equals < 0 ? undefined : arg.slice(equals + 1);
+    if (name === 'inspect') {
+      values[name] = joined ?? '';
+    } else if (FLAG_OPTIONS.has(name)) {
+      if (joined !== undefined) return `--${name} takes no value`;
+      flags.add(name);
+    } else if (name in VALUE_OPTIONS) {
+      const next = argv[i + 1];
+      // A following option is a forgotten value, not the value (`--compat --quiet`).
+      const value = joined ?? (next === undefined || (next.startsWith('-') && next !== '-') ? undefined : next);
+      if (value === undefined) return `--${name} needs a value: ${VALUE_OPTIONS[name]}`;
+      if (joined === undefined) i++;
+      values[name] = value;
+    } else {
+      return `unknown option '${equals < 0 ? arg : arg.slice(0, equals)}'`;
+    }
+  }
+  return { values, flags, positionals };
+}
+
 export function parseCommandLine(argv: readonly string[]): CommandLine {
-  // A negative number would otherwise be read as an unknown option, with parseArgs' advice about '--'.
+  // A negative number would otherwise be read as an unknown option.
   const negative = argv.find((arg) => /^-[0-9]/.test(arg));
   if (negative !== undefined) return { kind: 'error', reason: `'${negative}' is not a count: the counts are whole numbers of at least 1` };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      // `--inspect` alone means the default address; parseArgs would take the next word as its value.
-      args: argv.map((arg) => (arg === '--inspect' ? '--inspect=' : arg)),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        threads: { type: 'string' },
-        backups: { type: 'string' },
-        fifo: { type: 'string' },
-        sessions: { type: 'string' },
-        compat: { type: 'string' },
-        inspect: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    return { kind: 'error', reason: error instanceof Error ? error.message : String(error) };
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return { kind: 'help' };
+  const parsed = readArguments(argv);
+  if (typeof parsed === 'string') return { kind: 'error', reason: parsed };
+  const { values, flags, positionals } = parsed;
+  if (flags.has('help')) return { kind: 'help' };
 
   const [jobsDir, ...rest] = positionals;
   if (jobsDir === undefined) return { kind: 'error', reason: 'missing <jobs_dir>' };
+  if (jobsDir === '') return { kind: 'error', reason: "the jobs folder is an empty argument (''): name a folder, such as ./jobs" };
   if (rest.length === 1) return { kind: 'error', reason: 'give both counts (<max_backups> <max_threads>), or use --threads and --backups' };
   if (rest.length > 3) return { kind: 'error', reason: `too many arguments: ${rest.slice(3).join(' ')}` };
-  if (rest.length > 0 && (values.threads !== undefined || values.backups !== undefined)) {
+  if (rest.length > 0 && (values['threads'] !== undefined || values['backups'] !== undefined)) {
     return { kind: 'error', reason: 'give the counts either as arguments or as --threads/--backups, not both' };
   }
-  if (rest.length === 3 && values.fifo !== undefined) {
+  if (rest.length === 3 && values['fifo'] !== undefined) {
     return { kind: 'error', reason: 'give the registration FIFO either as an argument or as --fifo, not both' };
   }
 
-  // Batch mode takes <max_backups> <max_threads>; server mode <max_threads> <max_backups>.
-  const server = rest.length === 3 || values.fifo !== undefined;
+  // Batch mode takes <max_backups> <max_threads>; server mode <max_threads> <max_backups>. A
+  // message names a count as the user gave it: the positional's name, or the option.
+  const server = rest.length === 3 || values['fifo'] !== undefined;
   const [threadsText, backupsText] =
-    rest.length === 0 ? [values.threads ?? String(DEFAULT_THREADS), values.backups ?? String(DEFAULT_BACKUPS)]
+    rest.length === 0 ? [values['threads'] ?? String(DEFAULT_THREADS), values['backups'] ?? String(DEFAULT_BACKUPS)]
     : rest.length === 3 ? [rest[0]!, rest[1]!]
     : [rest[1]!, rest[0]!];
-  const threads = count(threadsText, 'max_threads', MAX_THREADS);
+  const threads = count(threadsText, rest.length === 0 ? '--threads' : 'max_threads', MAX_THREADS);
   if (typeof threads === 'string') return { kind: 'error', reason: threads };
-  const backups = count(backupsText, 'max_backups', MAX_BACKUPS);
+  const backups = count(backupsText, rest.length === 0 ? '--backups' : 'max_backups', MAX_BACKUPS);
   if (typeof backups === 'string') return { kind: 'error', reason: backups };
-  const sessions = count(values.sessions ?? String(DEFAULT_SESSIONS), '--sessions', MAX_SESSIONS);
+  const sessions = count(values['sessions'] ?? String(DEFAULT_SESSIONS), '--sessions', MAX_SESSIONS);
   if (typeof sessions === 'string') return { kind: 'error', reason: sessions };
-  const compat = values.compat ?? 'seed';
+  const compat = values['compat'] ?? 'seed';
   if (!isCompat(compat)) return { kind: 'error', reason: `--compat must be one of ${COMPAT_VALUES.join(', ')}, not '${compat}'` };
-  const registerFifo = rest.length === 3 ? rest[2]! : values.fifo ?? null;
+  const registerFifo = rest.length === 3 ? rest[2]! : values['fifo'] ?? null;
   if (registerFifo === '') return { kind: 'error', reason: 'the registration FIFO path is empty' };
+  const warnings = !server && values['sessions'] !== undefined ? ['--sessions is ignored in batch mode: it counts the clients a server serves at once'] : [];
 
   return {
     kind: 'run',
@@ -125,8 +177,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       registerFifo,
       sessions,
       compat,
-      inspect: values.inspect ?? null,
-      quiet: values.quiet === true,
+      inspect: values['inspect'] ?? null,
+      quiet: flags.has('quiet'),
     },
+    warnings,
   };
 }

@@ -2,18 +2,19 @@
  * The program: wires the actors together and touches the OS. Batch mode runs every job and
  * exits once every `.out` and `.bck` is complete; server mode also serves clients until SIGINT or
  * SIGTERM, then shuts down cleanly. Exit codes: 0 all went well (and every clean server shutdown),
- * 1 a job or backup failed (the others' output is complete) or the server could not start,
- * 2 bad arguments, 130 batch mode interrupted (what had run is flushed).
+ * 1 a job or backup failed (the others' output is complete), the jobs folder cannot be read, or the
+ * server could not start; 2 bad arguments; 130 batch mode interrupted (what had run is flushed).
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
-import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
+import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
-import { USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
@@ -33,17 +34,35 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (commandLine.kind === 'error') {
-    process.stderr.write(`kvs: ${commandLine.reason}\n${USAGE}\n`);
-    return 2;
-  }
+  if (commandLine.kind === 'error') return badArguments(commandLine.reason);
   const options = commandLine.options;
-  const folder = await stat(options.jobsDir).catch(() => null);
-  if (folder === null || !folder.isDirectory()) {
-    process.stderr.write(`kvs: ${options.jobsDir} is not a folder\n${USAGE}\n`);
-    return 2;
+  for (const warning of commandLine.warnings) report(`warning: ${warning}`);
+  // Listed here once, so that a folder that cannot be read is one clean line and not a failed job.
+  let jobs: string[];
+  try {
+    const folder = await stat(options.jobsDir);
+    if (!folder.isDirectory()) return badArguments(`${options.jobsDir} is not a folder`);
+    jobs = await listJobs(options.jobsDir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return badArguments(`${options.jobsDir} does not exist`);
+    if (code === 'ENOTDIR') return badArguments(`${options.jobsDir} does not exist: a part of its path is not a folder`);
+    report(`cannot read the jobs folder ${options.jobsDir}: ${describeError(error)}`);
+    return 1;
+  }
+  if (jobs.length === 0 && options.mode === 'batch') {
+    // Exit 0: an empty folder is not an error, but a run that does nothing should say why.
+    report(`no .job files found in ${options.jobsDir} (only regular files named *.job directly in it are run)`);
+    return 0;
   }
   return run(options);
+}
+
+/** The reason, and one line pointing at --help; exit status 2. */
+function badArguments(reason: string): number {
+  report(reason);
+  report(HELP_HINT);
+  return 2;
 }
 
 async function run(options: RunOptions): Promise<number> {
