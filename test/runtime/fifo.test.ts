@@ -17,7 +17,7 @@ test('createFifos sets the mode exactly, whatever the umask, and replaces a stal
   await writeFile(path, 'stale');
   const old = process.umask(0o077);
   try {
-    await createFifos([path], 0o640);
+    await createFifos([path], { mode: 0o640 });
   } finally {
     process.umask(old);
   }
