@@ -138,8 +138,8 @@ export const sessionMachine = setup({
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
       const message = error instanceof Error ? error.message : String(error);
       const code = (error as { code?: unknown } | null)?.code;
-      // Refused: the request names a FIFO that is not a FIFO, or one in use; the path is in the message.
-      if (code === 'refused' || code === 'not-a-fifo' || code === 'missing') context.log(`${who}: connect refused: ${message}`);
+      // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
+      if (code === 'refused') context.log(`${who}: connect refused: ${message}`);
       else context.log(`${who}: cannot open the client's FIFOs: ${message}`);
     },
   },

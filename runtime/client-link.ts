@@ -161,9 +161,14 @@ class SocketClientLink implements ClientLink {
     const timer = setTimeout(() => join.abort(new FifoError('aborted', this.name, `the client did not open its request and notification FIFOs within ${handshakeMs} ms of the answer`)), handshakeMs);
     const onAbort = () => join.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    const reqWaiting = reqEnd.waitForWriter();
     try {
-      const [req, notif] = await Promise.all([reqEnd.waitForWriter(), notifOpening]).catch((error: unknown) => {
-        throw join.signal.aborted && join.signal.reason instanceof Error ? join.signal.reason : error;
+      const [req, notif] = await Promise.all([reqWaiting, notifOpening]).catch((error: unknown) => {
+        // One may have opened while the other failed: it is closed here, not left open.
+        join.abort(error);
+        void reqWaiting.then((r) => r.socket.destroy(), () => {});
+        void notifOpening.then((socket) => socket.destroy(), () => {});
+        throw join.signal.reason instanceof Error ? join.signal.reason : error;
       });
       if (this.closed) {
         req.socket.destroy();

@@ -94,7 +94,7 @@ export async function fifoId(path: FifoPath): Promise<FifoId> {
   try {
     stat = await fsp.lstat(path);
   } catch (error) {
-    if (errno(error) === 'ENOENT') throw new FifoError('missing', path, 'does not exist', error);
+    if (errno(error) === 'ENOENT') throw new FifoError('missing', path, 'cannot inspect: ENOENT', error);
     throw new FifoError('open-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
   }
   if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${describe(stat)})`);
