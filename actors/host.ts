@@ -4,7 +4,12 @@
  * kernel's pipe buffer fills and writers wait, as the seed's semaphores made them. It is the only
  * actor that listens for SIGUSR1.
  *
- * The machine: opening (create the FIFO, replacing a stale one, and open it O_RDWR) -> listening
+ * A connect request is 121 bytes, under PIPE_BUF, so a conforming client's write arrives whole: bytes
+ * that stay short of a frame for PARTIAL_FRAME_MS came from a writer that gave up midway, and are
+ * dropped, or they would swallow the start of the next client's request.
+ *
+ * The machine: opening (create the FIFO, replacing only a stale one: a path that is not a FIFO, or
+ * a FIFO a live server reads, is refused and left as it is; then open it O_RDWR) -> listening
  * (reading <-> paused) -> closing (remove the FIFO if it is still ours) -> closed. `Host` is the
  * small handle the server holds.
  */
@@ -12,7 +17,8 @@ import { lstat } from 'node:fs/promises';
 import type net from 'node:net';
 import { type InspectionEvent, assign, createActor, fromCallback, fromPromise, setup, waitFor, type Actor } from 'xstate';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { createFifos, FIFO_MODE, openRegistrationEnd, removeFile } from '../runtime/fifo.js';
+import { CONNECT_SIZE } from '../protocol/frames.js';
+import { createFifos, FIFO_MODE, hasReader, openRegistrationEnd, removeFile } from '../runtime/fifo.js';
 import type { ConnectQueue } from './connect-queue.js';
 
 /** Where SIGUSR1 comes from: the process, or a fake in tests. */
@@ -47,12 +53,17 @@ export type HostEvent =
   | { type: 'buffer.full' }
   | { type: 'buffer.space' }
   | { type: 'request.malformed'; reason: string }
+  | { type: 'request.partial'; bytes: number }
   | { type: 'host.close' };
 
 type Opened = { socket: net.Socket; inode: number };
 
 const openFifo = fromPromise<Opened, { path: string; mode: number }>(async ({ input }) => {
-  await createFifos([input.path], input.mode);
+  await createFifos([input.path], {
+    mode: input.mode,
+    // A reader means a live server (ours holds it O_RDWR, so the probe does not disturb it).
+    inUse: async (path) => ((await hasReader(path)) ? 'is the registration FIFO of a running server; not taking it over' : null),
+  });
   const { ino } = await lstat(input.path);
   try {
     return { socket: await openRegistrationEnd(input.path), inode: ino };
@@ -62,6 +73,9 @@ const openFifo = fromPromise<Opened, { path: string; mode: number }>(async ({ in
   }
 });
 
+/** How long the start of a connect request may wait for the rest of it. */
+export const PARTIAL_FRAME_MS = 100;
+
 type ReadInput = { socket: net.Socket; queue: ConnectQueue; signals: SignalSource; path: string; log: (line: string) => void };
 
 /** Moves whole frames into the buffer while it has room, and reads on only while it has room. */
@@ -69,6 +83,15 @@ const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) =>
   const { socket, queue, signals } = input;
   const reader = new FrameReader('register');
   let paused = false;
+  let partialTimer: NodeJS.Timeout | null = null;
+  const dropPartial = () => {
+    partialTimer = null;
+    // Paused, the bytes held back are whole frames waiting for room, not a stray partial frame.
+    if (paused || reader.pendingBytes === 0) return;
+    const bytes = reader.pendingBytes;
+    reader.end();
+    sendBack({ type: 'request.partial', bytes });
+  };
   const pump = () => {
     while (!queue.full) {
       const result = reader.next();
@@ -82,6 +105,9 @@ const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) =>
       else socket.resume();
       sendBack({ type: paused ? 'buffer.full' : 'buffer.space' });
     }
+    // Restarted by every chunk: only a partial frame that nothing follows for a while is dropped.
+    if (partialTimer !== null) clearTimeout(partialTimer);
+    partialTimer = !paused && reader.pendingBytes > 0 ? setTimeout(dropPartial, PARTIAL_FRAME_MS) : null;
   };
   const onSigusr1 = () => sendBack({ type: 'signal.sigusr1' });
   signals.on(onSigusr1);
@@ -93,6 +119,7 @@ const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) =>
   // O_RDWR means no EOF between clients; an error here is the FIFO itself failing.
   socket.on('error', (error) => input.log(`registration FIFO ${input.path}: ${error.message}`));
   return () => {
+    if (partialTimer !== null) clearTimeout(partialTimer);
     signals.off(onSigusr1);
     queue.onSpace = null;
     socket.destroy();
@@ -112,6 +139,10 @@ export const hostMachine = setup({
   },
   actors: { openFifo, readRequests, removeOwnFifo },
   actions: {
+    reportPartial: ({ context, event }) => {
+      if (event.type !== 'request.partial') return;
+      context.log(`registration FIFO: dropped an incomplete connect request (${event.bytes} of ${CONNECT_SIZE} bytes; nothing followed within ${PARTIAL_FRAME_MS} ms)`);
+    },
     resetSessions: ({ context }) => context.onSigusr1(),
     countMalformed: assign({ malformed: ({ context }) => context.malformed + 1 }),
     reportMalformed: ({ context, event }) => {
@@ -155,6 +186,7 @@ export const hostMachine = setup({
       on: {
         'signal.sigusr1': { actions: 'resetSessions' },
         'request.malformed': { actions: ['countMalformed', 'reportMalformed'] },
+        'request.partial': { actions: 'reportPartial' },
         'host.close': 'closing',
       },
     },
@@ -178,7 +210,7 @@ export class Host {
 
   private constructor(private readonly actor: Actor<typeof hostMachine>) {}
 
-  /** Creates the FIFO (replacing a stale FIFO or file there) and starts reading it. */
+  /** Creates the FIFO (replacing only a stale FIFO there) and starts reading it. */
   static async start(input: HostInput, inspect?: (event: InspectionEvent) => void): Promise<Host> {
     const actor = createActor(hostMachine, { id: 'host', input, ...(inspect === undefined ? {} : { inspect }) }).start();
     const snapshot = await waitFor(actor, (s) => s.matches('listening') || s.status !== 'active');

@@ -1,6 +1,7 @@
 /**
  * A session actor: serves one client at a time, then the next. It takes the oldest connect
- * request from the buffer, opens the client's three FIFOs, answers connect, serves SUBSCRIBE,
+ * request from the buffer, opens the client's response FIFO and answers connect (`opening`), waits
+ * for the client to open its request and notification FIFOs (`joining`), serves SUBSCRIBE,
  * UNSUBSCRIBE and DISCONNECT, and ends on DISCONNECT, EOF, EPIPE, malformed input, a client that
  * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
  * Notifications do not pass through the machine: the registry writes them straight to the
@@ -11,6 +12,7 @@ import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from
 import type { Compat } from '../protocol/options.js';
 import { display } from '../protocol/keys.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';
+import type { FifoClaims } from '../runtime/fifo-claims.js';
 import type { NotificationLimits } from '../runtime/notification-writer.js';
 import type { ConnectQueue } from './connect-queue.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
@@ -23,6 +25,8 @@ export type SessionInput = {
   compat: Compat;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
+  /** The FIFOs every live session uses, shared by all of them: no two sessions share one. */
+  claims: FifoClaims;
   log: (line: string) => void;
 };
 
@@ -46,7 +50,7 @@ export type SessionEvent =
   | { type: 'server.reset' }
   | { type: 'server.close' };
 
-export type OpenLinkInput = { request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
+export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits; claims: FifoClaims };
 
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
@@ -62,8 +66,15 @@ export const sessionMachine = setup({
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
     openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
-      openClientLink(input.request, { handshakeMs: input.handshakeMs, notifyLimits: input.notifyLimits, signal }),
+      openClientLink(input.request, {
+        handshakeMs: input.handshakeMs,
+        notifyLimits: input.notifyLimits,
+        signal,
+        claims: input.claims,
+        owner: `session ${input.id}`,
+      }),
     ),
+    joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
     serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
       input.link.listen({
         request: (frame) => {
@@ -125,7 +136,11 @@ export const sessionMachine = setup({
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
-      context.log(`${who}: cannot open the client's FIFOs: ${error instanceof Error ? error.message : String(error)}`);
+      const message = error instanceof Error ? error.message : String(error);
+      const code = (error as { code?: unknown } | null)?.code;
+      // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
+      if (code === 'refused') context.log(`${who}: connect refused: ${message}`);
+      else context.log(`${who}: cannot open the client's FIFOs: ${message}`);
     },
   },
 }).createMachine({
@@ -147,15 +162,35 @@ export const sessionMachine = setup({
       invoke: {
         id: 'openLink',
         src: 'openLink',
-        input: ({ context }) => ({ request: context.request!, handshakeMs: context.handshakeMs, notifyLimits: context.notifyLimits }),
+        input: ({ context }) => ({
+          id: context.id,
+          request: context.request!,
+          handshakeMs: context.handshakeMs,
+          notifyLimits: context.notifyLimits,
+          claims: context.claims,
+        }),
+        // Answered as soon as the response FIFO is open: the course's client opens the other two
+        // only after reading this answer.
         onDone: {
-          target: 'connected',
+          target: 'joining',
           actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],
         },
         onError: { target: 'idle', actions: 'logOpenFailure' },
       },
       // Leaving aborts the open, which closes whatever it had opened.
       on: { 'server.reset': 'idle' },
+    },
+    joining: {
+      invoke: {
+        id: 'joinLink',
+        src: 'joinLink',
+        input: ({ context }) => ({ link: context.link! }),
+        onDone: 'connected',
+        // The client answered has not opened its request and notification FIFOs in time: its
+        // session ends (it sees EOF on its response FIFO) and the slot is free for the next one.
+        onError: { target: 'closing', actions: 'logOpenFailure' },
+      },
+      on: { 'server.reset': 'closing' },
     },
     connected: {
       invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link! }) },

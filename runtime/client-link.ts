@@ -1,13 +1,25 @@
 /**
  * A session's three FIFOs to one client: the request FIFO it reads, the response and the
- * notification FIFOs it writes. Opening never blocks and does not depend on the order in which
- * the client opens its ends; a client that does not open them within the deadline is dropped.
+ * notification FIFOs it writes.
+ *
+ * The order of the opens matters. The course's client writes its connect request, opens its
+ * response FIFO, reads the answer, and only then opens its request and notification FIFOs, all
+ * with blocking opens; other clients open them in other orders, before or after the answer. So
+ * `openClientLink` opens the request read end at once (a client blocked opening its write end goes
+ * on), starts opening the notification write end, and returns as soon as the response FIFO is
+ * open, when the session answers connect. `ready()` then waits, within the handshake deadline, for
+ * the client's writer on the request FIFO and its reader on the notification FIFO: a client that
+ * does not open both in time loses its session. Every open is non-blocking (fifo.ts).
+ *
+ * The three FIFOs are claimed by device and inode for the session's life (fifo-claims.ts): a
+ * request naming a FIFO in use is refused, with an error answer when its response FIFO is its own.
  */
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, type RequestFrame, encodeResponse } from '../protocol/frames.js';
 import type { Subscriber } from '../actors/subscriptions.js';
-import { openReadEnd, openWriteEnd } from './fifo.js';
+import { FifoError, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
+import type { FifoClaims } from './fifo-claims.js';
 import { type NotificationLimits, NotificationWriter } from './notification-writer.js';
 
 /** Responses are 2 bytes: a client this far behind is flooding requests without reading answers. */
@@ -25,37 +37,83 @@ export interface LinkHandlers {
 /** What a session needs of its client: tests provide fakes. */
 export interface ClientLink {
   readonly name: string;
+  /** Valid once `ready()` has resolved. */
   readonly subscriber: Subscriber;
   respond(op: Op, result: number): void;
+  /** Resolves once the client has opened its request and notification FIFOs too. */
+  ready(signal: AbortSignal): Promise<void>;
   /** Starts delivering events; returns the way to stop. */
   listen(handlers: LinkHandlers): () => void;
   /** Graceful: flush queued responses and notifications first (bounded by a deadline). */
   close(graceful: boolean): Promise<void>;
 }
 
-export type OpenLinkOptions = { handshakeMs: number; notifyLimits: NotificationLimits; signal: AbortSignal };
+export type OpenLinkOptions = {
+  handshakeMs: number;
+  notifyLimits: NotificationLimits;
+  signal: AbortSignal;
+  claims: FifoClaims;
+  /** Who asks, for messages: `session 2`. */
+  owner: string;
+};
 
+/**
+ * Resolves once the client's response FIFO is open (answer connect then); rejects when the client
+ * is refused (after answering it with an error if its response FIFO is its own) or does not open
+ * its response FIFO within the deadline.
+ */
 export async function openClientLink(request: ConnectFrame, options: OpenLinkOptions): Promise<ClientLink> {
-  const giveUp = new AbortController();
-  const signal = AbortSignal.any([options.signal, giveUp.signal, AbortSignal.timeout(options.handshakeMs)]);
-  const failFast = <T>(p: Promise<T>) => p.catch((error: unknown) => { giveUp.abort(error); throw error; });
-  const [req, resp, notif] = await Promise.allSettled([
-    failFast(openReadEnd(bytesOf(request.reqPipe))),
-    failFast(openWriteEnd(bytesOf(request.respPipe), signal)),
-    failFast(openWriteEnd(bytesOf(request.notifPipe), signal)),
-  ]);
-  if (req.status === 'fulfilled' && resp.status === 'fulfilled' && notif.status === 'fulfilled' && !options.signal.aborted) {
-    return new SocketClientLink(request.reqPipe, req.value, resp.value, notif.value, options.notifyLimits);
+  const { claims, owner } = options;
+  const reqPath = bytesOf(request.reqPipe);
+  const respPath = bytesOf(request.respPipe);
+  const notifPath = bytesOf(request.notifPipe);
+  // The response FIFO first: a refusal can only be told there, and only when it is the client's own.
+  const respId = await fifoId(respPath);
+  const releaseResp = claims.claim([{ path: respPath, id: respId, what: `the response FIFO of ${owner}` }]);
+  let releaseRest = () => {};
+  const release = () => {
+    releaseResp();
+    releaseRest();
+  };
+  const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(options.handshakeMs)]);
+  try {
+    let ids;
+    try {
+      ids = await Promise.all([fifoId(reqPath), fifoId(notifPath)]);
+      releaseRest = claims.claim([
+        { path: reqPath, id: ids[0], what: `the request FIFO of ${owner}` },
+        { path: notifPath, id: ids[1], what: `the notification FIFO of ${owner}` },
+      ]);
+    } catch (error) {
+      const resp = await openWriteEnd(respPath, deadline, respId).catch(() => null);
+      if (resp !== null) answerNo(resp);
+      throw error;
+    }
+    // Both started before the response FIFO is awaited: a client may open these first, blocking.
+    const join = new AbortController();
+    const reqEnd = await openReadEndWithWriter(reqPath, join.signal, ids[0]);
+    const notifOpening = openWriteEnd(notifPath, join.signal, ids[1]);
+    notifOpening.catch(() => {});
+    try {
+      const resp = await openWriteEnd(respPath, deadline, respId);
+      return new SocketClientLink(request.reqPipe, resp, { reqEnd, notifOpening, join, release, handshakeMs: options.handshakeMs, notifyLimits: options.notifyLimits });
+    } catch (error) {
+      join.abort(error);
+      reqEnd.close();
+      void notifOpening.then((socket) => socket.destroy(), () => {});
+      throw error;
+    }
+  } catch (error) {
+    release();
+    throw error;
   }
-  for (const r of [req, notif]) if (r.status === 'fulfilled') r.value.destroy();
-  if (resp.status === 'fulfilled') {
-    // The protocol lets us tell the client no: connect answered with an error.
-    resp.value.on('error', () => {});
-    resp.value.end(encodeResponse(Op.Connect, RESULT_ERROR));
-    setTimeout(() => resp.value.destroy(), FLUSH_DEADLINE_MS).unref();
-  }
-  const failure = [req, resp, notif].find((r) => r.status === 'rejected');
-  throw failure?.status === 'rejected' ? failure.reason : new Error('the session was stopped while opening');
+}
+
+/** The protocol lets us tell the client no: connect answered with an error. */
+function answerNo(resp: net.Socket): void {
+  resp.on('error', () => {});
+  resp.end(encodeResponse(Op.Connect, RESULT_ERROR));
+  setTimeout(() => resp.destroy(), FLUSH_DEADLINE_MS).unref();
 }
 
 /** Frame strings are latin1 byte strings: the path's bytes exactly as the client sent them. */
@@ -63,23 +121,73 @@ function bytesOf(path: string): Buffer {
   return Buffer.from(path, 'latin1');
 }
 
+type Joining = {
+  reqEnd: Awaited<ReturnType<typeof openReadEndWithWriter>>;
+  notifOpening: Promise<net.Socket>;
+  join: AbortController;
+  release: () => void;
+  handshakeMs: number;
+  notifyLimits: NotificationLimits;
+};
+
 class SocketClientLink implements ClientLink {
-  readonly subscriber: NotificationWriter;
   private handlers: LinkHandlers | null = null;
   private failure: string | null = null;
   private closed = false;
   private readonly reader = new FrameReader('request');
+  private req: net.Socket | null = null;
+  private notif: net.Socket | null = null;
+  private writer: NotificationWriter | null = null;
+  /** Request bytes the client sent before the session listened. */
+  private early: Buffer | null = null;
 
   constructor(
     readonly name: string,
-    private readonly req: net.Socket,
     private readonly resp: net.Socket,
-    private readonly notif: net.Socket,
-    notifyLimits: NotificationLimits,
+    private readonly joining: Joining,
   ) {
-    this.subscriber = new NotificationWriter(notif, notifyLimits, () => this.handlers?.overflow());
     // Listeners from the first moment: an 'error' with no listener would crash the server.
-    for (const socket of [req, resp, notif]) socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code ?? error.message));
+    resp.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code ?? error.message));
+  }
+
+  get subscriber(): Subscriber {
+    if (this.writer === null) throw new Error('the link is not ready');
+    return this.writer;
+  }
+
+  async ready(signal: AbortSignal): Promise<void> {
+    const { reqEnd, notifOpening, join, handshakeMs } = this.joining;
+    // The deadline counts from the answer: the course's client opens these only after reading it.
+    const timer = setTimeout(() => join.abort(new FifoError('aborted', this.name, `the client did not open its request and notification FIFOs within ${handshakeMs} ms of the answer`)), handshakeMs);
+    const onAbort = () => join.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const reqWaiting = reqEnd.waitForWriter();
+    try {
+      const [req, notif] = await Promise.all([reqWaiting, notifOpening]).catch((error: unknown) => {
+        // One may have opened while the other failed: it is closed here, not left open.
+        join.abort(error);
+        void reqWaiting.then((r) => r.socket.destroy(), () => {});
+        void notifOpening.then((socket) => socket.destroy(), () => {});
+        throw join.signal.reason instanceof Error ? join.signal.reason : error;
+      });
+      if (this.closed) {
+        req.socket.destroy();
+        notif.destroy();
+        throw new Error('the session was closed while the client opened its FIFOs');
+      }
+      this.attach(req.socket, req.first, notif);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private attach(req: net.Socket, first: Buffer | null, notif: net.Socket): void {
+    this.req = req;
+    this.notif = notif;
+    this.early = first;
+    this.writer = new NotificationWriter(notif, this.joining.notifyLimits, () => this.handlers?.overflow());
+    for (const socket of [req, notif]) socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code ?? error.message));
     req.on('end', () => {
       const end = this.reader.end();
       if (end.ok) this.fail('EOF on the request FIFO');
@@ -98,6 +206,8 @@ class SocketClientLink implements ClientLink {
   }
 
   listen(handlers: LinkHandlers): () => void {
+    const req = this.req;
+    if (req === null) throw new Error('the link is not ready');
     this.handlers = handlers;
     const onData = (chunk: Buffer) => {
       for (const result of this.reader.push(chunk)) {
@@ -107,31 +217,44 @@ class SocketClientLink implements ClientLink {
         else return handlers.malformed(result.error);
       }
     };
-    this.req.on('data', onData);
-    this.req.resume();
+    if (this.early !== null) {
+      const early = this.early;
+      this.early = null;
+      onData(early);
+    }
+    req.on('data', onData);
+    req.resume();
     if (this.failure !== null) handlers.gone(this.failure);
     return () => {
-      this.req.off('data', onData);
-      this.req.pause();
+      req.off('data', onData);
+      req.pause();
       if (this.handlers === handlers) this.handlers = null;
     };
   }
 
   async close(graceful: boolean): Promise<void> {
     this.handlers = null;
-    this.req.destroy();
     const first = !this.closed;
     this.closed = true;
-    if (graceful && first && this.failure === null) {
-      this.subscriber.flush();
-      this.subscriber.stop();
-      await Promise.all([endWithin(this.resp, FLUSH_DEADLINE_MS), endWithin(this.notif, FLUSH_DEADLINE_MS)]);
-      return;
+    const { reqEnd, notifOpening, join, release } = this.joining;
+    join.abort(new Error('the session ended'));
+    reqEnd.close();
+    if (this.notif === null) void notifOpening.then((socket) => socket.destroy(), () => {});
+    this.req?.destroy();
+    try {
+      if (graceful && first && this.failure === null && this.writer !== null && this.notif !== null) {
+        this.writer.flush();
+        this.writer.stop();
+        await Promise.all([endWithin(this.resp, FLUSH_DEADLINE_MS), endWithin(this.notif, FLUSH_DEADLINE_MS)]);
+        return;
+      }
+      // Also cuts short a graceful close still flushing (shutdown after DISCONNECT).
+      this.writer?.stop();
+      this.resp.destroy();
+      this.notif?.destroy();
+    } finally {
+      release();
     }
-    // Also cuts short a graceful close still flushing (shutdown after DISCONNECT).
-    this.subscriber.stop();
-    this.resp.destroy();
-    this.notif.destroy();
   }
 
   private fail(reason: string): void {

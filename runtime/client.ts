@@ -16,7 +16,7 @@ import { Op, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/options.js';
 import { type ClientConsole, openConsole } from './client-console.js';
-import { FIFO_MODE, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from './fifo.js';
+import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
 
@@ -34,6 +34,13 @@ const SERVER_CHECK_MS = 500;
 const REGISTER_OPEN_MS = 2000;
 /** After DISCONNECT, how long to wait for notifications the server flushed before answering. */
 const NOTIF_DRAIN_MS = 1000;
+/** Queued behind busy sessions this long, the client says it is waiting. */
+const WAITING_NOTICE_MS = 1000;
+/**
+ * A request FIFO still read by the server just after its client died is released within
+ * milliseconds (the server sees EOF): held longer than this, a live client holds it.
+ */
+const HELD_FIFO_GRACE_MS = 1000;
 
 /** Where commands come from and text goes: a prompt on a terminal (runtime/client-console.ts). */
 let terminal: ClientConsole | null = null;
@@ -86,7 +93,9 @@ export async function runClient(argv: readonly string[]): Promise<void> {
     return exitAfterFlush(2);
   }
   const ours = [paths.req, paths.resp, paths.notif];
-  const removeFifos = () => ours.forEach((p) => removeFileSync(p));
+  // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
+  let made: FifoId[] = [];
+  const removeFifos = () => ours.forEach((p, i) => made[i] !== undefined && removeOwnFifoSync(p, made[i]));
   process.on('exit', removeFifos);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
@@ -97,7 +106,14 @@ export async function runClient(argv: readonly string[]): Promise<void> {
 
   let resp: net.Socket, notif: net.Socket, req: net.Socket;
   try {
-    await createFifos(ours, FIFO_MODE);
+    made = await createFifos(ours, { mode: FIFO_MODE, inUse: (path) => (path === paths.req ? heldByLiveClient(path, id) : Promise.resolve(null)) });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const advice = code === 'not-a-fifo' || code === 'in-use' ? '; use another client id' : '';
+    fail(`${error instanceof Error ? error.message : String(error)}${advice}`);
+    return exitAfterFlush(1);
+  }
+  try {
     resp = await openReadEnd(paths.resp);
     notif = await openReadEnd(paths.notif);
     req = await openOwnWriteEnd(paths.req);
@@ -106,6 +122,20 @@ export async function runClient(argv: readonly string[]): Promise<void> {
     return exitAfterFlush(1);
   }
   await new Client(compat, registerFifo, paths, req, resp, notif).run();
+}
+
+/**
+ * Whether a live client uses the id: its request FIFO has a reader (the client itself holds it
+ * O_RDWR, and a session the server) that does not go away within a grace period. A FIFO nobody
+ * holds is stale, left by a client that was killed.
+ */
+async function heldByLiveClient(path: string, id: string): Promise<string | null> {
+  const deadline = Date.now() + HELD_FIFO_GRACE_MS;
+  while (await hasReader(path)) {
+    if (Date.now() > deadline) return `is in use: another client with id ${id} is running`;
+    await sleep(50);
+  }
+  return null;
 }
 
 class Client {
@@ -175,8 +205,12 @@ class Client {
 
   private async connect(): Promise<boolean> {
     const register = await openWriteEnd(this.registerFifo, AbortSignal.timeout(REGISTER_OPEN_MS)).catch((error: unknown) => {
-      const reason = (error as { code?: string }).code === 'aborted' ? 'no server is reading it' : error instanceof Error ? error.message : String(error);
-      this.serverGone(`cannot connect through ${this.registerFifo}: ${reason}`);
+      const code = (error as { code?: string }).code;
+      this.serverGone(
+        code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
+        : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
+        : `cannot connect through ${this.registerFifo}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return null;
     });
     if (register === null) return false;
@@ -192,7 +226,9 @@ class Client {
         () => this.serverGone('the server went away while we waited for a session'),
       );
     }, SERVER_CHECK_MS);
+    const notice = setTimeout(() => fail(`waiting for a free session on ${this.registerFifo} (every session is busy)`), WAITING_NOTICE_MS);
     const result = await answered;
+    clearTimeout(notice);
     clearInterval(watch);
     if (result !== 0) {
       this.end(1);

@@ -5,7 +5,7 @@
  * after the open, so a client cannot make the server write into a regular file or a device.
  */
 import { execFile } from 'node:child_process';
-import { constants as C, closeSync, fstatSync, open, promises as fsp, unlinkSync } from 'node:fs';
+import { constants as C, closeSync, fstatSync, lstatSync, open, promises as fsp, readSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,7 +18,7 @@ export type FifoPath = string | Buffer;
 /** Owner only: a FIFO of another user's client must not be readable by third parties. */
 export const FIFO_MODE = 0o600;
 
-export type FifoErrorCode = 'not-a-fifo' | 'create-failed' | 'open-failed' | 'no-reader' | 'aborted';
+export type FifoErrorCode = 'not-a-fifo' | 'missing' | 'in-use' | 'refused' | 'create-failed' | 'open-failed' | 'no-reader' | 'aborted';
 
 export class FifoError extends Error {
   readonly code: FifoErrorCode;
@@ -35,17 +35,47 @@ function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-/** Creates FIFOs with exactly `mode` (mkfifo -m ignores the umask), replacing stale FIFOs or files. */
-export async function createFifos(paths: readonly string[], mode = FIFO_MODE): Promise<void> {
+/** A FIFO's identity: paths can be renamed or linked, a (device, inode) pair cannot. */
+export type FifoId = { dev: number; ino: number };
+
+export function sameFifo(a: FifoId, b: FifoId): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+export type CreateFifoOptions = {
+  mode?: number;
+  /**
+   * Whether an existing FIFO at `path` is in use by a live process (then it is refused); a FIFO
+   * nobody uses is stale and replaced. Without it, every existing FIFO is taken as stale.
+   */
+  inUse?: (path: string) => Promise<string | null>;
+};
+
+/**
+ * Creates FIFOs with exactly `mode` (mkfifo -m ignores the umask). A path that exists and is not a
+ * FIFO (regular file, symlink, directory, device) is refused and left untouched; an existing FIFO
+ * is replaced only when `inUse` says it is stale. Returns the identity of each FIFO created, so
+ * that the caller removes only what it made.
+ */
+export async function createFifos(paths: readonly string[], options: CreateFifoOptions = {}): Promise<FifoId[]> {
+  const stale: Array<{ path: string; id: FifoId }> = [];
   for (const path of paths) {
     const stat = await fsp.lstat(path).catch((error: unknown) => {
       if (errno(error) === 'ENOENT') return null;
-      throw new FifoError('create-failed', path, `cannot inspect: ${String(error)}`, error);
+      throw new FifoError('create-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
     });
     if (stat === null) continue;
-    if (stat.isDirectory()) throw new FifoError('create-failed', path, 'is a directory');
-    await removeFile(path);
+    if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `exists and is not a FIFO (it is ${describe(stat)}); it is left as it is`);
+    const user = (await options.inUse?.(path)) ?? null;
+    if (user !== null) throw new FifoError('in-use', path, user);
+    stale.push({ path, id: { dev: stat.dev, ino: stat.ino } });
   }
+  for (const { path, id } of stale) {
+    // Only the very FIFO found stale: a path swapped for something else meanwhile is not ours to remove.
+    const now = await fsp.lstat(path).catch(() => null);
+    if (now !== null && now.isFIFO() && sameFifo(now, id)) await removeFile(path);
+  }
+  const mode = options.mode ?? FIFO_MODE;
   await new Promise<void>((resolve, reject) => {
     execFile('mkfifo', ['-m', mode.toString(8), '--', ...paths], (error, _stdout, stderr) => {
       if (error === null) resolve();
@@ -55,6 +85,30 @@ export async function createFifos(paths: readonly string[], mode = FIFO_MODE): P
       }
     });
   });
+  return Promise.all(paths.map((path) => fifoId(path)));
+}
+
+/** The identity of the FIFO at `path` (lstat: a symlink is refused, not followed). */
+export async function fifoId(path: FifoPath): Promise<FifoId> {
+  let stat;
+  try {
+    stat = await fsp.lstat(path);
+  } catch (error) {
+    if (errno(error) === 'ENOENT') throw new FifoError('missing', path, 'cannot inspect: ENOENT', error);
+    throw new FifoError('open-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
+  }
+  if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${describe(stat)})`);
+  return { dev: stat.dev, ino: stat.ino };
+}
+
+/** Removes the FIFO at `path` if it is still the one we created (same identity); never anything else. */
+export function removeOwnFifoSync(path: string, id: FifoId): void {
+  try {
+    const stat = lstatSync(path);
+    if (stat.isFIFO() && sameFifo(stat, id)) unlinkSync(path);
+  } catch (error) {
+    if (errno(error) !== 'ENOENT') throw error;
+  }
 }
 
 /** Removes a file if it is there; used on every exit path, so it never throws for a missing file. */
@@ -74,13 +128,7 @@ export function removeFileSync(path: string): void {
 
 /** lstat, so a symlink is refused rather than followed. */
 export async function assertFifo(path: FifoPath): Promise<void> {
-  let stat;
-  try {
-    stat = await fsp.lstat(path);
-  } catch (error) {
-    throw new FifoError('open-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
-  }
-  if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${describe(stat)})`);
+  await fifoId(path);
 }
 
 function describe(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }): string {
@@ -95,9 +143,50 @@ function describe(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirect
 const SAFE = C.O_NONBLOCK | C.O_NOFOLLOW | C.O_NOCTTY;
 
 /** A read end: O_RDONLY|O_NONBLOCK, no EOF before a writer first appears, 'end' when the last one leaves. */
-export async function openReadEnd(path: FifoPath): Promise<net.Socket> {
-  const fd = await openFd(path, C.O_RDONLY);
+export async function openReadEnd(path: FifoPath, expect?: FifoId): Promise<net.Socket> {
+  const fd = await openFd(path, C.O_RDONLY, expect);
   return new net.Socket({ fd, readable: true, writable: false });
+}
+
+/**
+ * A read end that also waits for the writer: the open never waits (O_NONBLOCK), so the other side's
+ * blocking open of its write end returns at once; then a non-blocking read tells whether a writer
+ * holds the FIFO (EAGAIN, or bytes) or none does (0), retried until `signal` aborts. Bytes read
+ * while probing come back with the socket, to be handled before anything the socket reads.
+ */
+export async function openReadEndWithWriter(
+  path: FifoPath,
+  signal: AbortSignal,
+  expect?: FifoId,
+): Promise<{ fd: number; waitForWriter(): Promise<{ socket: net.Socket; first: Buffer | null }>; close(): void }> {
+  const fd = await openFd(path, C.O_RDONLY, expect);
+  let owned = true;
+  const close = () => {
+    if (owned) closeSync(fd);
+    owned = false;
+  };
+  const waitForWriter = async () => {
+    const probe = Buffer.alloc(64 * 1024);
+    let delay = 1;
+    for (;;) {
+      if (!owned) throw new FifoError('aborted', path, 'closed while waiting for a writer');
+      if (signal.aborted) throw new FifoError('aborted', path, 'gave up waiting for a writer', signal.reason);
+      let n = -1;
+      try {
+        n = readSync(fd, probe, 0, probe.length, null);
+      } catch (error) {
+        if (errno(error) !== 'EAGAIN') throw error;
+      }
+      // -1: EAGAIN, a writer is there with nothing to say yet; >0: it has spoken already.
+      if (n !== 0) {
+        owned = false;
+        return { socket: new net.Socket({ fd, readable: true, writable: false }), first: n > 0 ? Buffer.from(probe.subarray(0, n)) : null };
+      }
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      delay = Math.min(delay * 2, 16);
+    }
+  };
+  return { fd, waitForWriter, close };
 }
 
 /**
@@ -113,12 +202,12 @@ export async function openOwnWriteEnd(path: FifoPath): Promise<net.Socket> {
  * A write end: O_WRONLY|O_NONBLOCK fails with ENXIO until a reader opens, so retry with a short
  * backoff until `signal` aborts. O_WRONLY (not O_RDWR) keeps a dead reader visible as EPIPE.
  */
-export async function openWriteEnd(path: FifoPath, signal: AbortSignal): Promise<net.Socket> {
+export async function openWriteEnd(path: FifoPath, signal: AbortSignal, expect?: FifoId): Promise<net.Socket> {
   let delay = 1;
   for (;;) {
     if (signal.aborted) throw new FifoError('aborted', path, 'gave up waiting for a reader', signal.reason);
     try {
-      const fd = await openFd(path, C.O_WRONLY);
+      const fd = await openFd(path, C.O_WRONLY, expect);
       if (signal.aborted) {
         closeSync(fd);
         continue;
@@ -142,20 +231,22 @@ export async function hasReader(path: FifoPath): Promise<boolean> {
     closeSync(await openFd(path, C.O_WRONLY));
     return true;
   } catch (error) {
-    if (errno(error) === 'ENXIO' || errno(error) === 'ENOENT') return false;
+    if (errno(error) === 'ENXIO' || errno(error) === 'ENOENT' || (error instanceof FifoError && error.code === 'missing')) return false;
     throw error;
   }
 }
 
 /** A bare fd (not a FileHandle, which would close it when collected): the socket owns it. */
-async function openFd(path: FifoPath, flags: number): Promise<number> {
+async function openFd(path: FifoPath, flags: number, expect?: FifoId): Promise<number> {
   await assertFifo(path);
   const fd = await new Promise<number>((resolve, reject) => {
     open(path, flags | SAFE, (error, fd) => (error === null ? resolve(fd) : reject(error)));
   });
-  if (fstatSync(fd).isFIFO()) return fd;
+  const stat = fstatSync(fd);
+  if (stat.isFIFO() && (expect === undefined || sameFifo(stat, expect))) return fd;
   closeSync(fd);
-  throw new FifoError('not-a-fifo', path, 'is not a FIFO once opened');
+  if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, 'is not a FIFO once opened');
+  throw new FifoError('refused', path, 'was replaced by another FIFO while being opened');
 }
 
 /** The server's end of the registration FIFO: O_RDWR so it never sees EOF between clients. */

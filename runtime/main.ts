@@ -124,6 +124,7 @@ async function run(options: RunOptions): Promise<number> {
         report(error instanceof Error ? error.message : String(error));
         return 1;
       }
+      if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
       if (interrupted) void server.close();
     }
     watch = watchRun(supervisor, {

@@ -13,11 +13,15 @@ import { sessionMachine } from '../actors/session.js';
 import { SubscriptionRegistry } from '../actors/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
-import { openWriteEnd } from './fifo.js';
+import { fifoId, openWriteEnd } from './fifo.js';
+import { FifoClaims } from './fifo-claims.js';
 import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
-/** A client has this long to open its three FIFOs once a session takes its request. */
+/**
+ * A client has this long to open its response FIFO once a session takes its request, and as long
+ * again to open its request and notification FIFOs once connect is answered.
+ */
 export const HANDSHAKE_MS = 1500;
 /** Connect requests waiting for a session; past this the host stops reading the FIFO. */
 export const CONNECT_BUFFER = 16;
@@ -54,6 +58,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const { store, log } = options;
   const registry = new SubscriptionRegistry();
   const queue = new ConnectQueue(options.connectBuffer ?? Math.max(CONNECT_BUFFER, options.sessions));
+  const claims = new FifoClaims();
   let sessions: Actor<typeof sessionMachine>[] = [];
   let closing: Promise<void> | null = null;
 
@@ -69,6 +74,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
         notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
+        claims,
         log,
       },
     });
@@ -100,6 +106,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
 
   let watcher: JobsWatcher;
   try {
+    // No client may name the registration FIFO as one of its own.
+    claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
     const existing = await readdir(options.jobsDir).catch(() => []);
     watcher = await JobsWatcher.start(
       { jobsDir: options.jobsDir, submitJob: options.submitJob, log },
@@ -117,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     closing ??= (async () => {
       watcher.close();
       await host.close();
-      const refused = queue.drain().map(refuse);
+      const refused = queue.drain().map((request) => refuse(request, claims));
       for (const session of sessions) session.send({ type: 'server.close' });
       const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
       setMaxListeners(sessions.length + 1, deadline);
@@ -136,8 +144,12 @@ export async function startServer(options: ServerOptions): Promise<Server> {
 }
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
-async function refuse(request: ConnectFrame): Promise<void> {
-  const socket = await openWriteEnd(Buffer.from(request.respPipe, 'latin1'), AbortSignal.timeout(200)).catch(() => null);
+async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> {
+  const path = Buffer.from(request.respPipe, 'latin1');
+  // Only into the client's own response FIFO, never into one another session or the server uses.
+  const id = await fifoId(path).catch(() => null);
+  if (id === null || claims.has(id)) return;
+  const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
   if (socket === null) return;
   socket.on('error', () => {});
   await new Promise<void>((resolve) => {

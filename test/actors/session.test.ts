@@ -6,6 +6,7 @@ import { SubscriptionRegistry } from '../../actors/subscriptions.js';
 import { type ConnectFrame, Op } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/options.js';
 import type { ClientLink } from '../../runtime/client-link.js';
+import { FifoClaims } from '../../runtime/fifo-claims.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
 function request(n: number): ConnectFrame {
@@ -38,6 +39,7 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
       compat: options.compat ?? 'seed',
       handshakeMs: 1000,
       notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
+      claims: new FifoClaims(),
       log: (line: string) => void logs.push(line),
     },
   }).start();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import test from 'ava';
 import { hasReader } from '../../runtime/fifo.js';
 import {
@@ -114,19 +114,24 @@ test('SIGTERM ends every session, tells waiting clients no, removes the registra
   t.is(await waiting.waitForExit(), 1);
 });
 
-test('a stale file at the registration path is replaced by the FIFO', async (t) => {
+test('a stale FIFO at the registration path is replaced; a regular file there is refused and kept', async (t) => {
   const first = await startServer(t);
   first.child.kill('SIGKILL');
   await first.exited;
-  t.true(existsSync(first.fifo));
-  // Never open a FIFO with no reader through fs: the open would block a pool thread for good.
-  await unlink(first.fifo);
-  await writeFile(first.fifo, 'stale');
+  t.true((await lstat(first.fifo)).isFIFO());
   const second = new Proc(spawn(process.execPath, [SERVER_ENTRY, first.dir, '1', '1', first.fifo], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => second.stop());
   await waitUntil('the second server to serve', () => hasReader(first.fifo).catch(() => false));
   const client = await startClient(t, first.fifo);
   t.is(await ask(client, 'SUBSCRIBE none', 'subscribe'), '1');
+  await second.stop();
+  const file = `${first.fifo}.txt`;
+  await writeFile(file, 'stale');
+  const third = new Proc(spawn(process.execPath, [SERVER_ENTRY, first.dir, '1', '1', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  t.teardown(() => third.stop());
+  t.is(await third.waitForExit(), 1);
+  t.regex(third.stderr, /exists and is not a FIFO \(it is a regular file\)/);
+  t.is(await readFile(file, 'utf8'), 'stale');
 });
 
 test('a registration path that cannot be created is a clear error and exit 1', async (t) => {

@@ -16,6 +16,8 @@ export class FakeLink implements ClientLink {
     this.answers.push([op, result]);
   }
 
+  async ready(): Promise<void> {}
+
   listen(handlers: LinkHandlers): () => void {
     this.handlers = handlers;
     return () => {

@@ -11,13 +11,14 @@ async function dir(t: import('ava').ExecutionContext): Promise<string> {
   return d;
 }
 
-test('createFifos sets the mode exactly, whatever the umask, and replaces a stale file', async (t) => {
+test('createFifos sets the mode exactly, whatever the umask, and replaces a stale FIFO', async (t) => {
   const d = await dir(t);
   const path = join(d, 'f');
-  await writeFile(path, 'stale');
+  // A stale FIFO with the default mode 0600: the new one has 0640 (inode numbers are reused).
+  await createFifos([path]);
   const old = process.umask(0o077);
   try {
-    await createFifos([path], 0o640);
+    await createFifos([path], { mode: 0o640 });
   } finally {
     process.umask(old);
   }
@@ -26,9 +27,28 @@ test('createFifos sets the mode exactly, whatever the umask, and replaces a stal
   t.is(s.mode & 0o777, 0o640);
 });
 
-test('createFifos refuses a directory with a clear error', async (t) => {
+test('createFifos refuses a regular file, a symlink and a directory, and creates none of the FIFOs', async (t) => {
   const d = await dir(t);
-  await t.throwsAsync(createFifos([d]), { message: /is a directory/ });
+  const file = join(d, 'file');
+  await writeFile(file, 'precious');
+  const link = join(d, 'link');
+  await symlink(file, link);
+  const fresh = join(d, 'fresh');
+  await t.throwsAsync(createFifos([fresh, file]), { code: 'not-a-fifo', message: /exists and is not a FIFO \(it is a regular file\); it is left as it is/ });
+  await t.throwsAsync(createFifos([fresh, link]), { message: /\(it is a symbolic link\)/ });
+  await t.throwsAsync(createFifos([d]), { message: /\(it is a directory\)/ });
+  t.is(await readFile(file, 'utf8'), 'precious');
+  t.true((await lstat(link)).isSymbolicLink());
+  t.false(existsSync(fresh));
+});
+
+test('createFifos refuses a FIFO that its caller says is in use, and leaves it', async (t) => {
+  const d = await dir(t);
+  const path = join(d, 'f');
+  await createFifos([path]);
+  const before = (await lstat(path)).ino;
+  await t.throwsAsync(createFifos([path], { inUse: async () => 'is held' }), { code: 'in-use', message: /is held/ });
+  t.is((await lstat(path)).ino, before);
 });
 
 test('a write end waits for a reader without blocking, and gives up at the deadline', async (t) => {
