@@ -38,7 +38,7 @@ class BackupChild {
       this.exited = true;
       this.settle(null);
     });
-    if (this.process.stdin === null || this.process.stdout === null) {
+    if (this.process.stdin == null || this.process.stdout == null) {
       // EMFILE/ENFILE: Node gives up before making the pipes; the 'error' above follows.
       this.exited = true;
       return;
@@ -79,6 +79,8 @@ class BackupChild {
   async write(id: number, job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome> {
     if (this.exited) {
       snapshot.release();
+      // A failed spawn's 'error' comes on the next tick: wait for its reason.
+      if (this.failure === null) await nextTurn();
       return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
     }
     const tmpPath = `${job.path}.${this.pid}.tmp`;
