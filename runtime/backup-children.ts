@@ -46,6 +46,7 @@ class BackupChild {
     this.requests.pipe(this.process.stdin);
     // A child that dies makes its stdin emit EPIPE: the exit event below is what we act on.
     this.process.stdin!.on('error', () => undefined);
+    this.process.stdout!.on('error', () => undefined);
     const replies = this.process.stdout!.pipe(new UnpackrStream({ useRecords: false }));
     replies.on('data', (message: unknown) => {
       if (isFromBackupChild(message)) this.settle(message);
