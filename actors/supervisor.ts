@@ -130,8 +130,13 @@ export const supervisorMachine = setup({
       const next = context.next === context.waiting.length ? 0 : context.next;
       enqueue.assign({ rerun, ...fillWindow(context, enqueue, { active: context.active, waiting, next }) });
     }),
-    recordResult: enqueueActions(({ context, event, enqueue }) => {
+    recordResult: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'job.done' && event.type !== 'job.failed') return;
+      // A finished child stays in the children until stopped, and every spawn and stop copies
+      // them: stop it now, so they number the window, not every job file ever run.
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (id.startsWith('job-') && child?.getSnapshot().status !== 'active' && child?.getSnapshot().context.jobPath === event.jobPath) enqueue.stopChild(id);
+      }
       const result: JobResult =
         event.type === 'job.done' ? { jobPath: event.jobPath, summary: event.summary } : { jobPath: event.jobPath, error: event.error };
       if (event.type === 'job.failed') context.report(`job ${event.jobPath} failed: ${event.error}`);
