@@ -5,7 +5,7 @@
  * keys, 700 SHOWs) is measured by hand and in the README; these are scaled down.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -13,7 +13,7 @@ import { Store } from '../../actors/store.js';
 import { Op, decode, encode, isBatchMessage, type BusValue } from '../../protocol/bus.js';
 import type { JobTask } from '../../runtime/job-worker.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
-import { startServer } from '../helpers/processes.js';
+import { startServer, waitUntil } from '../helpers/processes.js';
 
 const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
 
@@ -77,7 +77,14 @@ test('a job of many SHOWs of a large store completes with a correct .out (batch 
 
 test('a job of many SHOWs of a large store completes with a correct .out (server mode)', async (t) => {
   const { job, out } = showJob(5000, 40);
-  const server = await startServer(t, { jobs: { 'big.job': job } });
+  const server = await startServer(t);
+  // Written aside and renamed in, so the watcher sees it whole at once.
+  writeFileSync(join(server.dir, 'big.tmp'), job);
+  renameSync(join(server.dir, 'big.tmp'), join(server.dir, 'big.job'));
+  await waitUntil(`big.job to be done (stderr: ${server.stderr})`, () => {
+    if (!server.alive) throw new Error(`the server exited: ${server.stderr}`);
+    return server.stderr.includes(`kvs: ${join(server.dir, 'big.job')} done:`);
+  }, 120_000);
   t.is(readFileSync(join(server.dir, 'big.out'), 'latin1'), out);
   t.true(server.alive, server.stderr);
 });
