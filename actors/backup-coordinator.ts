@@ -1,7 +1,8 @@
 /**
  * The backup coordinator: at most `max` backups in progress, each written by one of the backup
- * child processes; a BACKUP beyond the limit waits for a slot, in arrival order. Its snapshot was
- * already taken (in O(1)) when the store applied the BACKUP, so waiting changes nothing in it.
+ * child processes; a BACKUP beyond the limit waits for a slot, in arrival order, and so does its
+ * job (as in the seed's C). The snapshot is taken (in O(1)) only when the slot is given, by the
+ * request's `begin`, so at most `max` snapshots are ever held.
  * A failed backup (a child that died, a disk error) is reported with its job and number, its
  * slot comes back, and the run goes on.
  */
@@ -14,7 +15,11 @@ export interface BackupRequest {
   readonly job: string;
   readonly n: number;
   readonly path: string;
-  readonly snapshot: SnapshotReader;
+  /**
+   * Called when a slot is free: applies the job's commands up to its BACKUP and returns the
+   * snapshot taken there, or null when the job stopped meanwhile (nothing to write).
+   */
+  readonly begin: () => SnapshotReader | null;
 }
 
 /** What writes a backup: the child processes in the program, a stub in tests. */
@@ -46,6 +51,7 @@ interface BackupCoordinatorContext extends BackupCoordinatorInput {
 export type BackupCoordinatorEvent =
   | { type: 'backup.request'; request: BackupRequest }
   | { type: 'backup.finished'; id: string; request: BackupRequest; outcome: BackupOutcome }
+  | { type: 'backup.cancelled'; id: string }
   | { type: 'coordinator.drain' };
 
 export interface BackupCoordinatorOutput {
@@ -62,7 +68,12 @@ interface WriteBackupInput {
 
 const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, sendBack }) => {
   const { id, request, writer, separator } = input;
-  writer.write({ path: request.path, separator }, request.snapshot).then(
+  const snapshot = request.begin();
+  if (snapshot === null) {
+    sendBack({ type: 'backup.cancelled', id });
+    return () => undefined;
+  }
+  writer.write({ path: request.path, separator }, snapshot).then(
     (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
     (error: unknown) => sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: String(error) } }),
   );
@@ -96,6 +107,11 @@ export const backupCoordinatorMachine = setup({
       });
       enqueue.assign({ queue: rest, running: context.running + 1, started: context.started + 1 });
     }),
+    cancel: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'backup.cancelled') return;
+      enqueue.stopChild(event.id);
+      enqueue.assign({ running: context.running - 1 });
+    }),
     finish: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'backup.finished') return;
       enqueue.stopChild(event.id);
@@ -121,6 +137,7 @@ export const backupCoordinatorMachine = setup({
       on: {
         'backup.request': { actions: 'enqueue' },
         'backup.finished': { actions: 'finish' },
+        'backup.cancelled': { actions: 'cancel' },
         'coordinator.drain': { target: 'draining' },
       },
     },
@@ -133,6 +150,7 @@ export const backupCoordinatorMachine = setup({
         // A job stopped late may still take a backup while the rest drain.
         'backup.request': { actions: 'enqueue' },
         'backup.finished': { actions: 'finish' },
+        'backup.cancelled': { actions: 'cancel' },
       },
     },
     drained: { type: 'final' },

@@ -1,16 +1,18 @@
 /**
  * A job actor: one `.job` file. The machine lives on the main thread; the work runs in a piscina
  * worker (runtime/job-worker.ts) that streams and parses the file and sends batches of operations
- * over a MessagePort. Here each batch is checked, applied by the store in one turn, and answered.
+ * over a MessagePort. Here each batch is checked, applied by the store in one turn, and answered;
+ * a batch that ends in a BACKUP waits for a free backup slot first.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
 import type { Piscina } from 'piscina';
-import { checkOps, decode, encode, isBatchMessage } from '../protocol/bus.js';
+import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
 import type { Compat } from '../protocol/options.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
-import type { Store } from './store.js';
+import type { BackupRequest } from './backup-coordinator.js';
+import type { SnapshotReader, Store } from './store.js';
 
 export interface JobInput {
   readonly jobPath: string;
@@ -47,9 +49,47 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   const name = jobName(jobPath);
   const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();
-  const onBackup = (n: number) => {
-    const request = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), snapshot: store.snapshot() };
-    backups.send({ type: 'backup.request', request });
+  /** Checked batches not yet applied, in order; the one ending in a BACKUP waits for a slot. */
+  const held: BatchMessage[] = [];
+  let waiting: BatchMessage | null = null;
+  let stopped = false;
+  let closed = false;
+
+  const reply = (message: ToWorker) => {
+    if (closed) return;
+    const bytes = encode(message);
+    port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+  };
+  const apply = (batch: BatchMessage, onBackup: (n: number) => void) =>
+    reply({ t: 'results', seq: batch.seq, results: store.apply(batch.ops, onBackup) });
+
+  /** Applies held batches in order until one ends in a BACKUP, which asks for a backup slot. */
+  const pump = () => {
+    while (waiting === null && held.length > 0) {
+      const batch = held.shift()!;
+      if (stopped) {
+        reply({ t: 'refused', seq: batch.seq });
+        continue;
+      }
+      const n = trailingBackup(batch.ops);
+      if (n === null) {
+        apply(batch, noBackup);
+        continue;
+      }
+      // As in the seed: a BACKUP that finds max_backups in progress waits (this job alone), and
+      // its snapshot is taken only once a slot is free, so at most max_backups are ever held.
+      waiting = batch;
+      const begin = (): SnapshotReader | null => {
+        if (waiting !== batch) return null; // the job stopped meanwhile: the batch was refused
+        waiting = null;
+        let snapshot: SnapshotReader | null = null;
+        apply(batch, () => (snapshot = store.snapshot()));
+        pump();
+        return snapshot;
+      };
+      const request: BackupRequest = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), begin };
+      backups.send({ type: 'backup.request', request });
+    }
   };
 
   port1.on('message', (bytes: Uint8Array) => {
@@ -60,9 +100,8 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
       abort.abort(new Error(`malformed batch from the worker: ${problem}`));
       return;
     }
-    const results = store.apply(message.ops, onBackup);
-    const reply = encode({ t: 'results', seq: message.seq, results });
-    port1.postMessage(reply, [reply.buffer as ArrayBuffer]);
+    held.push(message);
+    pump();
   });
 
   const task: JobTask = { jobPath, outPath: outPath(jobPath), port: port2, compat: input.compat };
@@ -70,9 +109,28 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     (summary: JobSummary) => sendBack({ type: 'worker.done', summary }),
     (error: unknown) => sendBack({ type: 'worker.failed', error: describe(abort.signal.reason ?? error) }),
   );
-  receive(() => port1.postMessage(encode({ t: 'stop' })));
-  return () => port1.close();
+  receive(() => {
+    if (stopped) return;
+    stopped = true;
+    // The job stops at its next command boundary: nothing it sends from now on is applied, and
+    // a BACKUP still waiting for a slot is given up (only the backups in progress finish).
+    reply({ t: 'stop' });
+    if (waiting !== null) {
+      reply({ t: 'refused', seq: waiting.seq });
+      waiting = null;
+    }
+    pump();
+  });
+  return () => {
+    closed = true;
+    waiting = null;
+    port1.close();
+  };
 });
+
+const noBackup = () => {
+  throw new Error('store: a BACKUP in a batch that does not end with it');
+};
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

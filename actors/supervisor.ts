@@ -1,6 +1,7 @@
 /**
- * The supervisor: finds the `.job` files, spawns a job actor for each (the piscina pool runs at
- * most `max_threads` at once), waits for every job and then for every backup. In server mode it
+ * The supervisor: finds the `.job` files, spawns a job actor for each as pool slots free up (a
+ * window of a few more than `max_threads`, so that 10,000 job files are not 10,000 actors at
+ * once), waits for every job and then for every backup. In server mode it
  * also takes jobs submitted later (a file created or rewritten in the folder) until told to stop.
  * A job that fails is reported with its name; the others go on.
  */
@@ -12,7 +13,7 @@ import type { Compat } from '../protocol/options.js';
 import { describeError } from '../protocol/system-errors.js';
 import type { JobSummary } from '../runtime/job-worker.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
-import { BACKUPS_SYSTEM_ID, jobMachine, type JobReport } from './job.js';
+import { BACKUPS_SYSTEM_ID, jobMachine, type JobInput, type JobReport } from './job.js';
 import type { Store } from './store.js';
 
 export interface SupervisorInput {
@@ -25,6 +26,8 @@ export interface SupervisorInput {
   /** Server mode: keep running, taking submitted jobs, until `supervisor.stop`. */
   readonly serve: boolean;
   readonly report: (line: string) => void;
+  /** Job actors alive at once; by default twice the pool's threads, so a worker never waits for one. */
+  readonly window?: number;
 }
 
 export interface JobResult {
@@ -37,6 +40,10 @@ interface SupervisorContext extends SupervisorInput {
   /** Job files now running, and those asked to run again once their current run ends. */
   readonly active: readonly string[];
   readonly rerun: readonly string[];
+  /** Job files waiting for room in the window, oldest first (a queue read from `next`). */
+  readonly waiting: readonly string[];
+  readonly next: number;
+  readonly window: number;
   readonly results: readonly JobResult[];
   readonly spawned: number;
   readonly stopping: boolean;
@@ -62,6 +69,31 @@ export async function listJobs(jobsDir: string): Promise<string[]> {
     .sort();
 }
 
+interface Window {
+  readonly active: readonly string[];
+  readonly waiting: readonly string[];
+  readonly next: number;
+}
+
+/** Spawns queued jobs while the window has room; returns the context fields it changed. */
+function fillWindow(
+  context: SupervisorContext,
+  enqueue: { spawnChild: (src: 'job', options: { id: string; input: JobInput }) => void },
+  from: Window,
+): Window & { spawned: number } {
+  let { active, next } = from;
+  let { spawned } = context;
+  while (!context.stopping && active.length < context.window && next < from.waiting.length) {
+    const jobPath = from.waiting[next++]!;
+    enqueue.spawnChild('job', {
+      id: `job-${++spawned}`,
+      input: { jobPath, pool: context.pool, store: context.store, compat: context.compat },
+    });
+    active = [...active, jobPath];
+  }
+  return { active, waiting: from.waiting, next, spawned };
+}
+
 export const supervisorMachine = setup({
   types: {
     input: {} as SupervisorInput,
@@ -75,39 +107,50 @@ export const supervisorMachine = setup({
     backupCoordinator: backupCoordinatorMachine,
   },
   guards: {
-    allJobsDone: ({ context }) => context.active.length === 0 && (!context.serve || context.stopping),
+    allJobsDone: ({ context }) =>
+      context.active.length === 0 && context.next === context.waiting.length && (!context.serve || context.stopping),
   },
   actions: {
-    startJobs: enqueueActions(({ context, enqueue }, params: { paths: readonly string[] }) => {
-      let { active, rerun, spawned } = context;
+    queueJobs: enqueueActions(({ context, enqueue }, params: { paths: readonly string[] }) => {
+      if (context.stopping) return;
+      let { rerun } = context;
+      const queued = new Set(context.waiting.slice(context.next));
+      const added: string[] = [];
       for (const jobPath of params.paths) {
-        if (context.stopping) break;
-        if (active.includes(jobPath)) {
+        if (queued.has(jobPath)) continue; // it has not started: that run will read the file as it is now
+        if (context.active.includes(jobPath)) {
           // The same file again while it runs: run it once more after, never twice at once.
           if (!rerun.includes(jobPath)) rerun = [...rerun, jobPath];
           continue;
         }
-        enqueue.spawnChild('job', {
-          id: `job-${++spawned}`,
-          input: { jobPath, pool: context.pool, store: context.store, compat: context.compat },
-        });
-        active = [...active, jobPath];
+        queued.add(jobPath);
+        added.push(jobPath);
       }
-      enqueue.assign({ active, rerun, spawned });
+      // The queue is compacted only when it empties, so taking from it is O(1), not a copy.
+      const waiting = context.next === context.waiting.length ? added : [...context.waiting, ...added];
+      const next = context.next === context.waiting.length ? 0 : context.next;
+      enqueue.assign({ rerun, ...fillWindow(context, enqueue, { active: context.active, waiting, next }) });
     }),
-    recordResult: enqueueActions(({ context, event, enqueue }) => {
+    recordResult: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'job.done' && event.type !== 'job.failed') return;
+      // A finished child stays in the children until stopped, and every spawn and stop copies
+      // them: stop it now, so they number the window, not every job file ever run.
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (id.startsWith('job-') && child?.getSnapshot().status !== 'active' && child?.getSnapshot().context.jobPath === event.jobPath) enqueue.stopChild(id);
+      }
       const result: JobResult =
         event.type === 'job.done' ? { jobPath: event.jobPath, summary: event.summary } : { jobPath: event.jobPath, error: event.error };
       if (event.type === 'job.failed') context.report(`job ${event.jobPath} failed: ${event.error}`);
-      enqueue.assign({ results: [...context.results, result], active: context.active.filter((p) => p !== event.jobPath) });
+      const active = context.active.filter((p) => p !== event.jobPath);
+      enqueue.assign({ results: [...context.results, result], ...fillWindow(context, enqueue, { active, waiting: context.waiting, next: context.next }) });
       if (context.rerun.includes(event.jobPath) && !context.stopping) {
         enqueue.assign({ rerun: context.rerun.filter((p) => p !== event.jobPath) });
         enqueue.raise({ type: 'job.submit', jobPath: event.jobPath });
       }
     }),
     stopJobs: enqueueActions(({ enqueue, self }) => {
-      enqueue.assign({ stopping: true, rerun: [] });
+      // Job files not yet started are not started.
+      enqueue.assign({ stopping: true, rerun: [], waiting: [], next: 0 });
       for (const [id, child] of Object.entries(self.getSnapshot().children)) {
         if (id.startsWith('job-') && child !== undefined) enqueue.sendTo(child, { type: 'job.stop' });
       }
@@ -119,6 +162,9 @@ export const supervisorMachine = setup({
     ...input,
     active: [],
     rerun: [],
+    waiting: [],
+    next: 0,
+    window: input.window ?? Math.max(2, 2 * input.pool.options.maxThreads),
     results: [],
     spawned: 0,
     stopping: false,
@@ -143,7 +189,7 @@ export const supervisorMachine = setup({
         id: 'listJobs',
         src: 'listJobs',
         input: ({ context }) => context.jobsDir,
-        onDone: { target: 'running', actions: { type: 'startJobs', params: ({ event }) => ({ paths: event.output }) } },
+        onDone: { target: 'running', actions: { type: 'queueJobs', params: ({ event }) => ({ paths: event.output }) } },
         onError: {
           target: 'running',
           // Recorded as a failed result, so the run does not exit 0 having run nothing.
@@ -158,7 +204,7 @@ export const supervisorMachine = setup({
     running: {
       always: { guard: 'allJobsDone', target: 'draining' },
       on: {
-        'job.submit': { actions: { type: 'startJobs', params: ({ event }) => ({ paths: [event.jobPath] }) } },
+        'job.submit': { actions: { type: 'queueJobs', params: ({ event }) => ({ paths: [event.jobPath] }) } },
         'job.done': { actions: 'recordResult' },
         'job.failed': { actions: 'recordResult' },
         'supervisor.stop': { actions: 'stopJobs' },

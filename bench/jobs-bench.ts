@@ -2,14 +2,15 @@
  * `npm run bench`: batch-mode throughput. Generates each workload into a temporary folder, runs
  * the real program on it (`node runtime/main.js <dir> <max_backups> <max_threads>`) several times,
  * and prints the median commands/s, wall time and peak RSS of the main process (VmHWM, which
- * includes the worker threads), then the pause a BACKUP of a 1,000,000-key store causes.
+ * includes the worker threads), then many one-line job files (2,500 against 10,000: linear would
+ * be 4x), then the pause a BACKUP of a 1,000,000-key store causes.
  *
  *   npm run bench                 all workloads
  *   npm run bench -- --quick      the small ones only
  *   npm run bench -- --runs 5     more runs per workload (default 3)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -72,6 +73,26 @@ await bench('4 x 50,000, BACKUP every 10,000', { files: 4, commands: 50_000, key
 if (values.quick !== true) {
   await bench('8 x 1,000,000', { files: 8, commands: 1_000_000, keys: 10_000, backupEvery: null }, runs);
 }
+await bench('4 x 50,000, BACKUP every 1,000', { files: 4, commands: 50_000, keys: 10_000, backupEvery: 1_000 }, runs);
+
+/** Many one-line job files: the supervisor's cost per job file, which must stay flat. */
+async function manyFiles(count: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'kvs-bench-'));
+  try {
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `j${i}.job`), `WRITE [(k${i},${i})]\n`);
+    return await runOnce(dir, 2, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const few = await manyFiles(2_500);
+const many = await manyFiles(10_000);
+console.log(
+  `one-line job files: 2,500 in ${few.seconds.toFixed(2)} s (peak RSS ${few.peakRssMb.toFixed(0)} MB), ` +
+    `10,000 in ${many.seconds.toFixed(2)} s (peak RSS ${many.peakRssMb.toFixed(0)} MB): ` +
+    `${(many.seconds / few.seconds).toFixed(1)}x the time for 4x the files`,
+);
+
 const pause = await measureBackupPause(1_000_000);
 console.log(
   `BACKUP of a ${pause.keys.toLocaleString('en')}-key store: snapshot taken in ${pause.snapshotMs.toFixed(3)} ms, ` +

@@ -10,6 +10,9 @@
  *   DELETE [Op.Delete, n, k1 ... kn]            -> m, then the m keys that were missing
  *   SHOW   [Op.Show]                            -> 2p, then key, value ... (in no order)
  *   BACKUP [Op.Backup, number]                  -> no result
+ *
+ * What a batch can produce is bounded: a SHOW or a BACKUP ends its batch, and a worker has at
+ * most one SHOW in flight, so a job holds at most one copy of the store's pairs at a time.
  */
 import { Packr } from 'msgpackr';
 
@@ -37,8 +40,14 @@ export interface StopMessage {
   readonly t: 'stop';
 }
 
+/** store -> worker: the job is stopping, so this batch (and every later one) was not applied. */
+export interface RefusedMessage {
+  readonly t: 'refused';
+  readonly seq: number;
+}
+
 export type ToStore = BatchMessage;
-export type ToWorker = ResultsMessage | StopMessage;
+export type ToWorker = ResultsMessage | StopMessage | RefusedMessage;
 
 const packr = new Packr({ useRecords: false });
 
@@ -56,6 +65,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/** The number of the BACKUP that ends a checked batch, or null when it ends with something else. */
+export function trailingBackup(ops: readonly BusValue[]): number | null {
+  // After a count come that many strings, so a number just after Op.Backup can only be its n.
+  const n = ops[ops.length - 1];
+  return ops.length >= 2 && ops[ops.length - 2] === Op.Backup && typeof n === 'number' ? n : null;
+}
+
 export function isBatchMessage(value: unknown): value is BatchMessage {
   return isRecord(value) && value['t'] === 'batch' && Number.isInteger(value['seq']) && Array.isArray(value['ops']);
 }
@@ -63,6 +79,7 @@ export function isBatchMessage(value: unknown): value is BatchMessage {
 export function isToWorker(value: unknown): value is ToWorker {
   if (!isRecord(value)) return false;
   if (value['t'] === 'stop') return true;
+  if (value['t'] === 'refused') return Number.isInteger(value['seq']);
   return value['t'] === 'results' && Number.isInteger(value['seq']) && Array.isArray(value['results']);
 }
 
@@ -81,6 +98,8 @@ export function checkOps(ops: readonly unknown[]): string | null {
     const n = ops[i + 1];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return `operation at ${i}: bad count`;
     if (op === Op.Backup) {
+      // A BACKUP ends its batch: the job waits there for a free backup slot.
+      if (i + 2 !== ops.length) return `operation at ${i}: BACKUP not at the end of its batch`;
       i += 2;
       continue;
     }

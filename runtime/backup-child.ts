@@ -34,12 +34,18 @@ const parentPid = process.ppid;
 
 const replies = new PackrStream({ useRecords: false });
 replies.pipe(process.stdout);
+// EPIPE: the coordinator is gone, so nobody waits for this backup's reply.
+process.stdout.on('error', () => process.exit(1));
 const reply = (message: FromBackupChild) => replies.write(message);
 
 let current: { begin: BackupBegin; keys: string[]; values: string[] } | null = null;
 let work = Promise.resolve();
 
 const requests = process.stdin.pipe(new UnpackrStream({ useRecords: false }));
+requests.on('error', (error: Error) => {
+  process.stderr.write(`backup child: malformed bytes from the coordinator: ${error.message}\n`);
+  process.exit(2);
+});
 requests.on('data', (message: unknown) => {
   if (!isToBackupChild(message)) {
     process.stderr.write('backup child: malformed message from the coordinator\n');

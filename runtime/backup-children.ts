@@ -26,6 +26,8 @@ class BackupChild {
   private readonly requests = new PackrStream({ useRecords: false });
   private waiting: ((outcome: FromBackupChild | null) => void) | null = null;
   exited = false;
+  /** Why the child could not be started or was lost (EMFILE, EAGAIN...), when known. */
+  private failure: string | null = null;
 
   constructor() {
     // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a backup
@@ -33,11 +35,30 @@ class BackupChild {
     // exits when its stdin closes, which the parent does in close() or the kernel does when the
     // parent dies, by whatever signal.
     this.process = spawn(process.execPath, [CHILD_SCRIPT.pathname], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
-    this.requests.pipe(this.process.stdin!);
+    // A spawn that fails (no descriptor or process left) is an 'error' event, never 'exit': that
+    // backup fails and is reported, the run goes on.
+    this.process.on('error', (error) => {
+      this.failure ??= `cannot run a backup process: ${error.message}`;
+      this.exited = true;
+      this.settle(null);
+    });
+    if (this.process.stdin == null || this.process.stdout == null) {
+      // EMFILE/ENFILE: Node gives up before making the pipes; the 'error' above follows.
+      this.exited = true;
+      return;
+    }
+    this.requests.pipe(this.process.stdin);
     // A child that dies makes its stdin emit EPIPE: the exit event below is what we act on.
     this.process.stdin!.on('error', () => undefined);
-    this.process.stdout!.pipe(new UnpackrStream({ useRecords: false })).on('data', (message: unknown) => {
+    this.process.stdout!.on('error', () => undefined);
+    const replies = this.process.stdout!.pipe(new UnpackrStream({ useRecords: false }));
+    replies.on('data', (message: unknown) => {
       if (isFromBackupChild(message)) this.settle(message);
+    });
+    // Bytes that do not decode: the child is not to be trusted any more; its exit settles the backup.
+    replies.on('error', (error: Error) => {
+      this.failure ??= `backup process ${this.pid} sent a malformed reply: ${error.message}`;
+      this.kill();
     });
     this.process.on('exit', () => {
       this.exited = true;
@@ -61,6 +82,12 @@ class BackupChild {
   }
 
   async write(id: number, job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome> {
+    if (this.exited) {
+      snapshot.release();
+      // A failed spawn's 'error' comes on the next tick: wait for its reason.
+      if (this.failure === null) await nextTurn();
+      return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
+    }
     const tmpPath = `${job.path}.${this.pid}.tmp`;
     const outcome = new Promise<FromBackupChild | null>((resolve) => (this.waiting = resolve));
     try {
@@ -76,7 +103,7 @@ class BackupChild {
     const reply = await outcome;
     if (reply === null) {
       rmSync(tmpPath, { force: true });
-      return { ok: false, reason: `backup process ${this.pid} died` };
+      return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
     }
     return reply.t === 'done' ? { ok: true, pairs: reply.pairs } : { ok: false, reason: reply.reason };
   }
@@ -86,12 +113,13 @@ class BackupChild {
   }
 
   kill(): void {
-    this.process.kill('SIGKILL');
+    if (!this.exited) this.process.kill('SIGKILL');
   }
 }
 
 export class BackupChildren {
   private readonly idle: BackupChild[] = [];
+  private readonly busy = new Set<BackupChild>();
   private nextId = 1;
 
   /** Starts `prefork` children now, while the parent is small and forking is cheap. */
@@ -104,9 +132,18 @@ export class BackupChildren {
     let child = this.idle.pop();
     while (child !== undefined && child.exited) child = this.idle.pop();
     child ??= new BackupChild();
-    const outcome = await child.write(this.nextId++, job, snapshot);
-    if (!child.exited) this.idle.push(child);
-    return outcome;
+    this.busy.add(child);
+    try {
+      return await child.write(this.nextId++, job, snapshot);
+    } finally {
+      this.busy.delete(child);
+      if (!child.exited) this.idle.push(child);
+    }
+  }
+
+  /** Exiting at once (a second Ctrl-C): the backups under way are abandoned. */
+  killAll(): void {
+    for (const child of [...this.idle, ...this.busy]) child.kill();
   }
 
   /** Ends the idle children. Call once no backup is under way. */

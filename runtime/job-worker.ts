@@ -1,10 +1,11 @@
 /**
  * The piscina worker entry: the work half of a job actor. Streams one `.job` file, parses it,
  * sends its operations to the store in batches over the bus, and writes the `.out` from the
- * results. A batch ends at WAIT, BACKUP, the end of the file or a size bound; up to
- * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work.
+ * results. A batch ends at WAIT, BACKUP, SHOW, the end of the file or a size bound; up to
+ * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work, but at most one of
+ * them holds a SHOW: what a job holds of the store's pairs is one copy, whatever its SHOWs.
  */
-import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +39,30 @@ const WORKER_NICENESS = 5;
 interface Batch {
   readonly seq: number;
   readonly commands: Command[];
+  readonly show: boolean;
+}
+
+/**
+ * Opens a path for writing, refusing anything but a regular file without blocking: a plain
+ * open of a FIFO would hold this worker thread until a reader came, past any signal.
+ */
+export function openRegularForWriting(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+  } catch (error) {
+    // ENXIO: a FIFO with no reader. Anything else (EACCES, EISDIR, EMFILE...) speaks for itself.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new Error(`${path} is not a regular file (a FIFO): refusing to write to it`);
+    throw error;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file: refusing to write to it`);
+    ftruncateSync(fd, 0);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
 }
 
 /** Buffered writes to the `.out`: one system call per 64 KiB, not one per line. */
@@ -46,7 +71,7 @@ class OutFile {
   private pending = '';
 
   constructor(path: string) {
-    this.fd = openSync(path, 'w');
+    this.fd = openRegularForWriting(path);
   }
 
   write(text: string): void {
@@ -117,31 +142,45 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     } else {
       const batch = inFlight.shift();
       if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');
-      else writeResults(out, batch.commands, message.results, compat);
+      // A refused batch was not applied (the job is stopping): it has no output.
+      else if (message.t === 'results') writeResults(out, batch.commands, message.results, compat);
     }
     settle?.();
   });
 
-  /** Resolves once at most `limit` batches are in flight (or a stop or failure came). */
-  const waitForRoom = async (limit: number) => {
-    while (inFlight.length > limit && failure === null) {
+  /** Resolves once `done()` holds (or a failure came). */
+  const waitUntil = async (done: () => boolean) => {
+    while (!done() && failure === null) {
       await new Promise<void>((resolve) => (settle = resolve));
       settle = null;
     }
     if (failure !== null) throw failure;
   };
+  /** Resolves once at most `limit` batches are in flight. */
+  const waitForRoom = (limit: number) => waitUntil(() => inFlight.length <= limit);
 
   let seq = 0;
   let commands: Command[] = [];
   let ops: BusValue[] = [];
+  let hasShow = false;
   const send = async () => {
     if (commands.length === 0) return;
-    const batch: Batch = { seq: seq++, commands };
+    // One SHOW's results in flight at a time: the store answers a SHOW with all its pairs.
+    if (hasShow) await waitUntil(() => !inFlight.some((b) => b.show));
+    if (stop.signal.aborted) {
+      // Stopping: what was parsed but not yet sent is dropped.
+      commands = [];
+      ops = [];
+      hasShow = false;
+      return;
+    }
+    const batch: Batch = { seq: seq++, commands, show: hasShow };
     inFlight.push(batch);
     const bytes = encode({ t: 'batch', seq: batch.seq, ops });
     port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
     commands = [];
     ops = [];
+    hasShow = false;
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
 
@@ -187,8 +226,12 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           continue;
         }
         case 'show':
+          // A SHOW ends its batch, so a batch's results hold at most one copy of the store.
           ops.push(Op.Show);
-          break;
+          commands.push(parsed);
+          hasShow = true;
+          await send();
+          continue;
         case 'help':
           break;
       }

@@ -4,7 +4,7 @@
  * the '\r'), a last line without a newline, and lines over `maxLineBytes`, which are reported as
  * too long and skipped up to their newline instead of being buffered.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export const CHUNK_BYTES = 1 << 16;
 export const MAX_LINE_BYTES = 1 << 20;
@@ -23,7 +23,14 @@ export class LineReader {
   lineNumber = 0;
 
   constructor(path: string, private readonly maxLineBytes = MAX_LINE_BYTES, chunkBytes = CHUNK_BYTES) {
-    this.fd = openSync(path, 'r');
+    // O_NONBLOCK: a job path that became a FIFO must not hold a worker thread in its open.
+    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      if (!fstatSync(this.fd).isFile()) throw new Error(`${path} is not a regular file`);
+    } catch (error) {
+      closeSync(this.fd);
+      throw error;
+    }
     this.buffer = Buffer.allocUnsafe(chunkBytes);
   }
 

@@ -18,6 +18,7 @@ import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-l
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
+import { removeStaleTemps } from './stale-temps.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
 /** Backup children started ahead of need; more are forked when more backups run at once. */
@@ -66,6 +67,7 @@ function badArguments(reason: string): number {
 }
 
 async function run(options: RunOptions): Promise<number> {
+  for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   const store = new Store();
   const pool = new Piscina({
     filename: JOB_WORKER,
@@ -93,10 +95,17 @@ async function run(options: RunOptions): Promise<number> {
 
   let server: Server | null = null;
   let interrupted = false;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
       report('interrupted twice: exiting now');
-      process.exit(130);
+      // process.exit() would join the worker threads, and one blocked in a system call never
+      // joins: die of the signal itself instead (the shell sees 130 for SIGINT, 143 for SIGTERM),
+      // taking the backups under way with us (their temporary files are removed by the next run).
+      children.killAll();
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      process.kill(process.pid, signal);
+      return;
     }
     interrupted = true;
     report('stopping: finishing the commands under way and the backups in progress');

@@ -3,11 +3,15 @@
  * 82-byte frame at once would cost a system call apiece, so frames are gathered and written once
  * per subscriber in a microtask right after the batch, still in the order they happened.
  *
- * A client that stops reading must not grow the server's memory, but one that reads while a big
- * batch lands must not be cut off either: a batch of thousands of changes queues megabytes in one
- * turn, faster than any reader. So two limits: past `capBytes` queued (gathered plus not yet taken
- * by the kernel) the session ends at once; past `stallBytes` it ends if the kernel has taken
- * nothing from us for `stallMs`.
+ * A client that stops reading must not grow the server's memory, but one that keeps reading must
+ * get every change even through a burst (a job writing one key 300,000 times queues 24 MB faster
+ * than any reader takes it). So, as Redis does for pub/sub clients, three limits:
+ * - hard: past `capBytes` queued (gathered plus not yet taken by the kernel) the session ends at once;
+ * - soft: queued above `softBytes` without a break for `softMs`, it ends (a reader too slow for
+ *   the changes it asked for);
+ * - stall: past `stallBytes` it ends if the kernel has taken nothing from us for `stallMs` (a
+ *   reader that stopped reading).
+ * A reader that keeps up, however big the burst below the hard cap, gets everything, in order.
  */
 import type { Subscriber } from '../actors/subscriptions.js';
 
@@ -17,9 +21,26 @@ export interface WritableSink {
   readonly writableLength: number;
 }
 
-export type NotificationLimits = { capBytes: number; stallBytes: number; stallMs: number };
+export type NotificationLimits = {
+  capBytes: number;
+  stallBytes: number;
+  stallMs: number;
+  /** The soft limit; none when left out. */
+  softBytes?: number;
+  softMs?: number;
+};
 
-export const DEFAULT_LIMITS: NotificationLimits = { capBytes: 8 * 1024 * 1024, stallBytes: 256 * 1024, stallMs: 2000 };
+/** Redis's pub/sub defaults are 32 MB hard and 8 MB for 60 s soft; 10 s is plenty to tell here. */
+export const DEFAULT_LIMITS: NotificationLimits = {
+  capBytes: 32 * 1024 * 1024,
+  softBytes: 8 * 1024 * 1024,
+  softMs: 10_000,
+  stallBytes: 256 * 1024,
+  stallMs: 2000,
+};
+
+/** How many times over `softMs` the soft limit is looked at: a dip below it restarts the count. */
+const SOFT_SAMPLES = 10;
 
 const dirty: NotificationWriter[] = [];
 let flushScheduled = false;
@@ -36,6 +57,8 @@ export class NotificationWriter implements Subscriber {
   /** Bytes handed to the sink so far; minus its writableLength, what the kernel has taken. */
   private written = 0;
   private stallTimer: NodeJS.Timeout | null = null;
+  private softTimer: NodeJS.Timeout | null = null;
+  private softSince = 0;
 
   constructor(
     private readonly sink: WritableSink,
@@ -69,6 +92,25 @@ export class NotificationWriter implements Subscriber {
     this.sink.write(chunk);
     this.written += chunk.length;
     if (this.stallTimer === null && this.sink.writableLength > this.limits.stallBytes) this.watchStall(this.taken);
+    if (this.softTimer === null && this.overSoft()) this.watchSoft();
+  }
+
+  private overSoft(): boolean {
+    return this.limits.softBytes !== undefined && this.queuedBytes > this.limits.softBytes;
+  }
+
+  private watchSoft(): void {
+    const softMs = this.limits.softMs ?? 0;
+    this.softSince = Date.now();
+    const sample = () => {
+      this.softTimer = null;
+      if (this.stopped || !this.overSoft()) return;
+      if (Date.now() - this.softSince >= softMs) return this.overflow();
+      this.softTimer = setTimeout(sample, softMs / SOFT_SAMPLES);
+      this.softTimer.unref();
+    };
+    this.softTimer = setTimeout(sample, softMs / SOFT_SAMPLES);
+    this.softTimer.unref();
   }
 
   /** Drops what is not yet written; later notifications are ignored. */
@@ -78,6 +120,8 @@ export class NotificationWriter implements Subscriber {
     this.pendingBytes = 0;
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     this.stallTimer = null;
+    if (this.softTimer !== null) clearTimeout(this.softTimer);
+    this.softTimer = null;
   }
 
   private get taken(): number {

@@ -215,12 +215,13 @@ function coordinatorContext(supervisor: SupervisorActor): { running: number; que
 
 function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs'> {
   const snapshot = supervisor.getSnapshot();
-  const { results, spawned } = snapshot.context;
+  const { results, spawned, waiting, next } = snapshot.context;
   const scanning = snapshot.status === 'active' && snapshot.matches('scanning');
   const coordinator = coordinatorContext(supervisor);
   return {
     filesDone: results.length,
-    filesTotal: scanning ? null : spawned,
+    // Started, plus those waiting for room in the supervisor's window.
+    filesTotal: scanning ? null : spawned + waiting.length - next,
     backupsRunning: coordinator?.running ?? 0,
     backupsWaiting: coordinator?.queue.length ?? 0,
   };

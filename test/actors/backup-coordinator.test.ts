@@ -38,7 +38,7 @@ function stubWriter(): { writer: BackupWriter; pending: PendingWrite[]; started:
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function request(store: Store, job: string, n: number): BackupRequest {
-  return { job, n, path: `/jobs/${job}-${n}.bck`, snapshot: store.snapshot() };
+  return { job, n, path: `/jobs/${job}-${n}.bck`, begin: () => store.snapshot() };
 }
 
 function start(max: number, writer: BackupWriter, reports: string[]) {
