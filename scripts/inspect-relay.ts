@@ -112,9 +112,13 @@ async function main(): Promise<number> {
     return parsed.exit;
   }
   const { port, host } = parsed;
-  const diagrams: Record<string, string> = {};
-  for (const { machine } of await findMachines()) diagrams[machine.id] = drawMachine(machine);
-  const diagramsJson = JSON.stringify(diagrams);
+  // Drawn on the first request for them, so the relay listens at once (loading the actors takes a while).
+  let diagramsJson: Promise<string> | null = null;
+  const drawAll = async () => {
+    const diagrams: Record<string, string> = {};
+    for (const { machine } of await findMachines()) diagrams[machine.id] = drawMachine(machine);
+    return JSON.stringify(diagrams);
+  };
 
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://relay').pathname;
@@ -123,7 +127,8 @@ async function main(): Promise<number> {
       return;
     }
     if (path === '/machines.json') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(diagramsJson);
+      diagramsJson ??= drawAll();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(await diagramsJson);
       return;
     }
     if (path === '/stately') {
