@@ -1,12 +1,13 @@
 /**
- * What a person at a terminal sees of a run: a live line on stderr (files done of total,
- * commands/s, backups in progress), redrawn a few times a second in batch mode when both stdout
+ * What a person at a terminal sees of a run: a live line on stderr (bytes of the job files read
+ * out of their total, files done of total, commands/s, backups in progress), redrawn a few times a second in batch mode when both stdout
  * and stderr are terminals, and one summary line at the end, always unless `--quiet`.
  *
  * The figures are read, never evented: the supervisor's snapshot (its results hold each job's
  * JobSummary), the backup coordinator's snapshot, and the store's running count of commands,
  * polled at each redraw. Nothing here adds work per command.
  */
+import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { Actor, AnyActorRef } from 'xstate';
 import type { Store } from '../actors/store.js';
 import type { JobResult, supervisorMachine } from '../actors/supervisor.js';
@@ -19,6 +20,9 @@ const CLEAR_LINE = '\r\u001b[K';
 const RATE_WINDOW_MS = 1_000;
 
 export interface ProgressFigures {
+  /** Bytes of the job files read so far, and their total (null until the folder has been read). */
+  readonly bytesRead: number;
+  readonly bytesTotal: number | null;
   readonly filesDone: number;
   /** Null until the folder has been read. */
   readonly filesTotal: number | null;
@@ -63,9 +67,21 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${groupDigits(n)} ${n === 1 ? one : many}`;
 }
 
-/** The live line, without its `\r`: `kvs: 2/4 files, 1.25M commands/s, 1 backup in progress, 3.10 s`. */
+/** `950 B`, `12.3 kB`, `4.80 MB`, `1.20 GB` (powers of 1,000). */
+export function formatBytes(n: number): string {
+  if (n < 1_000) return `${Math.round(n)} B`;
+  const [value, unit] = n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB'];
+  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${unit}`;
+}
+
+/**
+ * The live line, without its `\r`:
+ * `kvs: 1.20 MB of 4.80 MB read (25%), 2/4 files, 1.25M commands/s, 1 backup in progress, 3.10 s`.
+ */
 export function formatProgress(figures: ProgressFigures): string {
-  const files = figures.filesTotal === null ? 'reading the jobs folder' : `${figures.filesDone}/${figures.filesTotal} files`;
+  const { bytesRead, bytesTotal } = figures;
+  const read = bytesTotal === null ? '' : `${formatBytes(bytesRead)} of ${formatBytes(bytesTotal)} read (${bytesTotal === 0 ? 100 : Math.floor((100 * Math.min(bytesRead, bytesTotal)) / bytesTotal)}%), `;
+  const files = figures.filesTotal === null ? 'reading the jobs folder' : `${read}${figures.filesDone}/${figures.filesTotal} files`;
   const waiting = figures.backupsWaiting > 0 ? ` (${figures.backupsWaiting} waiting)` : '';
   const backups = `${plural(figures.backupsRunning, 'backup')} in progress${waiting}`;
   return `kvs: ${files}, ${formatRate(figures.commandsPerSecond)} commands/s, ${backups}, ${formatDuration(figures.elapsedMs)}`;
@@ -140,6 +156,7 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   const now = options.now ?? (() => performance.now());
   const started = now();
   const samples: { at: number; commands: number }[] = [{ at: started, commands: options.store.commandsApplied }];
+  const positions = new ReadPositions();
   let finished = false;
   let shown = false;
   const write = stderr.write;
@@ -159,7 +176,9 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
     while (samples.length > 2 && at - samples[1]!.at >= RATE_WINDOW_MS) samples.shift();
     const first = samples[0]!;
     const rate = at > first.at ? ((commands - first.commands) * 1_000) / (at - first.at) : 0;
-    const line = formatProgress({ ...readFigures(supervisor), commandsPerSecond: rate, elapsedMs: at - started });
+    const figures = readFigures(supervisor);
+    const { bytesRead, bytesTotal } = figures.filesTotal === null ? { bytesRead: 0, bytesTotal: null } : positions.read(supervisor);
+    const line = formatProgress({ ...figures, bytesRead, bytesTotal, commandsPerSecond: rate, elapsedMs: at - started });
     // Never wider than the terminal: a wrapped line could not be erased with one `\r`.
     const width = (stderr.columns || 80) - 1;
     write.call(stderr, `\r${line.length > width ? line.slice(0, width) : line}\u001b[K`);
@@ -213,7 +232,7 @@ function coordinatorContext(supervisor: SupervisorActor): { running: number; que
   return context?.running === undefined ? null : (context as ReturnType<typeof coordinatorContext>);
 }
 
-function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs'> {
+function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs' | 'bytesRead' | 'bytesTotal'> {
   const snapshot = supervisor.getSnapshot();
   const { results, spawned, waiting, next } = snapshot.context;
   const scanning = snapshot.status === 'active' && snapshot.matches('scanning');
@@ -237,4 +256,74 @@ function readTotals(supervisor: SupervisorActor): { results: readonly JobResult[
     results: snapshot.context.results,
     backups: { completed: coordinator?.completed ?? 0, failed: coordinator?.failures.length ?? 0 },
   };
+}
+
+/**
+ * How far the job files have been read, without adding work to the jobs: a finished file counts
+ * whole, a running one at the file position of the descriptor its worker reads it through (the
+ * worker threads share this process's descriptors; Linux shows their positions in
+ * /proc/self/fdinfo), a file not yet opened as 0. Elsewhere a running file counts as 0 until done.
+ */
+export class ReadPositions {
+  /** The real path and size of each job file, read once. */
+  private readonly files = new Map<string, { real: string; size: number }>();
+
+  private file(path: string): { real: string; size: number } {
+    let file = this.files.get(path);
+    if (file === undefined) {
+      try {
+        file = { real: realpathSync(path), size: statSync(path).size };
+      } catch {
+        file = { real: path, size: 0 };
+      }
+      this.files.set(path, file);
+    }
+    return file;
+  }
+
+  read(supervisor: SupervisorActor): { bytesRead: number; bytesTotal: number } {
+    const { active, results } = supervisor.getSnapshot().context;
+    const running = new Set(active);
+    let bytesRead = 0;
+    let bytesTotal = 0;
+    const open = new Map<string, number>();
+    for (const path of running) open.set(this.file(path).real, 0);
+    for (const [real, position] of openPositions(open)) open.set(real, position);
+    for (const path of running) {
+      const { real, size } = this.file(path);
+      bytesTotal += size;
+      bytesRead += Math.min(size, open.get(real) ?? 0);
+    }
+    for (const result of results) {
+      // A failed folder read is a result too, with no file behind it.
+      if (running.has(result.jobPath) || result.summary === undefined) continue;
+      const { size } = this.file(result.jobPath);
+      bytesTotal += size;
+      bytesRead += size;
+    }
+    return { bytesRead, bytesTotal };
+  }
+}
+
+/** The file position of each open descriptor whose real path is one of `wanted`'s keys (Linux). */
+export function openPositions(wanted: ReadonlyMap<string, number>): Map<string, number> {
+  const positions = new Map<string, number>();
+  if (wanted.size === 0) return positions;
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return positions;
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (!wanted.has(target)) continue;
+      const position = Number(/^pos:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))?.[1] ?? 0);
+      positions.set(target, Math.max(positions.get(target) ?? 0, position));
+    } catch {
+      // closed between the listing and the look: that file is done, or not yet open
+    }
+  }
+  return positions;
 }

@@ -7,6 +7,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StateMachine, type AnyStateMachine } from 'xstate';
+import { OVERVIEW_LEGEND, drawOverview } from './overview.js';
 
 /** The compiled `actors/` folder beside this script's compiled folder. */
 const ACTORS_DIR = new URL('../actors/', import.meta.url);
@@ -64,7 +65,18 @@ interface TransitionLike {
   readonly actions: readonly unknown[];
 }
 
-/** A guard as written: `name`, `!name`, `a && b`; an inline function shows as `guard`. */
+interface NodeWithActions extends NodeLike {
+  readonly entry: readonly unknown[];
+  readonly exit: readonly unknown[];
+}
+
+/** The longest inline guard shown by its source text; a longer one shows as `guard`. */
+const MAX_INLINE_GUARD = 48;
+
+/**
+ * A guard as written: `name`, `!name`, `a && b`; an inline function shows as its body
+ * (`context.backupOutput !== null`) when that is short, else as `guard`.
+ */
 export function guardName(guard: unknown): string {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'object' && guard !== null && typeof (guard as { type?: unknown }).type === 'string') return (guard as { type: string }).type;
@@ -74,18 +86,42 @@ export function guardName(guard: unknown): string {
     if (type === 'xstate.and' && guards) return `(${guards.map(guardName).join(' && ')})`;
     if (type === 'xstate.or' && guards) return `(${guards.map(guardName).join(' || ')})`;
     if (type === 'xstate.stateIn') return 'stateIn';
-    return 'guard';
+    const body = /=>\s*([^{][^\n]*)$/.exec(String(guard))?.[1]?.trim();
+    return body !== undefined && body.length <= MAX_INLINE_GUARD ? body : 'guard';
   }
   return '?';
 }
 
-/** Named actions and XState's built-ins (`assign`, `sendTo`, ...); inline functions are left out. */
-function actionNames(actions: readonly unknown[]): string[] {
+/**
+ * Actions as a reader says them: named actions by name, XState's built-ins with what they act on
+ * (`send coordinator.drain to backups`, `send to parent`, `assign backupOutput`); inline
+ * functions are left out.
+ */
+export function actionNames(actions: readonly unknown[]): string[] {
   const names: string[] = [];
   for (const action of actions) {
-    const type = typeof action === 'string' ? action : (action as { type?: unknown } | null)?.type;
+    const record = (typeof action === 'function' || typeof action === 'object') && action !== null ? (action as Record<string, unknown>) : null;
+    const type = typeof action === 'string' ? action : record?.['type'];
     if (typeof type !== 'string') continue;
-    names.push(type.startsWith('xstate.') ? type.slice('xstate.'.length) : type);
+    // XState's own timers for `after` transitions, which the arrows already show.
+    if (type === 'xstate.cancel') continue;
+    if (type === 'xstate.raise' && /^xstate\.after\./.test(String((record?.['event'] as { type?: unknown } | undefined)?.type))) continue;
+    if (type === 'xstate.sendTo' && record !== null) {
+      const event = record['event'];
+      const eventType = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+      const to = record['to'];
+      const target = typeof to === 'string' ? to : typeof to === 'function' && /_parent/.test(String(to)) ? 'parent' : 'an actor';
+      names.push(`send ${typeof eventType === 'string' ? `${eventType} ` : ''}to ${target}`);
+    } else if (type === 'xstate.assign' && record !== null) {
+      const assignment = record['assignment'];
+      names.push(typeof assignment === 'object' && assignment !== null ? `assign ${Object.keys(assignment).join(', ')}` : 'assign');
+    } else if (type === 'xstate.raise' && record !== null) {
+      const event = record['event'];
+      const eventType = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+      names.push(typeof eventType === 'string' ? `raise ${eventType}` : 'raise');
+    } else {
+      names.push(type.startsWith('xstate.') ? type.slice('xstate.'.length) : type);
+    }
   }
   return names;
 }
@@ -102,17 +138,25 @@ export function eventLabel(eventType: string): string {
   return eventType;
 }
 
+/** Characters Mermaid reads as syntax in a label or a note. */
+function escapeLabel(text: string): string {
+  return text.replace(/[:;#{}]/g, ' ').replace(/</g, '‹').replace(/>/g, '›');
+}
+
+/**
+ * `event [guard] / actions`; a transition taken as soon as its guard holds reads
+ * `when guard`, and one with neither event nor guard `at once`.
+ */
 function transitionLabel(event: string, transition: TransitionLike, withActions: boolean): string {
-  let label = event;
-  if (transition.guard !== undefined) label += ` [${guardName(transition.guard)}]`;
+  const guard = transition.guard === undefined ? null : guardName(transition.guard);
+  let label = event === 'always' ? (guard === null ? 'at once' : `when ${guard}`) : guard === null ? event : `${event} [${guard}]`;
   const actions = withActions ? actionNames(transition.actions) : [];
   if (actions.length > 0) label += ` / ${actions.join(', ')}`;
-  // Characters Mermaid reads as syntax in a label.
-  return label.replace(/[:;#]/g, ' ');
+  return escapeLabel(label);
 }
 
 function stateId(node: NodeLike): string {
-  return node.path.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+  return `s_${node.path.join('_').replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 function sourceName(src: unknown): string {
@@ -130,14 +174,36 @@ function transitionsOf(node: NodeLike): [string, TransitionLike][] {
   return all;
 }
 
-/** The lines of one state's children: their declarations, descriptions and transitions. */
+/**
+ * What happens inside a state without leaving it, one line each: the actors it invokes, its
+ * entry and exit actions, and the events it handles in place. Drawn as a note beside the state
+ * (Mermaid takes a state's first description line as its title, so descriptions would hide the
+ * state's name).
+ */
+export function stateDetails(node: NodeLike): string[] {
+  const details: string[] = [];
+  for (const invoke of node.invoke) {
+    const source = sourceName(invoke.src);
+    details.push(`runs ${invoke.id}${source === invoke.id ? '' : ` (${source})`}`);
+  }
+  const { entry, exit } = node as NodeWithActions;
+  const entryActions = actionNames(entry ?? []);
+  if (entryActions.length > 0) details.push(`on entry / ${entryActions.join(', ')}`);
+  const exitActions = actionNames(exit ?? []);
+  if (exitActions.length > 0) details.push(`on exit / ${exitActions.join(', ')}`);
+  for (const [event, transition] of transitionsOf(node)) {
+    if ((transition.target ?? []).length > 0) continue;
+    // A targetless transition without actions is there to override one from the machine.
+    details.push(transition.actions.length === 0 && transition.guard === undefined ? `${escapeLabel(event)} / ignored` : transitionLabel(event, transition, true));
+  }
+  return details.map(escapeLabel);
+}
+
+/** The lines of one state's children: their declarations, notes and transitions. */
 function drawChildren(parent: NodeLike, indent: string, lines: string[]): void {
   const children = Object.values(parent.states);
-  // A nested state's id carries its path (ids are global in Mermaid): declared before any use.
-  for (const child of children) {
-    const id = stateId(child);
-    if (id !== child.key) lines.push(`${indent}state "${child.key}" as ${id}`);
-  }
+  // Every state is declared with its name as its title: Mermaid ids are global, names need not be.
+  for (const child of children) lines.push(`${indent}state "${child.key}" as ${stateId(child)}`);
   if (parent.type === 'parallel') {
     // Each region is drawn as a composite of its own, separated by `--`.
     children.forEach((region, i) => {
@@ -161,7 +227,7 @@ function drawMachineWide(root: NodeLike, children: readonly NodeLike[], indent: 
     for (const transition of transitions) {
       for (const target of transition.target ?? []) {
         for (const child of children) {
-          if (child.type === 'final' || child.transitions.has(eventType)) continue;
+          if (child.type === 'final' || child === target || child.transitions.has(eventType)) continue;
           lines.push(`${indent}${stateId(child)} --> ${stateId(target)} : ${transitionLabel(eventLabel(eventType), transition, false)}`);
         }
       }
@@ -176,16 +242,18 @@ function drawState(node: NodeLike, indent: string, lines: string[]): void {
     drawChildren(node, `${indent}  `, lines);
     lines.push(`${indent}}`);
   }
-  for (const invoke of node.invoke) lines.push(`${indent}${id} : invoke ${invoke.id} (${sourceName(invoke.src)})`);
+  const details = stateDetails(node);
+  if (details.length > 0) lines.push(`${indent}note right of ${id}`, ...details.map((line) => `${indent}  ${line}`), `${indent}end note`);
+  // Transitions between the same two states are one arrow, its events one a line.
+  const byTarget = new Map<string, string[]>();
   for (const [event, transition] of transitionsOf(node)) {
-    const targets = transition.target ?? [];
-    if (targets.length === 0) {
-      // A transition without a target handles the event in place: listed in the state's box.
-      lines.push(`${indent}${id} : ${transitionLabel(event, transition, true)}`);
-      continue;
+    for (const target of transition.target ?? []) {
+      const labels = byTarget.get(stateId(target)) ?? [];
+      labels.push(transitionLabel(event, transition, false));
+      byTarget.set(stateId(target), labels);
     }
-    for (const target of targets) lines.push(`${indent}${id} --> ${stateId(target)} : ${transitionLabel(event, transition, false)}`);
   }
+  for (const [target, labels] of byTarget) lines.push(`${indent}${id} --> ${target} : ${labels.join('<br/>')}`);
   if (node.type === 'final') lines.push(`${indent}${id} --> [*]`);
 }
 
@@ -232,11 +300,22 @@ export async function renderMachinesDoc(): Promise<string> {
     '',
     '<!-- Generated by `npm run diagrams` from the machine definitions in actors/: do not edit by hand. -->',
     '',
-    'Every XState machine of IST-KVS, drawn from its definition. An arrow is a transition, labelled',
-    'with its event and `[guard]`; `always` is a transition taken as soon as its guard holds; a line',
-    'inside a state is an event handled there without leaving it (`event / actions`) or an actor the',
-    'state invokes while it is active. Watch them run with `--inspect` (see the',
+    'Every XState machine of IST-KVS, drawn from its definition, after an overview of the whole. An',
+    'arrow is a transition, labelled with its event and `[guard]`; `when guard` is a transition taken',
+    'as soon as its guard holds. The note beside a state lists what happens there without leaving it:',
+    'the actors it runs while active, its entry actions, and the events it handles in place',
+    '(`event / actions`). Watch them run with `npm run inspect` and `--inspect` (see the',
     "README's [Watching it run](../README.md#watching-it-run)).",
+    '',
+    '## Overview',
+    '',
+    'The actors, where each runs, who starts whom, and every kind of message between them.',
+    '',
+    ...OVERVIEW_LEGEND,
+    '',
+    '```mermaid',
+    drawOverview(),
+    '```',
     '',
   ];
   for (const found of machines) lines.push(...describeMachine(found, machines));
@@ -248,6 +327,7 @@ const BLOCK = /(<!-- diagram:([A-Za-z0-9_-]+) start[^>]*-->\n)[\s\S]*?(<!-- diag
 /** `text` with each marked diagram block redrawn from the machine of that id. */
 export function fillDiagramBlocks(text: string, machines: readonly FoundMachine[]): string {
   return text.replace(BLOCK, (_, start: string, id: string, end: string) => {
+    if (id === 'overview') return `${start}${['```mermaid', drawOverview(), '```'].join('\n')}\n${end}`;
     const found = machines.find((candidate) => candidate.machine.id === id);
     const body = found === undefined ? `_(no \`${id}\` machine in this build)_` : ['```mermaid', drawMachine(found.machine), '```'].join('\n');
     return `${start}${body}\n${end}`;

@@ -1,68 +1,215 @@
 /**
- * `npm run inspect [-- --port N] [-- --open]`: starts the local relay of `@statelyai/inspect`,
- * which passes the program's inspection messages (`--inspect`) to the Stately inspector open in
- * a browser, and prints the address to open. Runs until Ctrl-C.
+ * `npm run inspect [-- --port N --host H --open]`: the relay between a program run with
+ * `--inspect` and the browsers that watch it. Every message a program sends is passed to every
+ * other connection (the protocol of `@statelyai/inspect`'s relay), so the Stately inspector and the
+ * local live view get the same stream. Over HTTP it serves:
+ *   /          the live view (viewer/): every live actor with its machine drawn by Mermaid and its
+ *              state highlighted, and the last events; from local files only, no network
+ *   /stately   the page that frames the Stately inspector from stately.ai (needs the internet)
+ * It prints one line when a program connects and when it goes, with the events it relayed.
  */
-import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { exec } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { createInspectorServer } from '@statelyai/inspect/server';
-import WebSocket from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { drawMachine, findMachines } from './diagrams.js';
 
 const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+/** Kept for a browser that opens late: every actor registration (up to a bound) and the last events. */
+const MAX_KEPT_ACTORS = 2_000;
+const MAX_KEPT_OTHERS = 200;
+/** A browser that stops reading is dropped rather than let to grow the relay's heap. */
+const MAX_BUFFERED_BYTES = 16 << 20;
 
-/** The package's relay reports no listen error: check the port first, for a clear message. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, () => probe.close(() => resolve(true)));
-  });
+const USAGE = `usage: npm run inspect [-- --port N] [-- --host ADDRESS] [-- --open]
+
+Relays the inspection messages of a program run with --inspect to the browsers watching it.
+  --port N        the port for WebSocket and HTTP (default ${DEFAULT_PORT})
+  --host ADDRESS  the address to listen on (default ${DEFAULT_HOST}, this machine only;
+                  0.0.0.0 listens on every interface)
+  --open          open the live view in a browser
+  --help          this text
+
+Open http://<host>:<port>/ for the live view (works offline),
+or http://<host>:<port>/stately for the Stately inspector (loads from stately.ai).
+`;
+
+const ROOT = new URL('../../', import.meta.url);
+const FILES: Record<string, { path: URL; type: string }> = {
+  '/': { path: new URL('viewer/index.html', ROOT), type: 'text/html; charset=utf-8' },
+  '/live.js': { path: new URL('viewer/live.js', ROOT), type: 'text/javascript; charset=utf-8' },
+  '/live.css': { path: new URL('viewer/live.css', ROOT), type: 'text/css; charset=utf-8' },
+  '/mermaid.min.js': { path: new URL('node_modules/mermaid/dist/mermaid.min.js', ROOT), type: 'text/javascript; charset=utf-8' },
+};
+
+function statelyPage(): string {
+  // The package's bridge page: it frames the inspector and passes it what arrives here.
+  return `<!doctype html>
+<html><head><title>Stately inspector</title>
+<style>*{margin:0;padding:0}html,body{height:100%}iframe{width:100%;height:100%;border:none}</style></head>
+<body><iframe id="inspector" src="https://stately.ai/inspect"></iframe>
+<script>
+const iframe = document.getElementById('inspector');
+const buffer = [];
+let connected = false;
+window.addEventListener('message', (e) => {
+  if (e.data && e.data.type === '@statelyai.connected') {
+    connected = true;
+    for (const event of buffer) iframe.contentWindow.postMessage(event, '*');
+    buffer.length = 0;
+  }
+});
+const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host);
+ws.onmessage = (event) => {
+  const data = JSON.parse(event.data);
+  if (connected) iframe.contentWindow.postMessage(data, '*');
+  else buffer.push(data);
+};
+</script></body></html>`;
 }
 
-/** The relay gives no sign of readiness: it is ready once it takes a WebSocket connection. */
-async function waitUntilListening(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const opened = await new Promise<boolean>((resolve) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-      socket.once('open', () => {
-        socket.close();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (opened) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+interface Options {
+  readonly port: number;
+  readonly host: string;
+  readonly open: boolean;
+}
+
+/** The options, or the text to print and the exit code. */
+export function parseOptions(args: readonly string[]): Options | { readonly exit: number; readonly text: string } {
+  let values: { port?: string | undefined; host?: string | undefined; open?: boolean | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { exit: 2, text: `inspect: ${reason}\n${USAGE}` };
   }
-  throw new Error(`the relay did not start listening on port ${port}`);
+  if (values.help === true) return { exit: 0, text: USAGE };
+  const port = Number(values.port ?? DEFAULT_PORT);
+  if (!/^\d+$/.test(values.port ?? String(DEFAULT_PORT)) || port < 1 || port > 65_535) {
+    return { exit: 2, text: `inspect: --port must be a port number (1-65535), not '${values.port}'\n${USAGE}` };
+  }
+  const host = values.host ?? DEFAULT_HOST;
+  if (host === '') return { exit: 2, text: `inspect: --host must name an address\n${USAGE}` };
+  return { port, host, open: values.open === true };
+}
+
+/** `ws://127.0.0.1:8080` for a URL; an IPv6 address in brackets. */
+function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, open: { type: 'boolean' } } });
-  const port = Number(values.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    process.stderr.write(`inspect: --port must be a port number, not '${values.port}'\n`);
-    return 2;
+  const parsed = parseOptions(process.argv.slice(2));
+  if ('exit' in parsed) {
+    (parsed.exit === 0 ? process.stdout : process.stderr).write(parsed.text);
+    return parsed.exit;
   }
-  if (!(await portIsFree(port))) {
-    process.stderr.write(`inspect: port ${port} is in use; try: npm run inspect -- --port ${port + 1}\n`);
+  const { port, host } = parsed;
+  // Drawn on the first request for them, so the relay listens at once (loading the actors takes a while).
+  let diagramsJson: Promise<string> | null = null;
+  const drawAll = async () => {
+    const diagrams: Record<string, string> = {};
+    for (const { machine } of await findMachines()) diagrams[machine.id] = drawMachine(machine);
+    return JSON.stringify(diagrams);
+  };
+
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'http://relay').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405).end();
+      return;
+    }
+    if (path === '/machines.json') {
+      diagramsJson ??= drawAll();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(await diagramsJson);
+      return;
+    }
+    if (path === '/stately') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statelyPage());
+      return;
+    }
+    const file = FILES[path];
+    if (file === undefined) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`no ${path} here; the live view is at /\n`);
+      return;
+    }
+    try {
+      response.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(await readFile(file.path));
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot read ${file.path.pathname}: ${(error as NodeJS.ErrnoException).code ?? error}\n`);
+    }
+  };
+  const http = createServer((request, response) => void serve(request, response));
+  const sockets = new WebSocketServer({ server: http });
+  const keptActors: string[] = [];
+  const keptOthers: string[] = [];
+  let programs = 0;
+
+  sockets.on('connection', (socket, request) => {
+    const from = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    for (const message of [...keptActors, ...keptOthers]) socket.send(message);
+    // A program is a connection that sends; a browser only listens.
+    let relayed = 0;
+    socket.on('message', (data) => {
+      const message = data.toString();
+      if (relayed++ === 0) {
+        programs++;
+        process.stdout.write(`inspect: a program connected from ${from}\n`);
+      }
+      const kept = message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers;
+      kept.push(message);
+      if (kept.length > (kept === keptActors ? MAX_KEPT_ACTORS : MAX_KEPT_OTHERS)) kept.shift();
+      for (const client of sockets.clients) {
+        if (client === socket || client.readyState !== WebSocket.OPEN) continue;
+        if (client.bufferedAmount > MAX_BUFFERED_BYTES) client.terminate();
+        else client.send(message);
+      }
+    });
+    socket.on('error', () => socket.terminate());
+    socket.on('close', () => {
+      if (relayed === 0) return;
+      programs--;
+      process.stdout.write(`inspect: the program from ${from} disconnected after ${relayed} events relayed\n`);
+    });
+  });
+
+  const listening = await new Promise<Error | null>((resolve) => {
+    http.once('error', resolve);
+    http.listen(port, host, () => resolve(null));
+  });
+  if (listening !== null) {
+    const code = (listening as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? `port ${port} is in use; try: npm run inspect -- --port ${port + 1}` : `cannot listen on ${host}:${port}: ${code ?? listening.message}`;
+    process.stderr.write(`inspect: ${reason}\n`);
     return 1;
   }
-  const relay = createInspectorServer({ port, autoOpen: values.open === true });
-  await waitUntilListening(port);
-  const flag = port === DEFAULT_PORT ? '--inspect' : `--inspect=ws://localhost:${port}`;
+  const shown = host === '127.0.0.1' ? 'localhost' : hostInUrl(host);
+  const flag = port === DEFAULT_PORT && shown === 'localhost' ? '--inspect' : `--inspect=ws://${shown}:${port}`;
   process.stdout.write(
-    `Stately inspector relay listening on ws://localhost:${port}\n` +
-      `Open http://localhost:${port} in a browser, then run for example:\n` +
+    `Inspector relay listening on ws://${shown}:${port} (${host === '0.0.0.0' || host === '::' ? 'every interface' : `${host} only`})\n` +
+      `Live view (offline): http://${shown}:${port}/   Stately inspector (online): http://${shown}:${port}/stately\n` +
+      `Then run for example:\n` +
       `  node runtime/main.js jobs 2 4 ${flag}\n` +
       `Ctrl-C stops the relay.\n`,
   );
+  if (parsed.open) exec(`xdg-open http://${shown}:${port}/`).on('error', () => undefined);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  relay.stop();
-  // Open connections (a browser, a program being inspected) would hold the relay's server.
-  process.exit(0);
+  for (const client of sockets.clients) client.terminate();
+  sockets.close();
+  http.closeAllConnections();
+  http.close();
+  if (programs > 0) process.stdout.write(`inspect: stopped with ${programs} program(s) still connected\n`);
+  return 0;
 }
 
 process.exitCode = await main();

@@ -1,0 +1,142 @@
+// The live view: listens to the relay, keeps one card per actor that runs a known machine,
+// draws the machine once with Mermaid (served from node_modules) and highlights the current state.
+/* global mermaid */
+'use strict';
+
+const MAX_EVENTS = 60;
+const actors = new Map(); // sessionId -> { name, machine, card, value, status }
+const svgs = new Map(); // machine id -> Promise<svg text>
+const names = new Map(); // sessionId -> name, for every actor, with a machine or not
+let diagrams = {};
+let renders = 0;
+
+mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', state: { useMaxWidth: false } });
+
+function stateIds(value, prefix = []) {
+  // 'running' -> ['s_running']; { listening: 'reading' } -> ['s_listening', 's_listening_reading']
+  const id = (path) => 's_' + path.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+  if (typeof value === 'string') return [id([...prefix, value])];
+  if (value === null || typeof value !== 'object') return [];
+  const ids = [];
+  for (const [key, inner] of Object.entries(value)) ids.push(id([...prefix, key]), ...stateIds(inner, [...prefix, key]));
+  return ids;
+}
+
+function describeValue(value) {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.entries(value).map(([key, inner]) => `${key}.${describeValue(inner)}`).join(', ');
+}
+
+function svgFor(machine) {
+  if (!svgs.has(machine)) svgs.set(machine, mermaid.render(`m${renders++}`, diagrams[machine]).then((r) => r.svg));
+  return svgs.get(machine);
+}
+
+function highlight(actor) {
+  const wanted = new Set(stateIds(actor.value));
+  const diagram = actor.card.querySelector('.diagram');
+  for (const element of diagram.querySelectorAll('[id]')) {
+    const match = /-state-(s_[A-Za-z0-9_]+?)-\d+$/.exec(element.id);
+    const sid = match ? match[1] : element.id;
+    const on = wanted.has(sid) && (match !== null || element.classList.contains('cluster'));
+    element.classList.toggle('kvs-active', on);
+  }
+  const state = actor.card.querySelector('.state');
+  state.innerHTML = '';
+  state.append('state: ');
+  const b = document.createElement('b');
+  b.textContent = describeValue(actor.value);
+  state.append(b);
+  if (actor.status && actor.status !== 'active') state.append(` (${actor.status})`);
+  actor.card.classList.toggle('ended', actor.status !== undefined && actor.status !== 'active');
+}
+
+function addActor(message) {
+  names.set(message.sessionId, message.name);
+  let machine = null;
+  try {
+    machine = JSON.parse(message.definition).id;
+  } catch {
+    machine = null;
+  }
+  if (!machine || !(machine in diagrams) || actors.has(message.sessionId)) return;
+  document.getElementById('waiting')?.remove();
+  const card = document.createElement('article');
+  card.className = 'actor';
+  card.dataset.name = message.name;
+  card.dataset.sessionId = message.sessionId;
+  const title = document.createElement('h3');
+  title.textContent = message.name;
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = `machine ${machine} · ${message.sessionId}`;
+  const state = document.createElement('div');
+  state.className = 'state';
+  const diagram = document.createElement('div');
+  diagram.className = 'diagram';
+  card.append(title, meta, state, diagram);
+  document.getElementById('actors').append(card);
+  const actor = { name: message.name, machine, card, value: message.snapshot?.value, status: message.snapshot?.status };
+  actors.set(message.sessionId, actor);
+  highlight(actor);
+  svgFor(machine).then(
+    (svg) => {
+      diagram.innerHTML = svg;
+      highlight(actor);
+    },
+    (error) => {
+      diagram.textContent = `cannot draw ${machine}: ${error.message}`;
+    },
+  );
+}
+
+function logEvent(message) {
+  const li = document.createElement('li');
+  const at = new Date(Number(message.createdAt) || Date.now()).toISOString().slice(11, 23);
+  li.textContent = `${at} ${names.get(message.sessionId) ?? message.sessionId} ← ${message.event?.type ?? '?'}`;
+  const list = document.getElementById('events');
+  list.prepend(li);
+  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
+}
+
+function receive(message) {
+  if (message.type === '@xstate.actor') addActor(message);
+  else if (message.type === '@xstate.event') logEvent(message);
+  else if (message.type === '@xstate.snapshot') {
+    const actor = actors.get(message.sessionId);
+    if (actor && message.snapshot) {
+      actor.value = message.snapshot.value;
+      actor.status = message.snapshot.status;
+      highlight(actor);
+    }
+  }
+}
+
+function connect() {
+  const status = document.getElementById('status');
+  const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host);
+  socket.onopen = () => {
+    status.textContent = 'connected to the relay';
+    status.className = 'status open';
+  };
+  socket.onmessage = (event) => {
+    try {
+      receive(JSON.parse(event.data));
+    } catch (error) {
+      console.error('live view: a message it could not read', error);
+    }
+  };
+  socket.onclose = () => {
+    status.textContent = 'the relay went away; retrying...';
+    status.className = 'status closed';
+    setTimeout(connect, 2000);
+  };
+}
+
+fetch('/machines.json')
+  .then((response) => response.json())
+  .then((loaded) => {
+    diagrams = loaded;
+    connect();
+  });
