@@ -3,9 +3,8 @@
  * store's `apply` (actors/store.ts), applied by one Lua script (runtime/redis-batch-script.ts)
  * per batch, so every command and every batch is atomic for every host sharing the Redis.
  *
- * Strings are byte strings (latin1, one char per byte) end to end: they go to Redis as Buffers
- * (or as plain ASCII strings, whose UTF-8 is the same bytes) and come back as Buffers read as
- * latin1, never through UTF-8.
+ * Strings are byte strings (latin1, one char per byte) end to end: a batch goes to Redis as one
+ * packed Buffer of their bytes, results come back as Buffers read as latin1, never through UTF-8.
  *
  * Batches are pipelined on one connection, so Redis applies them in the order `apply` was
  * called. The script is loaded once and run by its SHA; when Redis answers NOSCRIPT (its script
@@ -17,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Op, checkOps, type BusValue } from '../protocol/bus.js';
-import { BATCH_SCRIPT } from './redis-batch-script.js';
+import { BATCH_SCRIPT, packBatch } from './redis-batch-script.js';
 import {
   RedisStoreError,
   closeRedis,
@@ -59,11 +58,9 @@ interface Pending {
   readonly sent: number;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** A byte string as a Redis argument: as is when ASCII (ioredis writes strings as UTF-8). */
-function arg(s: string): string | Buffer {
-  return ASCII.test(s) ? s : Buffer.from(s, 'latin1');
+/** A byte string as a Redis argument (ioredis would write a string as UTF-8). */
+function arg(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
 }
 
 function bytes(value: unknown): string {
@@ -162,24 +159,26 @@ export class RedisStore {
     const problem = checkOps(ops);
     if (problem !== null) throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${problem}`);
     const keys = [this.names.data];
-    const args: (string | Buffer)[] = [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs)];
     let commands = 0;
     for (let i = 0; i < ops.length; ) {
       const op = ops[i] as Op;
       commands++;
       if (op === Op.Show) {
         keys.push(this.names.copyPrefix + randomUUID());
-        args.push('4');
         i += 1;
         continue;
       }
       const n = ops[i + 1] as number;
-      args.push(String(op), String(n));
-      const width = op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n;
       if (op === Op.Backup) keys.push(this.names.copyPrefix + randomUUID());
-      for (let j = i + 2; j < i + 2 + width; j++) args.push(arg(ops[j] as string));
-      i += 2 + width;
+      i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
     }
+    let packed: Buffer;
+    try {
+      packed = packBatch(ops);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    }
+    const args: (string | Buffer)[] = [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs), packed];
     while (this.recovery !== null) await this.recovery;
     if (this.lost !== null) throw this.lost;
     const reply = await this.send(keys, args);

@@ -14,6 +14,7 @@ import { RedisStore } from '../../runtime/redis-store.js';
 import { ChangeFeed } from '../../runtime/redis-changes.js';
 import { RedisStoreError, parseRedisUrl } from '../../runtime/redis-connection.js';
 import type { SnapshotRef } from '../../runtime/redis-snapshot.js';
+import { BATCH_SCRIPT, packBatch } from '../../runtime/redis-batch-script.js';
 import { launchRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { key as keyArb, value as valueArb } from '../helpers/job-arbitraries.js';
 import { waitUntil } from '../helpers/processes.js';
@@ -239,8 +240,11 @@ test('a batch Redis refuses changes nothing', async (t) => {
   await redis.apply([Op.Write, 1, 'a', '1']);
   const client = await raw(t, shared);
   // The script checks the whole batch before any change: a truncated DELETE after a WRITE.
-  const script = (await import('../../runtime/redis-batch-script.js')).BATCH_SCRIPT;
-  await t.throwsAsync(client.eval(script, 1, redis.names.data, redis.names.channel, '10', '1000', '1', '1', 'a', '2', '3', '5', 'x'), { message: /KVSREFUSED.*truncated/ });
+  const packed = packBatch([Op.Write, 1, 'a', '2', Op.Delete, 2, 'a', 'b']);
+  for (const cut of [packed.length - 1, packed.length - 3, 13]) {
+    await t.throwsAsync(client.eval(BATCH_SCRIPT, 1, redis.names.data, redis.names.channel, '10', '1000', packed.subarray(0, cut)), { message: /KVSREFUSED.*truncated/ });
+  }
+  await t.throwsAsync(client.eval(BATCH_SCRIPT, 1, redis.names.data, redis.names.channel, '10', '1000', Buffer.concat([packed, Buffer.from([9, 0, 0, 0, 0])])), { message: /KVSREFUSED.*unknown op 9/ });
   t.deepEqual(await redis.apply([Op.Read, 1, 'a']), ['1']);
   // A data key of the wrong type: refused whole, with a message naming the store.
   await client.set(redis.names.data + 'x', 'a string');
@@ -257,9 +261,11 @@ test('a batch Redis refuses changes nothing', async (t) => {
 });
 
 test('after SCRIPT FLUSH the batches in flight are resent, in their order', async (t) => {
-  const redis = await RedisStore.open(shared.url, { namespace: namespace() });
+  // A Redis of its own: on the shared one, another test's store may load the script meanwhile.
+  const server = await startRedis(t);
+  const redis = await RedisStore.open(server.url, { namespace: namespace() });
   t.teardown(() => redis.close());
-  const client = await raw(t, shared);
+  const client = await raw(t, server);
   const noscripts = async () => Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await client.info('errorstats'))?.[1] ?? 0);
   const before = await noscripts();
   await client.script('FLUSH');
