@@ -21,7 +21,6 @@ import { parseLine } from '../protocol/job-language.js';
 import { Store } from '../actors/store.js';
 import { RedisStore } from '../runtime/redis-store.js';
 import { ChangeFeed } from '../runtime/redis-changes.js';
-import type { SnapshotRef } from '../runtime/redis-snapshot.js';
 import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { writeJobFile, type Workload } from './workload.js';
 
@@ -97,7 +96,7 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
         const window: Promise<unknown>[] = [];
         for (const batch of source()) {
           window.push(
-            store.apply(batch.ops, (_n, ref: SnapshotRef) => backups.push(store.snapshot(ref).backupText('seed'))).then(() => (commands += batch.commands)),
+            store.apply(batch.ops, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
           );
           if (window.length >= IN_FLIGHT) await window.shift();
         }

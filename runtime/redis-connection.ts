@@ -130,9 +130,14 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
     if (!ready || closing.has(client)) return;
     onLost(new RedisStoreError('REDIS_STORE_LOST', `redis store ${target.describe}: connection (${role}) lost${lastError === null ? '' : `: ${errorText(lastError)}`}`, { cause: lastError }));
   });
+  // connectTimeout covers the TCP connect only: a peer that accepts and never answers would
+  // hold the ready check forever, so the whole handshake has a deadline.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+  });
   try {
-    await client.connect();
-    const info = await client.info('server');
+    const info = await Promise.race([client.connect().then(() => client.info('server')), deadline]);
     const version = /redis_version:(\d+)\.(\d+)/.exec(info);
     if (version === null || Number(version[1]) < 7) {
       throw new Error(`Redis 7.0 or later is needed (COPY, script flags); this is ${version === null ? 'unknown' : `${version[1]}.${version[2]}`}`);
@@ -140,8 +145,11 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
   } catch (error) {
     closing.add(client);
     client.disconnect();
-    const reason = errorText(lastError ?? error);
-    throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${reason}`, { cause: lastError ?? error });
+    // The socket's own error (ENOENT, ECONNREFUSED) says more than "Connection is closed".
+    const cause = lastError ?? error;
+    throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${errorText(cause)}`, { cause });
+  } finally {
+    clearTimeout(timer);
   }
   ready = true;
   return client;

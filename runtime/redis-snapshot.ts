@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { compareKeys } from '../protocol/keys.js';
 import type { Compat } from '../protocol/options.js';
 import { formatPairs } from '../protocol/output.js';
-import { RedisStoreError, errorText } from './redis-connection.js';
+import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl } from './redis-connection.js';
 
 /** A copy made by the batch script: its key, and how many pairs it held when made. */
 export interface SnapshotRef {
@@ -97,5 +97,22 @@ export class RedisSnapshot {
   /** The `.bck` text: exactly the SHOW lines of the store when the copy was taken. */
   async backupText(compat: Compat, chunkPairs = 1000): Promise<string> {
     return formatPairs(await this.readSorted(chunkPairs), compat);
+  }
+}
+
+/**
+ * What a backup child does: on a connection of its own, reads the copy, returns the `.bck` text
+ * and drops the copy. (Writing the file, temp + fsync + rename, stays the child's.)
+ */
+export async function readBackupText(url: string, ref: SnapshotRef, compat: Compat, connectTimeoutMs?: number): Promise<string> {
+  const target = parseRedisUrl(url);
+  let lost: RedisStoreError | null = null;
+  const client = await connectRedis(target, 'backup', (error) => (lost = error), connectTimeoutMs);
+  try {
+    return await new RedisSnapshot(client, ref, target.describe).backupText(compat);
+  } catch (error) {
+    throw lost ?? error;
+  } finally {
+    await closeRedis(client);
   }
 }

@@ -46,8 +46,11 @@ export const DEFAULT_COPY_TTL_MS = 3_600_000;
 /** Pairs asked of HSCAN at a time when a SHOW is read from its copy. */
 const SHOW_SCAN_COUNT = 1000;
 
-/** Called at each BACKUP's place, in batch order, once the batch is applied. */
-export type OnRedisBackup = (n: number, snapshot: SnapshotRef) => void;
+/**
+ * Called for each BACKUP, in batch order, once the batch is applied: its copy, to read and
+ * release (here, or in a backup child from `snapshot.ref`, which is plain data).
+ */
+export type OnRedisBackup = (n: number, snapshot: RedisSnapshot) => void;
 
 interface Pending {
   readonly keys: string[];
@@ -152,7 +155,7 @@ export class RedisStore {
   /**
    * Applies a batch atomically and resolves with its results in the in-memory store's shape
    * (SHOW's pairs in no order). `onBackup(n, snapshot)` is called for each BACKUP, in order,
-   * before the promise resolves; the snapshot's copy is the caller's to read and release.
+   * before the promise resolves; the snapshot is the caller's to read and release.
    */
   async apply(ops: readonly BusValue[], onBackup: OnRedisBackup = () => undefined): Promise<BusValue[]> {
     if (this.lost !== null) throw this.lost;
@@ -195,7 +198,7 @@ export class RedisStore {
       const n = ops[i + 1] as number;
       if (op === Op.Backup) {
         copy++;
-        onBackup(n, { key: keys[copy]!, pairs: sizes[copy - 1]! });
+        onBackup(n, new RedisSnapshot(this.client, { key: keys[copy]!, pairs: sizes[copy - 1]! }, this.describe));
       }
       i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
     }
@@ -341,7 +344,7 @@ export class RedisStore {
     }
   }
 
-  /** A snapshot reader on this store's connection, for a copy a BACKUP left. */
+  /** A reader, on this store's connection, for a copy named by a `SnapshotRef` (e.g. from another process). */
   snapshot(ref: SnapshotRef): RedisSnapshot {
     return new RedisSnapshot(this.client, ref, this.describe);
   }

@@ -3,6 +3,7 @@
  * the same results as the in-memory store for random batches, atomic batches across
  * connections, one published order of changes, point-in-time backups, and the faults.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -13,7 +14,7 @@ import { Store, type SnapshotReader } from '../../actors/store.js';
 import { RedisStore } from '../../runtime/redis-store.js';
 import { ChangeFeed } from '../../runtime/redis-changes.js';
 import { RedisStoreError, parseRedisUrl } from '../../runtime/redis-connection.js';
-import type { SnapshotRef } from '../../runtime/redis-snapshot.js';
+import { readBackupText, type SnapshotRef } from '../../runtime/redis-snapshot.js';
 import { BATCH_SCRIPT, packBatch } from '../../runtime/redis-batch-script.js';
 import { launchRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { key as keyArb, value as valueArb } from '../helpers/job-arbitraries.js';
@@ -115,7 +116,7 @@ test('random batches give exactly the in-memory store results, and BACKUPs its s
         for (const batch of batches) {
           const ops = toOps(batch);
           const expected = perCommand(batch, memory.apply(ops, () => memorySnaps.push(memory.snapshot())));
-          const got = perCommand(batch, await redis.apply(ops, (_n, ref) => redisSnaps.push(ref)));
+          const got = perCommand(batch, await redis.apply(ops, (_n, snapshot) => redisSnaps.push(snapshot.ref)));
           t.deepEqual(got, expected);
         }
         t.is(redisSnaps.length, memorySnaps.length);
@@ -208,7 +209,7 @@ test('a BACKUP copy equals the SHOW at its place in the batch, whatever later ba
   t.teardown(() => redis.close());
   const pairs = Array.from({ length: 3000 }, (_, i) => [`key${i}\xa0`, `v${i}\xff`]).flat();
   let ref: SnapshotRef | null = null;
-  const results = await redis.apply([Op.Write, 3000, ...pairs, Op.Delete, 2, 'key7\xa0', 'nope', Op.Backup, 1, Op.Show], (_n, r) => (ref = r));
+  const results = await redis.apply([Op.Write, 3000, ...pairs, Op.Delete, 2, 'key7\xa0', 'nope', Op.Backup, 1, Op.Show], (_n, snapshot) => (ref = snapshot.ref));
   t.deepEqual(results.slice(0, 2), [1, 'nope']);
   for (let b = 0; b < 10; b++) {
     await redis.apply([Op.Write, 2, `key${b}\xa0`, 'changed', 'new', 'x', Op.Delete, 1, `key${b + 100}\xa0`]);
@@ -217,7 +218,8 @@ test('a BACKUP copy equals the SHOW at its place in the batch, whatever later ba
   t.is(show.split('\n').length - 1, 2999);
   const snapshotRef: SnapshotRef = ref!;
   t.is(snapshotRef.pairs, 2999);
-  t.is(await redis.snapshot(snapshotRef).backupText('seed'), show);
+  // Read as a backup child would: from the plain ref, on a connection of its own.
+  t.is(await readBackupText(shared.url, snapshotRef, 'seed'), show);
   const client = await raw(t, shared);
   t.is(await client.exists(snapshotRef.key), 0, 'the copy is dropped once read');
 });
@@ -226,7 +228,7 @@ test('a copy that vanished before it was read fails the backup, never a short on
   const redis = await RedisStore.open(shared.url, { namespace: namespace() });
   t.teardown(() => redis.close());
   let ref: SnapshotRef | null = null;
-  await redis.apply([Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (_n, r) => (ref = r));
+  await redis.apply([Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (_n, snapshot) => (ref = snapshot.ref));
   const client = await raw(t, shared);
   t.is(await client.del(ref!.key), 1);
   const error = await t.throwsAsync(redis.snapshot(ref!).backupText('seed'), { instanceOf: RedisStoreError });
@@ -283,6 +285,16 @@ test('an unreachable Redis is one clear error at once, naming the store', async 
     const feed = await t.throwsAsync(ChangeFeed.open(url, () => undefined), { instanceOf: RedisStoreError });
     t.is(feed?.code, 'REDIS_STORE_UNREACHABLE');
   }
+});
+
+test('a peer that accepts the connection and never answers is reported within the connect timeout', async (t) => {
+  const silent = createServer((socket) => socket.on('error', () => undefined).resume());
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+  const url = `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const error = await t.throwsAsync(RedisStore.open(url, { connectTimeoutMs: 300 }), { instanceOf: RedisStoreError });
+  t.is(error?.code, 'REDIS_STORE_UNREACHABLE');
+  t.is(error?.message, `redis store ${url}: cannot connect: no answer within 300 ms`);
 });
 
 test('store URLs: host, port, db and unix sockets; bad ones are named', (t) => {
