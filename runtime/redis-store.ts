@@ -79,8 +79,10 @@ export class RedisStore {
   private lost: RedisStoreError | null = null;
   private sentCount = 0;
   private readonly inFlight = new Set<Pending>();
-  /** Set while recovering from NOSCRIPT: new batches wait for it. */
-  private recovery: Promise<void> | null = null;
+  /** While recovering from NOSCRIPT, new batches are held here, in order. */
+  private recovering = false;
+  private held: Pending[] = [];
+  private refused: Pending[] = [];
   private lastOkSent = -1;
 
   private constructor(
@@ -182,8 +184,6 @@ export class RedisStore {
       throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
     }
     const args: (string | Buffer)[] = [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs), packed];
-    while (this.recovery !== null) await this.recovery;
-    if (this.lost !== null) throw this.lost;
     const reply = await this.send(keys, args);
     const [raw, sizes] = reply as [unknown[], number[]];
     const results = await this.decode(ops, raw, sizes, keys);
@@ -209,7 +209,8 @@ export class RedisStore {
   private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { keys, args, resolve, reject, sent: this.sentCount++ };
-      this.issue(pending);
+      if (this.recovering) this.held.push(pending);
+      else this.issue(pending);
     });
   }
 
@@ -230,30 +231,41 @@ export class RedisStore {
     );
   }
 
-  private refused: Pending[] = [];
-
-  /** NOSCRIPT: wait for what is in flight, reload, resend the refused batches in order. */
+  /**
+   * NOSCRIPT: hold new batches, wait for those in flight, reload the script, resend the refused
+   * batches in their order, then the held ones. Everything is issued synchronously at the end,
+   * so the order on the connection is the order of the `apply` calls.
+   */
   private recover(pending: Pending): void {
     this.refused.push(pending);
-    if (this.recovery !== null) return;
-    this.recovery = (async () => {
+    if (this.recovering) return;
+    this.recovering = true;
+    void (async () => {
       while (this.inFlight.size > 0) await new Promise((resolve) => setImmediate(resolve));
       const refused = this.refused.sort((a, b) => a.sent - b.sent);
       this.refused = [];
-      const reordered = refused.length > 0 && this.lastOkSent > refused[0]!.sent;
-      if (reordered) {
-        const error = new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: the script cache was flushed under running batches and a later batch got through first; the refused ones are not resent (that would reorder them), nothing of them was applied`);
-        for (const p of refused) p.reject(error);
-        return;
+      let failure: RedisStoreError | null = null;
+      if (this.lastOkSent > refused[0]!.sent) {
+        failure = new RedisStoreError(
+          'REDIS_STORE_REFUSED',
+          `redis store ${this.describe}: the script cache was flushed under running batches and a later batch got through first; the refused ones are not resent (that would reorder them), nothing of them was applied`,
+        );
+      } else {
+        try {
+          await this.loadScript();
+        } catch (error) {
+          failure = this.wrap(error, 'reloading the batch script');
+        }
       }
-      try {
-        await this.loadScript();
-      } catch (error) {
-        for (const p of refused) p.reject(this.wrap(error, 'reloading the batch script'));
-        return;
+      const held = this.held;
+      this.held = [];
+      this.recovering = false;
+      for (const p of refused) {
+        if (failure === null) this.issue(p);
+        else p.reject(failure);
       }
-      for (const p of refused) this.issue(p);
-    })().finally(() => (this.recovery = null));
+      for (const p of held) this.issue(p);
+    })();
   }
 
   private async decode(ops: readonly BusValue[], raw: unknown[], sizes: number[], keys: string[]): Promise<BusValue[]> {

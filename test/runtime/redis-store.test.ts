@@ -271,9 +271,16 @@ test('after SCRIPT FLUSH the batches in flight are resent, in their order', asyn
   const noscripts = async () => Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await client.info('errorstats'))?.[1] ?? 0);
   const before = await noscripts();
   await client.script('FLUSH');
-  const batches = Array.from({ length: 6 }, (_, i) => redis.apply([Op.Write, 1, 'k', String(i), Op.Read, 1, 'k']));
-  t.deepEqual(await Promise.all(batches), Array.from({ length: 6 }, (_, i) => [String(i)]));
-  t.deepEqual(await redis.apply([Op.Read, 1, 'k']), ['5']);
+  const batch = (i: number) => redis.apply([Op.Write, 1, 'k', String(i), Op.Read, 1, 'k']);
+  const batches = Array.from({ length: 6 }, (_, i) => batch(i));
+  // A second wave while the first is being refused and resent: held, then sent after it.
+  const first = batches[0]!.then(() => 'done');
+  for (let i = 6; i < 12; i++) {
+    await Promise.race([first, new Promise((resolve) => setImmediate(resolve))]);
+    batches.push(batch(i));
+  }
+  t.deepEqual(await Promise.all(batches), Array.from({ length: 12 }, (_, i) => [String(i)]));
+  t.deepEqual(await redis.apply([Op.Read, 1, 'k']), ['11']);
   t.true((await noscripts()) > before, 'Redis answered NOSCRIPT at least once');
 });
 
