@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:redis`: batch apply throughput of the Redis store against the in-memory store,
+ * on the benchmark workload (bench/workload.ts), batched as the job worker batches (up to 4096
+ * operations, a BACKUP ends a batch, READ and DELETE keys sorted). Starts its own redis-server
+ * on a unix socket and stops it at the end. It measures the stores alone: the job files are
+ * parsed into batches first (the 1,000,000-command files a batch at a time, parsing included
+ * for both stores alike).
+ *
+ *   npm run bench:redis                  4 x 50,000 (plain, with a change subscriber, with BACKUPs)
+ *   npm run bench:redis -- --full        also 8 x 1,000,000
+ *   npm run bench:redis -- --runs 5      runs per figure (default 3; the median is printed)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Op, type BusValue } from '../protocol/bus.js';
+import { compareKeys } from '../protocol/keys.js';
+import { parseLine } from '../protocol/job-language.js';
+import { Store } from '../actors/store.js';
+import { RedisStore } from '../runtime/redis-store.js';
+import { ChangeFeed } from '../runtime/redis-changes.js';
+import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
+import { writeJobFile, type Workload } from './workload.js';
+
+const MAX_BATCH_OPS = 4096;
+/** As many batches in flight per job as the job worker keeps. */
+const IN_FLIGHT = 3;
+
+interface Batch {
+  readonly ops: BusValue[];
+  readonly commands: number;
+}
+
+/** The job worker's batching of one job file's text, a batch at a time. */
+function* batches(text: string): Generator<Batch> {
+  let ops: BusValue[] = [];
+  let commands = 0;
+  let backups = 0;
+  for (const line of text.split('\n')) {
+    const parsed = parseLine(line);
+    if (parsed === null || parsed.kind === 'invalid' || parsed.kind === 'wait' || parsed.kind === 'help') continue;
+    commands++;
+    if (parsed.kind === 'write') ops.push(Op.Write, parsed.pairs.length / 2, ...parsed.pairs);
+    else if (parsed.kind === 'read' || parsed.kind === 'delete') {
+      const keys = [...parsed.keys].sort(compareKeys);
+      ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length, ...keys);
+    } else if (parsed.kind === 'show') ops.push(Op.Show);
+    else ops.push(Op.Backup, ++backups);
+    if (ops.length >= MAX_BATCH_OPS || parsed.kind === 'backup') {
+      yield { ops, commands };
+      ops = [];
+      commands = 0;
+    }
+  }
+  if (commands > 0) yield { ops, commands };
+}
+
+type Source = () => Iterable<Batch>;
+
+async function runMemory(sources: Source[]): Promise<number> {
+  const store = new Store();
+  const iterators = sources.map((s) => s()[Symbol.iterator]());
+  let commands = 0;
+  const started = process.hrtime.bigint();
+  // Round robin over the jobs, a batch each, as the store actor sees them arrive.
+  for (let live = iterators.length; live > 0; ) {
+    live = 0;
+    for (const it of iterators) {
+      const step = it.next();
+      if (step.done === true) continue;
+      live++;
+      store.apply(step.value.ops, () => {
+        const snapshot = store.snapshot();
+        for (let kv = snapshot.next(10_000); kv !== null; kv = snapshot.next(10_000));
+        snapshot.release();
+      });
+      commands += step.value.commands;
+    }
+  }
+  return commands / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function runRedis(server: RedisServer, sources: Source[], subscribe: boolean): Promise<number> {
+  const namespace = `bench${process.hrtime.bigint()}`;
+  const store = await RedisStore.open(server.url, { namespace });
+  let heard = 0;
+  const feed = subscribe ? await ChangeFeed.open(server.url, () => heard++, { namespace }) : null;
+  const backups: Promise<unknown>[] = [];
+  try {
+    let commands = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      sources.map(async (source) => {
+        const window: Promise<unknown>[] = [];
+        for (const batch of source()) {
+          window.push(
+            store.apply(batch.ops, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
+          );
+          if (window.length >= IN_FLIGHT) await window.shift();
+        }
+        await Promise.all(window);
+      }),
+    );
+    await Promise.all(backups);
+    return commands / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await feed?.close();
+    await store.close();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rate = (x: number) => `${Math.round(x).toLocaleString('en').padStart(10)} cmds/s`;
+
+async function bench(server: RedisServer, name: string, workload: Workload, runs: number, withFeed: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kvs-redis-bench-'));
+  try {
+    const texts: string[] = [];
+    for (let f = 0; f < workload.files; f++) {
+      const path = join(dir, `job${f}.job`);
+      writeJobFile(path, workload, f + 1);
+      texts.push(readFileSync(path, 'latin1'));
+    }
+    // Small files are parsed once, outside the timing; big ones a batch at a time.
+    const small = workload.commands <= 100_000;
+    const parsed = small ? texts.map((t) => [...batches(t)]) : [];
+    const sources: Source[] = texts.map((t, i) => (small ? () => parsed[i]! : () => batches(t)));
+    const memory: number[] = [];
+    const redis: number[] = [];
+    const fed: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      memory.push(await runMemory(sources));
+      redis.push(await runRedis(server, sources, false));
+      if (withFeed) fed.push(await runRedis(server, sources, true));
+    }
+    const m = median(memory);
+    const x = median(redis);
+    console.log(`${name}`);
+    console.log(`  in-memory store            ${rate(m)}`);
+    console.log(`  redis store                ${rate(x)}  (${(m / x).toFixed(1)}x slower)`);
+    if (withFeed) console.log(`  redis store + a subscriber ${rate(median(fed))}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const { values } = parseArgs({ options: { full: { type: 'boolean' }, runs: { type: 'string' } } });
+const runs = Number(values.runs ?? 3);
+const server = await launchRedis();
+try {
+  const version = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
+  console.log(`IST-KVS store benchmark: batches of up to ${MAX_BATCH_OPS} ops, ${IN_FLIGHT} in flight per job, node ${process.version}, redis-server ${version} on a unix socket; median of ${runs}`);
+  await bench(server, '4 x 50,000', { files: 4, commands: 50_000, keys: 10_000, backupEvery: null }, runs, true);
+  await bench(server, '4 x 50,000, BACKUP every 10,000 (copies read and formatted)', { files: 4, commands: 50_000, keys: 10_000, backupEvery: 10_000 }, runs, false);
+  if (values.full === true) await bench(server, '8 x 1,000,000', { files: 8, commands: 1_000_000, keys: 10_000, backupEvery: null }, runs, true);
+} finally {
+  await server.stop();
+}

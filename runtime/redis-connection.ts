@@ -1,0 +1,169 @@
+/**
+ * Connections to the Redis that holds the store (`--store redis://...`): the URL forms, the
+ * key and channel names, the one error class, and a connect that fails fast.
+ *
+ * Every connection is made with reconnection off: a connection that drops takes its pending
+ * commands down with a rejection, and nothing is resent. A batch resent after a drop could be
+ * applied twice (the script may have run before the reply was lost), and a subscriber that
+ * reconnected silently would miss the changes published while it was away.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type RedisStoreErrorCode =
+  /** The `--store` URL cannot be used. */
+  | 'REDIS_STORE_URL'
+  /** No connection could be made (at start). */
+  | 'REDIS_STORE_UNREACHABLE'
+  /** The connection dropped: what was under way may or may not have been applied, never in part. */
+  | 'REDIS_STORE_LOST'
+  /** Redis refused a batch (a bug, or the data key holds something else): nothing was applied. */
+  | 'REDIS_STORE_REFUSED'
+  /** A snapshot copy is not what the script left (expired, or deleted by someone else). */
+  | 'REDIS_STORE_SNAPSHOT';
+
+export class RedisStoreError extends Error {
+  override readonly name = 'RedisStoreError';
+  constructor(
+    readonly code: RedisStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface RedisTarget {
+  /** ioredis options for this server (host and port, or a unix socket path; the db). */
+  readonly options: RedisOptions;
+  readonly db: number;
+  /** The URL without any password, for messages. */
+  readonly describe: string;
+}
+
+/**
+ * Parses `redis://[user[:password]@]host[:port][/db]`, `redis+unix:///path/to/socket[?db=N]`
+ * or `unix:///path/to/socket[?db=N]`.
+ */
+export function parseRedisUrl(text: string): RedisTarget {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RedisStoreError('REDIS_STORE_URL', `store '${text}' is not a URL: use redis://host:port[/db] or redis+unix:///path/to/socket[?db=N]`);
+  }
+  const auth = { username: decodeURIComponent(url.username) || undefined, password: decodeURIComponent(url.password) || undefined };
+  const safe = new URL(url.href);
+  safe.password = '';
+  const describe = safe.href;
+  const dbFrom = (raw: string | null): number => {
+    if (raw === null || raw === '') return 0;
+    if (!/^\d{1,5}$/.test(raw)) throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: database '${raw}' is not a number`);
+    return Number(raw);
+  };
+  if (url.protocol === 'redis:') {
+    if (url.hostname === '') throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: no host`);
+    const port = url.port === '' ? 6379 : Number(url.port);
+    const db = dbFrom(url.pathname.replace(/^\//, ''));
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    return { options: { host, port, db, ...auth }, db, describe };
+  }
+  if (url.protocol === 'redis+unix:' || url.protocol === 'unix:') {
+    if (url.hostname !== '' || url.pathname === '' || url.pathname === '/') {
+      throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: give the socket's absolute path, as in redis+unix:///run/redis.sock`);
+    }
+    const db = dbFrom(url.searchParams.get('db'));
+    return { options: { path: decodeURIComponent(url.pathname), db, ...auth }, db, describe };
+  }
+  throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: unknown scheme '${url.protocol}' (redis: or redis+unix:)`);
+}
+
+/** The Redis names one keyspace uses. The `{...}` hash tag keeps every key in one cluster slot. */
+export interface RedisNames {
+  readonly data: string;
+  readonly copyPrefix: string;
+  readonly channel: string;
+}
+
+/**
+ * Pub/sub channels are global to a server, not per database: the channel names the database too,
+ * so two keyspaces in two databases of one server do not hear each other.
+ */
+export function redisNames(namespace: string, db: number): RedisNames {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) throw new RedisStoreError('REDIS_STORE_URL', `namespace '${namespace}' must be 1-64 of A-Z a-z 0-9 _ . -`);
+  return { data: `{${namespace}}:data`, copyPrefix: `{${namespace}}:copy:`, channel: `{${namespace}}:changes@${db}` };
+}
+
+/** Connections closed on purpose: their end is not a loss. */
+const closing = new WeakSet<Redis>();
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens one connection and waits until Redis answers; rejects with REDIS_STORE_UNREACHABLE
+ * (after at most `connectTimeoutMs` for a host that does not answer), never retries.
+ * `onLost` is called once if the connection later drops without `quit()`.
+ */
+export async function connectRedis(target: RedisTarget, role: string, onLost: (error: RedisStoreError) => void, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Redis> {
+  let lastError: unknown = null;
+  let ready = false;
+  const client = new Redis({
+    ...target.options,
+    connectionName: `ist-kvs-${role}`,
+    lazyConnect: true,
+    // RESP2: a Lua `false` comes back as a nil, and replies keep their well-known shapes.
+    protocol: 2,
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    connectTimeout: connectTimeoutMs,
+    disableClientInfo: true,
+  });
+  client.on('error', (error: unknown) => (lastError = error));
+  client.on('end', () => {
+    if (!ready || closing.has(client)) return;
+    onLost(new RedisStoreError('REDIS_STORE_LOST', `redis store ${target.describe}: connection (${role}) lost${lastError === null ? '' : `: ${errorText(lastError)}`}`, { cause: lastError }));
+  });
+  // connectTimeout covers the TCP connect only: a peer that accepts and never answers would
+  // hold the ready check forever, so the whole handshake has a deadline.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+  });
+  try {
+    const info = await Promise.race([client.connect().then(() => client.info('server')), deadline]);
+    const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+    if (version === null || Number(version[1]) < 7) {
+      throw new Error(`Redis 7.0 or later is needed (COPY, script flags); this is ${version === null ? 'unknown' : `${version[1]}.${version[2]}`}`);
+    }
+  } catch (error) {
+    closing.add(client);
+    client.disconnect();
+    // The socket's own error (ENOENT, ECONNREFUSED) says more than "Connection is closed".
+    const cause = lastError ?? error;
+    throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${errorText(cause)}`, { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  ready = true;
+  return client;
+}
+
+/** Closes a connection politely, and for certain within a deadline. */
+export async function closeRedis(client: Redis, deadlineMs = 1000): Promise<void> {
+  closing.add(client);
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
