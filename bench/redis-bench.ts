@@ -33,7 +33,7 @@ interface Batch {
   readonly commands: number;
 }
 
-/** The job worker's batching of one job file's text, a batch at a time. */
+/** The job worker's batching of one job file's text, a batch at a time: a SHOW or a BACKUP ends its batch. */
 function* batches(text: string): Generator<Batch> {
   let ops: BusValue[] = [];
   let commands = 0;
@@ -48,7 +48,7 @@ function* batches(text: string): Generator<Batch> {
       ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length, ...keys);
     } else if (parsed.kind === 'show') ops.push(Op.Show);
     else ops.push(Op.Backup, ++backups);
-    if (ops.length >= MAX_BATCH_OPS || parsed.kind === 'backup') {
+    if (ops.length >= MAX_BATCH_OPS || parsed.kind === 'backup' || parsed.kind === 'show') {
       yield { ops, commands };
       ops = [];
       commands = 0;

@@ -21,13 +21,27 @@ function tokenOk(text: string): boolean {
   return new RegExp(`^${TOKEN}{1,40}$`).test(text);
 }
 
+/**
+ * A trailing comment: a `#` after blanks that follow the complete command. A list command is
+ * complete at its first `]`, WAIT after its first word, the others right after their name.
+ */
+function withoutComment(word: string, rest: string): string {
+  const complete =
+    word === 'WRITE' || word === 'READ' || word === 'DELETE'
+      ? new RegExp(`^([^\\]]*\\])${BLANK}+#`).exec(rest)
+      : word === 'WAIT'
+        ? new RegExp(`^([^ \\t\\r\\v\\f]*)${BLANK}+#`).exec(rest)
+        : /^()#/.exec(rest);
+  return complete === null ? rest : complete[1]!;
+}
+
 /** The reference model: what a line means, or 'invalid', or null for a blank line or comment. */
 function model(line: string): ModelResult {
   const body = line.replace(new RegExp(`^${BLANK}+|${BLANK}+$`, 'g'), '');
   if (body === '' || body.startsWith('#')) return null;
   const head = /^([^ \t\r\v\f[]*)[ \t\r\v\f]*([\s\S]*)$/.exec(body)!;
   const word = head[1]!;
-  const rest = head[2]!;
+  const rest = withoutComment(word, head[2]!);
   switch (word) {
     case 'SHOW':
     case 'BACKUP':
