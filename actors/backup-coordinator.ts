@@ -1,14 +1,14 @@
 /**
  * The backup coordinator: at most `max` backups in progress, each written by one of the backup
  * child processes; a BACKUP beyond the limit waits for a slot, in arrival order, and so does its
- * job (as in the seed's C). The snapshot is taken (in O(1)) only when the slot is given, by the
- * request's `begin`, so at most `max` snapshots are ever held.
+ * job (as in the seed's C). The snapshot is taken (in O(1) in memory, a COPY on Redis) only when
+ * the slot is given, by the request's `begin`, so at most `max` snapshots are ever held.
  * A failed backup (a child that died, a disk error) is reported with its job and number, its
  * slot comes back, and the run goes on.
  */
 import { assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { BackupJob, BackupOutcome } from '../runtime/backup-children.js';
-import type { SnapshotReader } from './store.js';
+import type { StoreSnapshot } from '../protocol/store-contract.js';
 
 export interface BackupRequest {
   /** The job's name (its file name without `.job`) and the backup's number in that job. */
@@ -16,15 +16,16 @@ export interface BackupRequest {
   readonly n: number;
   readonly path: string;
   /**
-   * Called when a slot is free: applies the job's commands up to its BACKUP and returns the
-   * snapshot taken there, or null when the job stopped meanwhile (nothing to write).
+   * Called when a slot is free: applies the job's commands up to its BACKUP and settles with the
+   * snapshot taken there (rejects when the store could not apply them), or returns null when the
+   * job stopped meanwhile (nothing to write).
    */
-  readonly begin: () => SnapshotReader | null;
+  readonly begin: () => Promise<StoreSnapshot> | null;
 }
 
 /** What writes a backup: the child processes in the program, a stub in tests. */
 export interface BackupWriter {
-  write(job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome>;
+  write(job: BackupJob, snapshot: StoreSnapshot): Promise<BackupOutcome>;
 }
 
 export interface BackupFailure {
@@ -73,9 +74,10 @@ const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, 
     sendBack({ type: 'backup.cancelled', id });
     return () => undefined;
   }
-  writer.write({ path: request.path, separator }, snapshot).then(
+  snapshot.then((taken) => writer.write({ path: request.path, separator }, taken)).then(
     (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
-    (error: unknown) => sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: String(error) } }),
+    (error: unknown) =>
+      sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: error instanceof Error ? error.message : String(error) } }),
   );
   // The write cannot be abandoned halfway (the child owns the file); the snapshot is released by it.
   return () => undefined;

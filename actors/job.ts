@@ -1,8 +1,10 @@
 /**
  * A job actor: one `.job` file. The machine lives on the main thread; the work runs in a piscina
  * worker (runtime/job-worker.ts) that streams and parses the file and sends batches of operations
- * over a MessagePort. Here each batch is checked, applied by the store in one turn, and answered;
- * a batch that ends in a BACKUP waits for a free backup slot first.
+ * over a MessagePort. Here each batch is checked, handed to the store (whichever one runtime/
+ * chose, through protocol/store-contract.ts) in order, and answered in order as it settles; a
+ * batch that ends in a BACKUP waits for a free backup slot first. A batch the store could not
+ * apply fails the job: the worker is told, and its `.out` ends after the last applied batch.
  */
 import { MessageChannel } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
@@ -10,14 +12,14 @@ import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstat
 import type { Piscina } from 'piscina';
 import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
 import type { Compat } from '../protocol/options.js';
+import type { KvStore, StoreResults, StoreSnapshot } from '../protocol/store-contract.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
 import type { BackupRequest } from './backup-coordinator.js';
-import type { SnapshotReader, Store } from './store.js';
 
 export interface JobInput {
   readonly jobPath: string;
   readonly pool: Piscina;
-  readonly store: Store;
+  readonly store: KvStore;
   readonly compat: Compat;
 }
 
@@ -53,19 +55,44 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   const held: BatchMessage[] = [];
   let waiting: BatchMessage | null = null;
   let stopped = false;
+  let failed = false;
   let closed = false;
+  /** Answers go out in batch order: each waits for the one before it. */
+  let answered: Promise<void> = Promise.resolve();
 
   const reply = (message: ToWorker) => {
     if (closed) return;
     const bytes = encode(message);
     port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   };
-  const apply = (batch: BatchMessage, onBackup: (n: number) => void) =>
-    reply({ t: 'results', seq: batch.seq, results: store.apply(batch.ops, onBackup) });
+  /** The store failed under this job: nothing more is applied, and the worker ends in error. */
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    held.length = 0;
+    waiting = null;
+    reply({ t: 'failed', reason: describe(error) });
+  };
+  const apply = (batch: BatchMessage, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> => {
+    const applied = store.apply(batch.ops, onBackup);
+    // A handler now, not when the batches before it settle: a rejection must never go unhandled.
+    const outcome = applied.then(
+      (results) => ({ results, error: null }),
+      (error: unknown) => ({ results: null, error }),
+    );
+    answered = answered
+      .then(() => outcome)
+      .then(({ results, error }) => {
+        if (failed) return;
+        if (results === null) fail(error);
+        else reply({ t: 'results', seq: batch.seq, results });
+      });
+    return applied;
+  };
 
   /** Applies held batches in order until one ends in a BACKUP, which asks for a backup slot. */
   const pump = () => {
-    while (waiting === null && held.length > 0) {
+    while (waiting === null && held.length > 0 && !failed) {
       const batch = held.shift()!;
       if (stopped) {
         reply({ t: 'refused', seq: batch.seq });
@@ -73,19 +100,23 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
       }
       const n = trailingBackup(batch.ops);
       if (n === null) {
-        apply(batch, noBackup);
+        void apply(batch, noBackup).catch(() => undefined); // answered (or failed) in order above
         continue;
       }
       // As in the seed: a BACKUP that finds max_backups in progress waits (this job alone), and
       // its snapshot is taken only once a slot is free, so at most max_backups are ever held.
       waiting = batch;
-      const begin = (): SnapshotReader | null => {
-        if (waiting !== batch) return null; // the job stopped meanwhile: the batch was refused
+      const begin = (): Promise<StoreSnapshot> | null => {
+        if (waiting !== batch) return null; // the job stopped or failed meanwhile: the batch was refused
         waiting = null;
-        let snapshot: SnapshotReader | null = null;
-        apply(batch, () => (snapshot = store.snapshot()));
+        let snapshot: StoreSnapshot | null = null;
+        const applied = apply(batch, (_n, taken) => (snapshot = taken));
+        // The batches after the BACKUP go to the store now, behind it: the store keeps their order.
         pump();
-        return snapshot;
+        return applied.then(() => {
+          if (snapshot === null) throw new Error(`store ${store.describe}: a BACKUP batch gave no snapshot`);
+          return snapshot;
+        });
       };
       const request: BackupRequest = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), begin };
       backups.send({ type: 'backup.request', request });
@@ -110,7 +141,12 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     (error: unknown) => sendBack({ type: 'worker.failed', error: describe(abort.signal.reason ?? error) }),
   );
   receive(() => {
-    if (stopped) return;
+    if (stopped || failed) return;
+    // Stopped because the store is gone: the job fails, naming the store, rather than ending as stopped.
+    if (store.failure !== null) {
+      fail(store.failure);
+      return;
+    }
     stopped = true;
     // The job stops at its next command boundary: nothing it sends from now on is applied, and
     // a BACKUP still waiting for a slot is given up (only the backups in progress finish).

@@ -21,7 +21,8 @@ export type SessionInput = {
   id: number;
   queue: ConnectQueue;
   registry: SubscriptionRegistry;
-  store: { has(key: string): boolean };
+  /** SUBSCRIBE's "does the key exist" (protocol/store-contract.ts's KvStore fits; with Redis it asks Redis). */
+  store: { has(key: string): boolean | Promise<boolean> };
   compat: Compat;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
@@ -41,7 +42,8 @@ export type SessionContext = SessionInput & {
 };
 
 export type SessionEvent =
-  | { type: 'client.subscribe'; key: string }
+  /** `exists`: what the store answered when serveLink asked; without it, a synchronous store is asked. */
+  | { type: 'client.subscribe'; key: string; exists?: boolean }
   | { type: 'client.unsubscribe'; key: string }
   | { type: 'client.disconnect' }
   | { type: 'client.malformed'; error: DecodeError }
@@ -75,23 +77,44 @@ export const sessionMachine = setup({
       }),
     ),
     joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
-    serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
-      input.link.listen({
+    serveLink: fromCallback<SessionEvent, { link: ClientLink; store: SessionInput['store'] }>(({ input, sendBack }) => {
+      // SUBSCRIBE asks the store whether the key exists, which may take a round trip (Redis): the
+      // requests after it wait their turn, so the answers keep the order of the requests.
+      let turn: Promise<void> = Promise.resolve();
+      let live = true;
+      const inOrder = (next: () => SessionEvent | Promise<SessionEvent>) => {
+        turn = turn.then(next).then((event) => {
+          if (live) sendBack(event);
+        });
+      };
+      const exists = async (key: string) => {
+        try {
+          return await input.store.has(key);
+        } catch {
+          return false; // the store is gone: the server is failing; the key is not subscribed
+        }
+      };
+      const stop = input.link.listen({
         request: (frame) => {
-          if (frame.kind === 'disconnect') sendBack({ type: 'client.disconnect' });
-          else sendBack({ type: frame.kind === 'subscribe' ? 'client.subscribe' : 'client.unsubscribe', key: frame.key });
+          if (frame.kind === 'disconnect') inOrder(() => ({ type: 'client.disconnect' }));
+          else if (frame.kind === 'subscribe') inOrder(async () => ({ type: 'client.subscribe', key: frame.key, exists: await exists(frame.key) }));
+          else inOrder(() => ({ type: 'client.unsubscribe', key: frame.key }));
         },
-        malformed: (error) => sendBack({ type: 'client.malformed', error }),
+        malformed: (error) => inOrder(() => ({ type: 'client.malformed', error })),
         gone: (reason) => sendBack({ type: 'client.gone', reason }),
         overflow: () => sendBack({ type: 'client.overflow' }),
-      }),
-    ),
+      });
+      return () => {
+        live = false;
+        stop();
+      };
+    }),
     closeLink: fromPromise<void, { link: ClientLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
   },
   guards: {
-    keyExists: ({ context, event }) => event.type === 'client.subscribe' && context.store.has(event.key),
+    keyExists: ({ context, event }) => event.type === 'client.subscribe' && (event.exists ?? context.store.has(event.key) === true),
     isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
   },
   actions: {
@@ -193,7 +216,7 @@ export const sessionMachine = setup({
       on: { 'server.reset': 'closing' },
     },
     connected: {
-      invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link! }) },
+      invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link!, store: context.store }) },
       on: {
         'client.subscribe': [
           { guard: 'keyExists', actions: ['addSubscription', 'registerSubscription', { type: 'answerSubscribe', params: { subscribed: true } }] },

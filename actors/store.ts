@@ -8,6 +8,7 @@
  * write is logged once however many snapshots are open.
  */
 import { Op, type BusValue } from '../protocol/bus.js';
+import type { ChangeListener as ContractListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../protocol/store-contract.js';
 
 type UndoLog = Map<string, string | undefined>;
 
@@ -209,5 +210,73 @@ export class SnapshotReader {
     this.state.released = true;
     this.phase = 3;
     while (this.chain.length > 0 && this.chain[0]!.released) this.chain.shift();
+  }
+}
+
+/**
+ * The in-memory store behind the store seam (protocol/store-contract.ts): each batch is applied
+ * in the `apply` call itself, inside one turn, and settles at once; a BACKUP's snapshot is taken
+ * at its place in the batch. It never fails.
+ */
+export class MemoryStore implements KvStore {
+  readonly describe = 'memory';
+  readonly failure = null;
+
+  constructor(readonly store: Store = new Store()) {}
+
+  get commandsApplied(): number {
+    return this.store.commandsApplied;
+  }
+
+  apply(ops: StoreBatch, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> {
+    try {
+      return Promise.resolve(this.store.apply(ops, (n) => onBackup(n, new MemorySnapshot(this.store.snapshot()))));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  has(key: string): Promise<boolean> {
+    return Promise.resolve(this.store.has(key));
+  }
+
+  size(): Promise<number> {
+    return Promise.resolve(this.store.size);
+  }
+
+  watch(onChange: ContractListener): Promise<() => Promise<void>> {
+    if (this.store.onChange !== null) return Promise.reject(new Error('memory store: already watched'));
+    this.store.onChange = onChange;
+    return Promise.resolve(async () => {
+      if (this.store.onChange === onChange) this.store.onChange = null;
+    });
+  }
+
+  onFailure(): () => void {
+    return () => undefined;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A `SnapshotReader` behind the seam's async snapshot. */
+export class MemorySnapshot implements StoreSnapshot {
+  readonly remote = null;
+
+  constructor(private readonly reader: SnapshotReader) {}
+
+  next(maxPairs: number): Promise<string[] | null> {
+    try {
+      return Promise.resolve(this.reader.next(maxPairs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  release(): Promise<void> {
+    this.reader.release();
+    return Promise.resolve();
   }
 }

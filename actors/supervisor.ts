@@ -14,12 +14,12 @@ import { describeError } from '../protocol/system-errors.js';
 import type { JobSummary } from '../runtime/job-worker.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
 import { BACKUPS_SYSTEM_ID, jobMachine, type JobInput, type JobReport } from './job.js';
-import type { Store } from './store.js';
+import type { KvStore } from '../protocol/store-contract.js';
 
 export interface SupervisorInput {
   readonly jobsDir: string;
   readonly pool: Piscina;
-  readonly store: Store;
+  readonly store: KvStore;
   readonly compat: Compat;
   readonly maxBackups: number;
   readonly backupWriter: BackupWriter;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Store } from '../actors/store.js';
+import { MemorySnapshot, Store } from '../actors/store.js';
 import { BackupChildren } from '../runtime/backup-children.js';
 import { tuneHeap } from '../runtime/heap.js';
 
@@ -93,7 +93,7 @@ export async function measureBackupPause(keys: number): Promise<PauseFigures> {
     const baseline = await writerGaps(store, keys, () => performance.now() >= baselineEnd);
 
     const t0 = performance.now();
-    const snapshot = store.snapshot();
+    const snapshot = new MemorySnapshot(store.snapshot());
     const snapshotMs = performance.now() - t0;
     let done = false;
     const backup = children.write({ path: join(dir, 'pause-1.bck'), separator: ',' }, snapshot).finally(() => (done = true));

@@ -10,7 +10,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../actors/store.js';
+import { MemoryStore, Store } from '../actors/store.js';
 import { startServer } from '../runtime/server.js';
 
 const CLIENTS_PER_PROCESS = 16;
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const store = new Store();
   store.set(KEY, '0');
   const server = await startServer({
-    store,
+    store: new MemoryStore(store),
     registerFifo: join(dir, 'register'),
     sessions: 64,
     compat: 'seed',

@@ -1,6 +1,7 @@
 /**
  * Messages between the backup coordinator and its child processes, msgpackr-encoded on the
- * child's stdin and stdout. One backup at a time per child: `begin`, any number of `pairs`, `end`.
+ * child's stdin and stdout. One backup at a time per child: `begin`, any number of `pairs`, `end`
+ * (a snapshot held in the parent's memory), or one `copy` (a snapshot the child reads from Redis).
  */
 export interface BackupBegin {
   readonly t: 'begin';
@@ -23,7 +24,21 @@ export interface BackupEnd {
   readonly id: number;
 }
 
-export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd;
+/** A snapshot copy on Redis: the child reads it (HSCAN), writes the file, and drops it (UNLINK). */
+export interface BackupCopy {
+  readonly t: 'copy';
+  readonly id: number;
+  readonly path: string;
+  readonly tmpPath: string;
+  readonly separator: string;
+  /** The store's URL (credentials included: it goes only to our own child, over its pipe). */
+  readonly url: string;
+  readonly key: string;
+  /** Pairs the copy held when made: a copy that holds fewer (it expired) fails the backup. */
+  readonly pairs: number;
+}
+
+export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd | BackupCopy;
 
 export interface BackupDone {
   readonly t: 'done';
@@ -52,6 +67,15 @@ export function isToBackupChild(value: unknown): value is ToBackupChild {
       return Array.isArray(value['kv']);
     case 'end':
       return true;
+    case 'copy':
+      return (
+        typeof value['path'] === 'string' &&
+        typeof value['tmpPath'] === 'string' &&
+        typeof value['separator'] === 'string' &&
+        typeof value['url'] === 'string' &&
+        typeof value['key'] === 'string' &&
+        Number.isInteger(value['pairs'])
+      );
     default:
       return false;
   }

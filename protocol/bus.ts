@@ -46,8 +46,17 @@ export interface RefusedMessage {
   readonly seq: number;
 }
 
+/**
+ * store -> worker: the store failed (Redis gone, a batch refused): no batch from this one on is
+ * answered; the worker flushes its `.out` up to the last answered batch and ends in error.
+ */
+export interface FailedMessage {
+  readonly t: 'failed';
+  readonly reason: string;
+}
+
 export type ToStore = BatchMessage;
-export type ToWorker = ResultsMessage | StopMessage | RefusedMessage;
+export type ToWorker = ResultsMessage | StopMessage | RefusedMessage | FailedMessage;
 
 const packr = new Packr({ useRecords: false });
 
@@ -80,6 +89,7 @@ export function isToWorker(value: unknown): value is ToWorker {
   if (!isRecord(value)) return false;
   if (value['t'] === 'stop') return true;
   if (value['t'] === 'refused') return Number.isInteger(value['seq']);
+  if (value['t'] === 'failed') return typeof value['reason'] === 'string';
   return value['t'] === 'results' && Number.isInteger(value['seq']) && Array.isArray(value['results']);
 }
 

@@ -3,6 +3,8 @@
  * pairs in chunks (unsorted, a key possibly twice), sorts them by key bytes, writes the `.bck`
  * under a temporary name, fsyncs, and renames it into place, so a `.bck` is never seen half
  * written. It exits when its stdin closes (the coordinator closed it, or the parent died).
+ * With the store on Redis it is sent a `copy` instead: it reads the snapshot copy from Redis
+ * itself (HSCAN, on a connection of its own), drops it (UNLINK), and writes the file the same way.
  *
  * Test hooks, from the environment: KVS_BACKUP_TRACE names a file to which each backup appends
  * `start <pid> <ms>` and `end <pid> <ms>`; KVS_BACKUP_DELAY_MS holds the temporary file that long
@@ -13,7 +15,7 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync,
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
-import { isToBackupChild, type BackupBegin, type FromBackupChild } from '../protocol/backup-messages.js';
+import { isToBackupChild, type BackupBegin, type BackupCopy, type FromBackupChild } from '../protocol/backup-messages.js';
 
 /**
  * Like the job workers, a backup yields the CPU to the store: the store's thread streams the
@@ -63,6 +65,12 @@ requests.on('data', (message: unknown) => {
         current.values.push(message.kv[i + 1]!);
       }
       break;
+    case 'copy': {
+      const copy = message;
+      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
+      work = work.then(() => finishCopy(copy));
+      break;
+    }
     case 'end': {
       const finished = current;
       current = null;
@@ -74,9 +82,27 @@ requests.on('data', (message: unknown) => {
   }
 });
 
-async function finish(begin: BackupBegin, keys: string[], values: string[]): Promise<void> {
+/** A copy on Redis: read it (loading the Redis client only when a backup needs it), then as `finish`. */
+async function finishCopy(copy: BackupCopy): Promise<void> {
+  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, tmpPath: copy.tmpPath, separator: copy.separator };
+  let pairs: { keys: string[]; values: string[] };
+  try {
+    const { readRemotePairs } = await import('./redis-snapshot.js');
+    pairs = await readRemotePairs(copy);
+  } catch (error) {
+    reply({ t: 'failed', id: copy.id, reason: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  await finish(begin, pairs.keys, pairs.values, copy.pairs);
+}
+
+async function finish(begin: BackupBegin, keys: string[], values: string[], expected?: number): Promise<void> {
   try {
     const count = writeSorted(begin, keys, values);
+    // Never a short backup: a copy that expired or was deleted under the reader holds fewer pairs.
+    if (expected !== undefined && count !== expected) {
+      throw new Error(`snapshot copy holds ${count} pairs, ${expected} were copied (expired or deleted under the reader?)`);
+    }
     if (delayMs > 0) await sleep(delayMs);
     while (gate !== undefined && !existsSync(gate)) {
       // Orphaned at the gate (the parent was killed): leave rather than poll forever.

@@ -31,6 +31,8 @@ Options:
   --fifo PATH        serve clients on this registration FIFO (server mode)
   --sessions N       client sessions served at once, in server mode (default ${DEFAULT_SESSIONS})
   --compat=STYLE     output style: seed (default) or course (the course's public tests)
+  --store URL        where the data lives: memory (default), or a Redis shared by many kvs hosts:
+                     redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N]
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
   -h, --help         show this help`;
@@ -43,6 +45,8 @@ export interface RunOptions {
   readonly registerFifo: string | null;
   readonly sessions: number;
   readonly compat: Compat;
+  /** `--store`: a Redis URL (checked in full when opened), or null for the in-memory store. */
+  readonly store: string | null;
   /** The inspector's address, '' for the default one, or null when off. */
   readonly inspect: string | null;
   readonly quiet: boolean;
@@ -71,6 +75,7 @@ const VALUE_OPTIONS: Readonly<Record<string, string>> = {
   fifo: '--fifo PATH',
   sessions: '--sessions N',
   compat: `--compat=${COMPAT_VALUES.join('|')}`,
+  store: '--store URL',
 };
 const FLAG_OPTIONS = new Set(['quiet', 'help']);
 
@@ -165,6 +170,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (!isCompat(compat)) return { kind: 'error', reason: `--compat must be one of ${COMPAT_VALUES.join(', ')}, not '${compat}'` };
   const registerFifo = rest.length === 3 ? rest[2]! : values['fifo'] ?? null;
   if (registerFifo === '') return { kind: 'error', reason: 'the registration FIFO path is empty' };
+  const storeText = values['store'] ?? 'memory';
+  if (storeText !== 'memory' && !/^(redis|redis\+unix|unix):\/\//.test(storeText)) {
+    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${storeText}'` };
+  }
   const warnings = !server && values['sessions'] !== undefined ? ['--sessions is ignored in batch mode: it counts the clients a server serves at once'] : [];
 
   return {
@@ -177,6 +186,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       registerFifo,
       sessions,
       compat,
+      store: storeText === 'memory' ? null : storeText,
       inspect: values['inspect'] ?? null,
       quiet: flags.has('quiet'),
     },

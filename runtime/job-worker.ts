@@ -139,6 +139,10 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       failure = new Error('job worker: malformed message from the store');
     } else if (message.t === 'stop') {
       stop.abort();
+    } else if (message.t === 'failed') {
+      // What was answered is written; the job stops here and fails with the store's reason.
+      failure = new Error(message.reason);
+      stop.abort();
     } else {
       const batch = inFlight.shift();
       if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');

@@ -2,22 +2,24 @@
  * The program: wires the actors together and touches the OS. Batch mode runs every job and
  * exits once every `.out` and `.bck` is complete; server mode also serves clients until SIGINT or
  * SIGTERM, then shuts down cleanly. Exit codes: 0 all went well (and every clean server shutdown),
- * 1 a job or backup failed (the others' output is complete), the jobs folder cannot be read, or the
- * server could not start; 2 bad arguments; 130 batch mode interrupted (what had run is flushed).
+ * 1 a job or backup failed (the others' output is complete), the jobs folder cannot be read, the
+ * server could not start, or the store (Redis) could not be reached or was lost; 2 bad arguments;
+ * 130 batch mode interrupted (what had run is flushed).
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
-import { Store } from '../actors/store.js';
 import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
+import type { KvStore } from '../protocol/store-contract.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
+import { openStore } from './store-choice.js';
 import { removeStaleTemps } from './stale-temps.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
@@ -67,8 +69,23 @@ function badArguments(reason: string): number {
 }
 
 async function run(options: RunOptions): Promise<number> {
+  // First: a store that cannot be reached is one line and exit 1, before anything is started.
+  const opened = await openStore(options.store);
+  if (!opened.ok) {
+    if (opened.badUrl) return badArguments(opened.reason);
+    report(opened.reason);
+    return 1;
+  }
+  const store = opened.store;
+  try {
+    return await runOn(options, store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOn(options: RunOptions, store: KvStore): Promise<number> {
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
-  const store = new Store();
   const pool = new Piscina({
     filename: JOB_WORKER,
     minThreads: Math.min(options.threads, availableParallelism()),
@@ -114,6 +131,15 @@ async function run(options: RunOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The store gone (Redis): the jobs under way fail naming it, nothing more is started, the
+  // server stops taking clients, and the run exits 1 once the backups under way have ended.
+  let storeLost = false;
+  const stopWatchingStore = store.onFailure((error) => {
+    storeLost = true;
+    report(`${error.message}: stopping: the jobs under way fail, no more jobs or clients are taken`);
+    supervisor.send({ type: 'supervisor.stop' });
+    void server?.close();
+  });
 
   try {
     if (options.mode === 'server') {
@@ -134,7 +160,7 @@ async function run(options: RunOptions): Promise<number> {
         return 1;
       }
       if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
-      if (interrupted) void server.close();
+      if (interrupted || storeLost) void server.close();
     }
     watch = watchRun(supervisor, {
       store,
@@ -146,11 +172,13 @@ async function run(options: RunOptions): Promise<number> {
     if (interrupted) supervisor.send({ type: 'supervisor.stop' });
     const output: SupervisorOutput = await toPromise(supervisor);
     await server?.close();
+    if (storeLost) return 1;
     // Server mode ends only on a signal, and then cleanly; a failed job was reported when it failed.
     if (options.mode === 'server') return 0;
     const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
     return interrupted ? 130 : failed ? 1 : 0;
   } finally {
+    stopWatchingStore();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     watch?.finish();

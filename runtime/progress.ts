@@ -9,7 +9,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { Actor, AnyActorRef } from 'xstate';
-import type { Store } from '../actors/store.js';
+import type { KvStore } from '../protocol/store-contract.js';
 import type { JobResult, supervisorMachine } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 
@@ -138,7 +138,7 @@ export interface WatchOptions {
   /** Server mode: a line as each job ends (unless quiet), since the run has no end to sum up at. */
   readonly eachJob?: boolean;
   readonly quiet: boolean;
-  readonly store: Store;
+  readonly store: Pick<KvStore, 'commandsApplied'>;
   readonly stderr?: NodeJS.WriteStream;
   readonly now?: () => number;
 }

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { compareKeys } from '../protocol/keys.js';
 import type { Compat } from '../protocol/options.js';
 import { formatPairs } from '../protocol/output.js';
+import type { RemoteSnapshot, StoreSnapshot } from '../protocol/store-contract.js';
 import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl } from './redis-connection.js';
 
 /** A copy made by the batch script: its key, and how many pairs it held when made. */
@@ -17,16 +18,21 @@ export interface SnapshotRef {
   readonly pairs: number;
 }
 
-export class RedisSnapshot {
+export class RedisSnapshot implements StoreSnapshot {
   private cursor = '0';
   private done = false;
   private released = false;
+  /** With the store's URL, a backup child can read the copy on a connection of its own. */
+  readonly remote: RemoteSnapshot | null;
 
   constructor(
     private readonly client: Redis,
     readonly ref: SnapshotRef,
     private readonly describe: string,
-  ) {}
+    url?: string,
+  ) {
+    this.remote = url === undefined ? null : { url, key: ref.key, pairs: ref.pairs };
+  }
 
   /**
    * About `maxPairs` pairs as a flat key, value... array (HSCAN's COUNT is a hint; a small hash
@@ -110,6 +116,38 @@ export async function readBackupText(url: string, ref: SnapshotRef, compat: Comp
   const client = await connectRedis(target, 'backup', (error) => (lost = error), connectTimeoutMs);
   try {
     return await new RedisSnapshot(client, ref, target.describe).backupText(compat);
+  } catch (error) {
+    throw lost ?? error;
+  } finally {
+    await closeRedis(client);
+  }
+}
+
+/**
+ * What a backup child does with a copy on Redis: on a connection of its own, reads every pair
+ * (HSCAN, in chunks), then drops the copy (UNLINK), even on failure. Pairs in no order, a key
+ * possibly twice; the child sorts, de-duplicates, checks the count against `remote.pairs`, and
+ * writes the file (temp + fsync + rename).
+ */
+export async function readRemotePairs(remote: RemoteSnapshot, chunkPairs = 1000): Promise<{ keys: string[]; values: string[] }> {
+  const target = parseRedisUrl(remote.url);
+  let lost: RedisStoreError | null = null;
+  const client = await connectRedis(target, 'backup', (error) => (lost = error));
+  const snapshot = new RedisSnapshot(client, { key: remote.key, pairs: remote.pairs }, target.describe);
+  const keys: string[] = [];
+  const values: string[] = [];
+  try {
+    try {
+      for (let kv = await snapshot.next(chunkPairs); kv !== null; kv = await snapshot.next(chunkPairs)) {
+        for (let i = 0; i < kv.length; i += 2) {
+          keys.push(kv[i]!);
+          values.push(kv[i + 1]!);
+        }
+      }
+    } finally {
+      await snapshot.release();
+    }
+    return { keys, values };
   } catch (error) {
     throw lost ?? error;
   } finally {

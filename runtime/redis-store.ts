@@ -16,6 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Op, checkOps, type BusValue } from '../protocol/bus.js';
+import type { ChangeListener, KvStore, StoreSnapshot } from '../protocol/store-contract.js';
+import { ChangeFeed } from './redis-changes.js';
 import { BATCH_SCRIPT, packBatch } from './redis-batch-script.js';
 import {
   RedisStoreError,
@@ -48,9 +50,9 @@ const SHOW_SCAN_COUNT = 1000;
 
 /**
  * Called for each BACKUP, in batch order, once the batch is applied: its copy, to read and
- * release (here, or in a backup child from `snapshot.ref`, which is plain data).
+ * release (here, or in a backup child from `snapshot.remote`, which is plain data).
  */
-export type OnRedisBackup = (n: number, snapshot: RedisSnapshot) => void;
+export type OnRedisBackup = (n: number, snapshot: RedisSnapshot & StoreSnapshot) => void;
 
 interface Pending {
   readonly keys: string[];
@@ -71,7 +73,7 @@ function bytes(value: unknown): string {
   throw new Error(`redis store: expected a bulk string, got ${typeof value}`);
 }
 
-export class RedisStore {
+export class RedisStore implements KvStore {
   /** Commands applied by this store since it started (the progress line's commands/s). */
   commandsApplied = 0;
 
@@ -84,6 +86,10 @@ export class RedisStore {
   private held: Pending[] = [];
   private refused: Pending[] = [];
   private lastOkSent = -1;
+  private readonly failureListeners = new Set<(error: Error) => void>();
+  private readonly feeds = new Set<ChangeFeed>();
+  private url = '';
+  private namespace = 'kvs';
 
   private constructor(
     private readonly client: Redis,
@@ -108,6 +114,8 @@ export class RedisStore {
       options.connectTimeoutMs,
     );
     store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS);
+    store.url = url;
+    store.namespace = options.namespace ?? 'kvs';
     try {
       await store.loadScript();
     } catch (error) {
@@ -135,7 +143,37 @@ export class RedisStore {
   }
 
   private fail(error: RedisStoreError): void {
-    if (this.lost === null) this.lost = error;
+    if (this.lost !== null) return;
+    this.lost = error;
+    for (const listener of [...this.failureListeners]) listener(error);
+    this.failureListeners.clear();
+  }
+
+  onFailure(listener: (error: Error) => void): () => void {
+    if (this.lost !== null) {
+      queueMicrotask(() => listener(this.lost!));
+      return () => undefined;
+    }
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  /**
+   * Every host's changes, from the change channel, in the order Redis applied them. A feed that
+   * drops fails the store: changes published while it was away would be missed without a word.
+   */
+  async watch(onChange: ChangeListener): Promise<() => Promise<void>> {
+    if (this.lost !== null) throw this.lost;
+    const feed = await ChangeFeed.open(this.url, onChange, {
+      namespace: this.namespace,
+      // Batches in flight still settle; every later one is refused with this error.
+      onLost: (error) => this.fail(error),
+    });
+    this.feeds.add(feed);
+    return async () => {
+      this.feeds.delete(feed);
+      await feed.close();
+    };
   }
 
   private wrap(error: unknown, during: string): RedisStoreError {
@@ -198,7 +236,7 @@ export class RedisStore {
       const n = ops[i + 1] as number;
       if (op === Op.Backup) {
         copy++;
-        onBackup(n, new RedisSnapshot(this.client, { key: keys[copy]!, pairs: sizes[copy - 1]! }, this.describe));
+        onBackup(n, new RedisSnapshot(this.client, { key: keys[copy]!, pairs: sizes[copy - 1]! }, this.describe, this.url));
       }
       i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
     }
@@ -361,8 +399,11 @@ export class RedisStore {
     return new RedisSnapshot(this.client, ref, this.describe);
   }
 
-  /** Closes the connection. Idempotent; batches still in flight reject. */
+  /** Closes the connection and any change feed. Idempotent; batches still in flight reject. */
   async close(): Promise<void> {
+    this.failureListeners.clear();
+    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    this.feeds.clear();
     await closeRedis(this.client);
   }
 }

@@ -13,6 +13,7 @@ import { sessionMachine } from '../actors/session.js';
 import { SubscriptionRegistry } from '../actors/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
+import type { KvStore } from '../protocol/store-contract.js';
 import { fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
@@ -27,11 +28,11 @@ export const HANDSHAKE_MS = 1500;
 export const CONNECT_BUFFER = 16;
 const CLOSE_DEADLINE_MS = 2000;
 
-/** What the server needs of the store (actors/store.ts's Store has this shape). */
-export interface ObservableStore {
-  has(key: string): boolean;
-  onChange: ((key: string, value: string | null) => void) | null;
-}
+/**
+ * What the server needs of the store: SUBSCRIBE's check, and every change in the store's one
+ * order (with Redis, every host's changes, from the change channel).
+ */
+export type ObservableStore = Pick<KvStore, 'has' | 'watch'>;
 
 export type ServerOptions = {
   store: ObservableStore;
@@ -105,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   }, options.inspect);
 
   let watcher: JobsWatcher;
+  let unwatch: () => Promise<void>;
   try {
     // No client may name the registration FIFO as one of its own.
     claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
@@ -117,8 +119,14 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     await host.close();
     throw error;
   }
-
-  store.onChange = registry.onChange;
+  try {
+    // Before any session starts: a subscription never misses a change applied after it.
+    unwatch = await store.watch(registry.onChange);
+  } catch (error) {
+    watcher.close();
+    await host.close();
+    throw error;
+  }
   sessions = Array.from({ length: options.sessions }, (_, id) => startSession(id));
 
   const close = (): Promise<void> => {
@@ -134,7 +142,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         ...refused,
       ]);
       for (const session of sessions) session.stop();
-      if (store.onChange === registry.onChange) store.onChange = null;
+      await unwatch().catch(() => undefined);
       registry.clear();
     })();
     return closing;

@@ -5,12 +5,13 @@
 import test from 'ava';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
-import { Store, type SnapshotReader } from '../../actors/store.js';
+import { MemorySnapshot, Store } from '../../actors/store.js';
+import type { StoreSnapshot } from '../../protocol/store-contract.js';
 import type { BackupJob, BackupOutcome } from '../../runtime/backup-children.js';
 
 interface PendingWrite {
   readonly job: BackupJob;
-  readonly snapshot: SnapshotReader;
+  readonly snapshot: StoreSnapshot;
   readonly finish: (outcome: BackupOutcome) => void;
 }
 
@@ -25,7 +26,7 @@ function stubWriter(): { writer: BackupWriter; pending: PendingWrite[]; started:
           job,
           snapshot,
           finish: (outcome) => {
-            snapshot.release();
+            void snapshot.release();
             resolve(outcome);
           },
         });
@@ -38,7 +39,7 @@ function stubWriter(): { writer: BackupWriter; pending: PendingWrite[]; started:
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function request(store: Store, job: string, n: number): BackupRequest {
-  return { job, n, path: `/jobs/${job}-${n}.bck`, begin: () => store.snapshot() };
+  return { job, n, path: `/jobs/${job}-${n}.bck`, begin: () => Promise.resolve(new MemorySnapshot(store.snapshot())) };
 }
 
 function start(max: number, writer: BackupWriter, reports: string[]) {
@@ -52,6 +53,7 @@ test('at most max backups are written at once and the others wait in arrival ord
   const { writer, pending, started } = stubWriter();
   const actor = start(2, writer, []);
   for (const [job, n] of [['a', 1], ['b', 1], ['a', 2], ['c', 1]] as const) actor.send({ type: 'backup.request', request: request(store, job, n) });
+  await settle(); // a write starts once its snapshot's promise settles
   t.deepEqual(started, ['/jobs/a-1.bck', '/jobs/b-1.bck']);
 
   pending.shift()!.finish({ ok: true, pairs: 0 });
@@ -76,6 +78,7 @@ test('a failed backup is reported with its job and number and its slot comes bac
   const actor = start(1, writer, reports);
   actor.send({ type: 'backup.request', request: request(store, 'a', 3) });
   actor.send({ type: 'backup.request', request: request(store, 'b', 1) });
+  await settle();
   pending.shift()!.finish({ ok: false, reason: 'backup process 123 died' });
   await settle();
   t.deepEqual(started, ['/jobs/a-3.bck', '/jobs/b-1.bck']);
@@ -91,7 +94,7 @@ test('a writer that throws counts as a failed backup, not a stuck slot', async (
   const reports: string[] = [];
   const writer: BackupWriter = {
     write: async (_job, snapshot) => {
-      snapshot.release();
+      await snapshot.release();
       throw new Error('disk on fire');
     },
   };

@@ -8,7 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
-import { Store, type SnapshotReader } from '../../actors/store.js';
+import { MemorySnapshot, Store } from '../../actors/store.js';
+import type { StoreSnapshot } from '../../protocol/store-contract.js';
 import type { BackupOutcome } from '../../runtime/backup-children.js';
 import { readBytes, startKvs, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
 
@@ -16,10 +17,10 @@ test('a snapshot is taken only when a slot is free, and a request given up frees
   const store = new Store();
   const finishes: ((outcome: BackupOutcome) => void)[] = [];
   const writer: BackupWriter = {
-    write: (_job, snapshot: SnapshotReader) =>
+    write: (_job, snapshot: StoreSnapshot) =>
       new Promise((resolve) =>
         finishes.push((outcome) => {
-          snapshot.release();
+          void snapshot.release();
           resolve(outcome);
         }),
       ),
@@ -31,7 +32,7 @@ test('a snapshot is taken only when a slot is free, and a request given up frees
     path: `/jobs/${job}-${n}.bck`,
     begin: () => {
       begun.push(`${job}-${n}`);
-      return give ? store.snapshot() : null;
+      return give ? Promise.resolve(new MemorySnapshot(store.snapshot())) : null;
     },
   });
   const actor = createActor(backupCoordinatorMachine, { input: { max: 1, separator: ',', writer, report: () => undefined } });
@@ -41,6 +42,7 @@ test('a snapshot is taken only when a slot is free, and a request given up frees
   actor.send({ type: 'backup.request', request: request('c', 1, true) });
   t.deepEqual(begun, ['a-1'], 'the others wait without a snapshot');
   t.is(store.openSnapshots, 1);
+  await new Promise((resolve) => setImmediate(resolve)); // a write starts once its snapshot's promise settles
   finishes.shift()!({ ok: true, pairs: 0 });
   await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(begun, ['a-1', 'b-1', 'c-1'], 'b gave up (its job stopped): its slot went to c');

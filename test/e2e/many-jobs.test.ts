@@ -7,7 +7,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
-import { Store } from '../../actors/store.js';
+import { MemoryStore } from '../../actors/store.js';
 import { supervisorMachine } from '../../actors/supervisor.js';
 import { readBytes, tempDir, writeFiles } from '../helpers/batch.js';
 
@@ -24,7 +24,7 @@ test('200 job files run with at most a window of job actors alive at once, each 
     input: {
       jobsDir: dir,
       pool,
-      store: new Store(),
+      store: new MemoryStore(),
       compat: 'seed',
       maxBackups: 1,
       backupWriter: { write: () => Promise.reject(new Error('no backups here')) },
