@@ -79,25 +79,41 @@ export const sessionMachine = setup({
     joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
     serveLink: fromCallback<SessionEvent, { link: ClientLink; store: SessionInput['store'] }>(({ input, sendBack }) => {
       // SUBSCRIBE asks the store whether the key exists, which may take a round trip (Redis): the
-      // requests after it wait their turn, so the answers keep the order of the requests.
+      // requests after it wait their turn, so the answers keep the order of the requests. An
+      // answer that is there at once (a synchronous store, nothing queued) goes at once.
       let turn: Promise<void> = Promise.resolve();
+      let queued = 0;
       let live = true;
-      const inOrder = (next: () => SessionEvent | Promise<SessionEvent>) => {
-        turn = turn.then(next).then((event) => {
-          if (live) sendBack(event);
-        });
+      const deliver = (event: SessionEvent) => {
+        queued--;
+        if (live) sendBack(event);
       };
-      const exists = async (key: string) => {
-        try {
-          return await input.store.has(key);
-        } catch {
-          return false; // the store is gone: the server is failing; the key is not subscribed
+      const inOrder = (make: () => SessionEvent | Promise<SessionEvent>) => {
+        if (queued === 0) {
+          const event = make();
+          if (!(event instanceof Promise)) return sendBack(event);
+          queued++;
+          turn = event.then(deliver);
+          return;
         }
+        queued++;
+        turn = turn.then(make).then(deliver);
+      };
+      const subscribe = (key: string): SessionEvent | Promise<SessionEvent> => {
+        const answer = (exists: boolean): SessionEvent => ({ type: 'client.subscribe', key, exists });
+        // A store that fails (Redis gone, the server is stopping): the key is not subscribed.
+        let exists: boolean | Promise<boolean>;
+        try {
+          exists = input.store.has(key);
+        } catch {
+          return answer(false);
+        }
+        return exists instanceof Promise ? exists.then(answer, () => answer(false)) : answer(exists);
       };
       const stop = input.link.listen({
         request: (frame) => {
           if (frame.kind === 'disconnect') inOrder(() => ({ type: 'client.disconnect' }));
-          else if (frame.kind === 'subscribe') inOrder(async () => ({ type: 'client.subscribe', key: frame.key, exists: await exists(frame.key) }));
+          else if (frame.kind === 'subscribe') inOrder(() => subscribe(frame.key));
           else inOrder(() => ({ type: 'client.unsubscribe', key: frame.key }));
         },
         malformed: (error) => inOrder(() => ({ type: 'client.malformed', error })),
