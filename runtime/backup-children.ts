@@ -1,5 +1,7 @@
 /**
- * The backup child processes: forked Node processes, started ahead of need and reused. Each
+ * The backup child processes: forked Node processes, started when a backup first needs one and
+ * reused. The job never waits for a fork: its BACKUP is applied and answered before the child is
+ * spawned, and the snapshot's chunks wait in the pipe while the child starts. Each
  * writes one backup at a time; `write` streams a snapshot to it a chunk per event-loop turn, so
  * the jobs are paused only for the time it takes to read one chunk.
  */
@@ -122,8 +124,8 @@ export class BackupChildren {
   private readonly busy = new Set<BackupChild>();
   private nextId = 1;
 
-  /** Starts `prefork` children now, while the parent is small and forking is cheap. */
-  constructor(prefork: number) {
+  /** Starts `prefork` children now (none by default: a run without BACKUP forks nothing). */
+  constructor(prefork = 0) {
     for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild());
   }
 

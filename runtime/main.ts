@@ -17,12 +17,10 @@ import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
-import { startServer, type Server } from './server.js';
+import type { Server } from './server.js';
 import { removeStaleTemps } from './stale-temps.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
-/** Backup children started ahead of need; more are forked when more backups run at once. */
-const PREFORKED_BACKUP_CHILDREN = 2;
 
 /** One line on stderr. Lines can quote what clients sent: control characters are escaped. */
 function report(line: string): void {
@@ -56,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     report(`no .job files found in ${options.jobsDir} (only regular files named *.job directly in it are run)`);
     return 0;
   }
-  return run(options);
+  return run(options, jobs.length);
 }
 
 /** The reason, and one line pointing at --help; exit status 2. */
@@ -66,16 +64,20 @@ function badArguments(reason: string): number {
   return 2;
 }
 
-async function run(options: RunOptions): Promise<number> {
+/** `jobCount`: the job files found at start, so that no more worker threads are started than they need. */
+async function run(options: RunOptions, jobCount: number): Promise<number> {
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   const store = new Store();
+  // A worker thread costs a few tens of milliseconds of start-up: start one per job found, up to
+  // max_threads (piscina starts more on demand, for jobs submitted later in server mode).
   const pool = new Piscina({
     filename: JOB_WORKER,
-    minThreads: Math.min(options.threads, availableParallelism()),
+    minThreads: Math.min(options.threads, availableParallelism(), jobCount),
     maxThreads: options.threads,
     idleTimeout: 60_000,
   });
-  const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
+  // Forked when the first BACKUP is written, not ahead of need: most runs have none.
+  const children = new BackupChildren();
   const inspection = await startInspection(options.inspect, report);
   const supervisor = createActor(supervisorMachine, {
     inspect: inspection.inspect,
@@ -119,6 +121,8 @@ async function run(options: RunOptions): Promise<number> {
     if (options.mode === 'server') {
       try {
         // Started before the supervisor lists the folder, so that no job file falls between the two.
+        // The server's modules are loaded only in server mode: a batch run does without them.
+        const { startServer } = await import('./server.js');
         server = await startServer({
           store,
           registerFifo: options.registerFifo!,
