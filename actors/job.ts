@@ -8,7 +8,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
 import type { Piscina } from 'piscina';
-import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
+import { checkBatch } from '../protocol/batch-codec.js';
+import { decode, encode, isBatchMessage, type ToWorker } from '../protocol/bus.js';
 import type { Compat } from '../protocol/options.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
 import type { BackupRequest } from './backup-coordinator.js';
@@ -50,8 +51,8 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();
   /** Checked batches not yet applied, in order; the one ending in a BACKUP waits for a slot. */
-  const held: BatchMessage[] = [];
-  let waiting: BatchMessage | null = null;
+  const held: HeldBatch[] = [];
+  let waiting: HeldBatch | null = null;
   let stopped = false;
   let closed = false;
 
@@ -60,7 +61,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     const bytes = encode(message);
     port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   };
-  const apply = (batch: BatchMessage, onBackup: (n: number) => void) =>
+  const apply = (batch: HeldBatch, onBackup: (n: number) => void) =>
     reply({ t: 'results', seq: batch.seq, results: store.apply(batch.ops, onBackup) });
 
   /** Applies held batches in order until one ends in a BACKUP, which asks for a backup slot. */
@@ -71,7 +72,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
         reply({ t: 'refused', seq: batch.seq });
         continue;
       }
-      const n = trailingBackup(batch.ops);
+      const n = batch.backup;
       if (n === null) {
         apply(batch, noBackup);
         continue;
@@ -94,13 +95,13 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
 
   port1.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
-    const problem = isBatchMessage(message) ? checkOps(message.ops) : 'not a batch';
-    if (problem !== null || !isBatchMessage(message)) {
+    const check = isBatchMessage(message) ? checkBatch(message.ops) : ({ ok: false, error: 'not a batch' } as const);
+    if (!check.ok || !isBatchMessage(message)) {
       // Our own worker sent it, so this is a bug: end the job, keep the others.
-      abort.abort(new Error(`malformed batch from the worker: ${problem}`));
+      abort.abort(new Error(`malformed batch from the worker: ${check.ok ? 'not a batch' : check.error}`));
       return;
     }
-    held.push(message);
+    held.push({ seq: message.seq, ops: message.ops, backup: check.backup });
     pump();
   });
 
@@ -127,6 +128,13 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     port1.close();
   };
 });
+
+/** A checked batch, and the number of the BACKUP that ends it (null when none does). */
+interface HeldBatch {
+  readonly seq: number;
+  readonly ops: Uint8Array;
+  readonly backup: number | null;
+}
 
 const noBackup = () => {
   throw new Error('store: a BACKUP in a batch that does not end with it');

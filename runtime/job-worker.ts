@@ -9,11 +9,12 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync,
 import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
-import { parseLine, type Command } from '../protocol/job-language.js';
+import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
+import { decode, encode, isToWorker } from '../protocol/bus.js';
+import { parseLine } from '../protocol/job-language.js';
 import { display } from '../protocol/keys.js';
 import type { Compat } from '../protocol/options.js';
-import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
+import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
 
 export interface JobTask {
@@ -31,14 +32,16 @@ export interface JobSummary {
   readonly stopped: boolean;
 }
 
-const MAX_BATCH_OPS = 4096;
+/** A batch is sent once it holds this many bytes (about 1,000 commands of the benchmark's mix). */
+const MAX_BATCH_BYTES = 1 << 15;
 const MAX_IN_FLIGHT = 3;
-const OUT_FLUSH_CHARS = 1 << 16;
+const OUT_FLUSH_BYTES = 1 << 16;
 const WORKER_NICENESS = 5;
 
 interface Batch {
   readonly seq: number;
-  readonly commands: Command[];
+  /** The batch as sent: its keys are what READ and DELETE print. */
+  readonly bytes: Uint8Array;
   readonly show: boolean;
 }
 
@@ -66,23 +69,53 @@ export function openRegularForWriting(path: string): number {
 }
 
 /** Buffered writes to the `.out`: one system call per 64 KiB, not one per line. */
-class OutFile {
+class OutFile implements ByteOut {
   private readonly fd: number;
-  private pending = '';
+  private readonly buffer = Buffer.allocUnsafe(OUT_FLUSH_BYTES);
+  private length = 0;
 
   constructor(path: string) {
     this.fd = openRegularForWriting(path);
   }
 
-  write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= OUT_FLUSH_CHARS) this.flush();
+  byte(c: number): void {
+    if (this.length === OUT_FLUSH_BYTES) this.flush();
+    this.buffer[this.length++] = c;
+  }
+
+  copy(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.length + n > OUT_FLUSH_BYTES) {
+      this.flush();
+      if (n > OUT_FLUSH_BYTES) return this.writeAll(src.subarray(start, end));
+    }
+    const b = this.buffer;
+    let at = this.length;
+    if (n <= 64) for (let i = start; i < end; i++) b[at++] = src[i]!;
+    else b.set(src.subarray(start, end), at);
+    this.length += n;
+  }
+
+  text(s: string): void {
+    const n = s.length;
+    if (this.length + n > OUT_FLUSH_BYTES) {
+      this.flush();
+      if (n > OUT_FLUSH_BYTES) return this.writeAll(Buffer.from(s, 'latin1'));
+    }
+    const b = this.buffer;
+    let at = this.length;
+    if (n <= 64) for (let i = 0; i < n; i++) b[at++] = s.charCodeAt(i);
+    else b.write(s, at, 'latin1');
+    this.length += n;
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending, 'latin1');
-    this.pending = '';
+    const n = this.length;
+    this.length = 0;
+    if (n > 0) this.writeAll(this.buffer.subarray(0, n));
+  }
+
+  private writeAll(bytes: Uint8Array): void {
     let off = 0;
     while (off < bytes.length) off += writeSync(this.fd, bytes, off);
   }
@@ -143,7 +176,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       const batch = inFlight.shift();
       if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');
       // A refused batch was not applied (the job is stopping): it has no output.
-      else if (message.t === 'results') writeResults(out, batch.commands, message.results, compat);
+      else if (message.t === 'results') writeResults(out, batch.bytes, message.results, compat);
     }
     settle?.();
   });
@@ -160,27 +193,20 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   const waitForRoom = (limit: number) => waitUntil(() => inFlight.length <= limit);
 
   let seq = 0;
-  let commands: Command[] = [];
-  let ops: BusValue[] = [];
+  const batch = new BatchWriter();
   let hasShow = false;
   const send = async () => {
-    if (commands.length === 0) return;
+    if (batch.commands === 0) return;
     // One SHOW's results in flight at a time: the store answers a SHOW with all its pairs.
     if (hasShow) await waitUntil(() => !inFlight.some((b) => b.show));
-    if (stop.signal.aborted) {
-      // Stopping: what was parsed but not yet sent is dropped.
-      commands = [];
-      ops = [];
-      hasShow = false;
-      return;
-    }
-    const batch: Batch = { seq: seq++, commands, show: hasShow };
-    inFlight.push(batch);
-    const bytes = encode({ t: 'batch', seq: batch.seq, ops });
-    port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-    commands = [];
-    ops = [];
+    const show = hasShow;
     hasShow = false;
+    const bytes = batch.take();
+    // Stopping: what was parsed but not yet sent is dropped.
+    if (stop.signal.aborted) return;
+    inFlight.push({ seq, bytes, show });
+    const message = encode({ t: 'batch', seq: seq++, ops: bytes });
+    port.postMessage(message, [message.buffer as ArrayBuffer]);
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
 
@@ -203,40 +229,39 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           await send();
           await waitForRoom(0);
           if (parsed.ms > 0) {
-            out.write(WAITING);
+            out.text(WAITING);
             await sleep(parsed.ms, undefined, { signal: stop.signal }).catch(() => undefined);
           }
           continue;
         case 'backup':
-          ops.push(Op.Backup, ++backups);
-          commands.push(parsed);
+          batch.backup(++backups);
           await send();
           continue;
         case 'write':
-          ops.push(Op.Write, parsed.pairs.length / 2);
-          for (const token of parsed.pairs) ops.push(token);
+          batch.write(parsed.pairs);
           break;
         case 'read':
         case 'delete': {
-          const keys = [...parsed.keys].sort();
-          commands.push({ kind: parsed.kind, keys });
-          ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length);
-          for (const key of keys) ops.push(key);
-          if (ops.length >= MAX_BATCH_OPS) await send();
-          continue;
+          // The parser's own fresh array: sorted in place, as READ and DELETE print their keys.
+          const keys = (parsed.keys as string[]).sort();
+          if (parsed.kind === 'read') batch.read(keys);
+          else batch.delete(keys);
+          break;
         }
         case 'show':
           // A SHOW ends its batch, so a batch's results hold at most one copy of the store.
-          ops.push(Op.Show);
-          commands.push(parsed);
+          batch.show();
           hasShow = true;
           await send();
           continue;
         case 'help':
-          break;
+          // Its text goes after the results of every command before it.
+          await send();
+          await waitForRoom(0);
+          if (!stop.signal.aborted) out.text(HELP_TEXT);
+          continue;
       }
-      commands.push(parsed);
-      if (ops.length >= MAX_BATCH_OPS) await send();
+      if (batch.length >= MAX_BATCH_BYTES) await send();
     }
     // A stopped job runs nothing more: what was parsed but not yet sent is dropped.
     if (!stop.signal.aborted) await send();
@@ -253,48 +278,43 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
 }
 
 /** Formats one batch's results, in command order. READ and DELETE keys were sorted when sent. */
-function writeResults(out: OutFile, commands: readonly Command[], results: readonly BusValue[], compat: Compat): void {
-  let r = 0;
-  for (const command of commands) {
-    switch (command.kind) {
-      case 'read': {
-        const n = command.keys.length;
-        out.write(formatRead(command.keys, results.slice(r, r + n) as (string | null)[]));
-        r += n;
+function writeResults(out: OutFile, sent: Uint8Array, results: Uint8Array, compat: Compat): void {
+  const b = new BatchReader(sent);
+  const r = new BatchReader(results);
+  while (!b.done) {
+    const op = b.byte();
+    if (op === Op.Show) {
+      const width = 2 * r.count();
+      const flat = new Array<string>(width);
+      for (let i = 0; i < width; i++) flat[i] = r.token();
+      out.text(formatPairs(sortPairs(flat, 0, width), compat));
+      continue;
+    }
+    const n = b.count();
+    switch (op) {
+      case Op.Write:
+        for (let i = 0; i < 2 * n; i++) b.skipToken();
         break;
-      }
-      case 'delete': {
-        const m = results[r] as number;
-        out.write(formatDeleteMissing(results.slice(r + 1, r + 1 + m) as string[]));
-        r += 1 + m;
+      case Op.Read:
+        formatRead(out, b, r, n);
         break;
-      }
-      case 'show': {
-        const width = results[r] as number;
-        out.write(formatPairs(sortPairs(results, r + 1, width), compat));
-        r += 1 + width;
-        break;
-      }
-      case 'help':
-        out.write(HELP_TEXT);
-        break;
-      case 'write':
-      case 'backup':
-      case 'wait':
+      case Op.Delete:
+        formatDeleteMissing(out, b, r, n);
         break;
     }
   }
+  if (!r.done) throw new Error('job worker: results longer than their batch');
 }
 
 /** The `width / 2` pairs at `from` as a flat array sorted by key (byte order). */
-export function sortPairs(flat: readonly BusValue[], from: number, width: number): string[] {
+export function sortPairs(flat: readonly string[], from: number, width: number): string[] {
   const order: number[] = [];
   for (let i = 0; i < width; i += 2) order.push(from + i);
-  order.sort((a, b) => ((flat[a] as string) < (flat[b] as string) ? -1 : 1));
+  order.sort((a, b) => (flat[a]! < flat[b]! ? -1 : 1));
   const sorted: string[] = new Array<string>(width);
   for (let i = 0; i < order.length; i++) {
-    sorted[2 * i] = flat[order[i]!] as string;
-    sorted[2 * i + 1] = flat[order[i]! + 1] as string;
+    sorted[2 * i] = flat[order[i]!]!;
+    sorted[2 * i + 1] = flat[order[i]! + 1]!;
   }
   return sorted;
 }

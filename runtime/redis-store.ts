@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Op, checkOps, type BusValue } from '../protocol/bus.js';
+import { Op, checkOps, decodeOps, encodeResults, type BusValue } from '../protocol/batch-codec.js';
 import { BATCH_SCRIPT, packBatch } from './redis-batch-script.js';
 import {
   RedisStoreError,
@@ -204,6 +204,20 @@ export class RedisStore {
     }
     this.commandsApplied += commands;
     return results;
+  }
+
+  /**
+   * `apply` for a batch as the bus carries it (protocol/batch-codec.ts), with its results in the
+   * same layout as the in-memory store's `apply`. A malformed batch is refused whole.
+   */
+  async applyBatch(batch: Uint8Array, onBackup: OnRedisBackup = () => undefined): Promise<Uint8Array> {
+    let ops: BusValue[];
+    try {
+      ops = decodeOps(batch);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    }
+    return encodeResults(ops, await this.apply(ops, onBackup));
   }
 
   private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {

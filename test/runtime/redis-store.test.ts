@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { Op, type BusValue } from '../../protocol/bus.js';
+import { Op, decodeResults, encodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import { compareKeys } from '../../protocol/keys.js';
 import { formatPairs } from '../../protocol/output.js';
 import { Store, type SnapshotReader } from '../../actors/store.js';
@@ -126,7 +126,8 @@ test('random batches give exactly the in-memory store results, and BACKUPs its s
         const redisSnaps: SnapshotRef[] = [];
         for (const batch of batches) {
           const ops = toOps(batch);
-          const expected = perCommand(batch, memory.apply(ops, () => memorySnaps.push(memory.snapshot())));
+          const bytes = encodeOps(ops);
+          const expected = perCommand(batch, decodeResults(bytes, memory.apply(bytes, () => memorySnaps.push(memory.snapshot()))));
           const got = perCommand(batch, await redis.apply(ops, (_n, snapshot) => redisSnaps.push(snapshot.ref)));
           t.deepEqual(got, expected);
         }
