@@ -144,6 +144,38 @@ export class BatchWriter extends ByteWriter {
     this.commands++;
   }
 
+  /**
+   * Starts a WRITE, READ or DELETE whose tokens are then copied in with `tokenBytes`; returns
+   * the place of its count, for `endList`. (The job worker's way from a file's bytes.)
+   */
+  beginList(op: Op): number {
+    this.room(5);
+    this.bytes[this.length] = op;
+    this.length += 5;
+    return this.length - 4;
+  }
+
+  /** A token from `src[start, end)` (1 to 255 bytes, checked by the caller). */
+  tokenBytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.room(n + 1);
+    const b = this.bytes;
+    let at = this.length;
+    b[at++] = n;
+    for (let i = start; i < end; i++) b[at++] = src[i]!;
+    this.length = at;
+  }
+
+  /** Ends the command begun at `place` with its count: n pairs for a WRITE, n keys otherwise. */
+  endList(place: number, n: number): void {
+    const b = this.bytes;
+    b[place] = n & 0xff;
+    b[place + 1] = (n >>> 8) & 0xff;
+    b[place + 2] = (n >>> 16) & 0xff;
+    b[place + 3] = n >>> 24;
+    this.commands++;
+  }
+
   private list(op: Op, tokens: readonly string[], n: number): void {
     this.room(1);
     this.bytes[this.length++] = op;

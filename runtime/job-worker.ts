@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
 import { decode, encode, isToWorker } from '../protocol/bus.js';
 import { parseLine } from '../protocol/job-language.js';
+import { appendPlainLine } from '../protocol/plain-lines.js';
 import { display } from '../protocol/keys.js';
 import type { Compat } from '../protocol/options.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
@@ -215,8 +216,17 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   let invalid = 0;
   let backups = 0;
   try {
-    for (let line = reader.next(); line !== null && !stop.signal.aborted; line = reader.next()) {
-      const parsed = typeof line === 'string' ? parseLine(line) : { kind: 'invalid' as const, reason: `line of ${line.tooLong} bytes is too long` };
+    while (reader.advance() && !stop.signal.aborted) {
+      // Most lines go from the file's bytes straight into the batch; parseLine takes the rest.
+      if (reader.tooLong === 0 && appendPlainLine(batch, reader.bytes, reader.start, reader.end)) {
+        count++;
+        if (batch.length >= MAX_BATCH_BYTES) await send();
+        continue;
+      }
+      const parsed =
+        reader.tooLong === 0
+          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+          : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long` };
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;
