@@ -73,16 +73,16 @@ export class Store {
         case Op.Write:
           if (this.chain.length === 0 && this.onChange === null) {
             // The common case, kept free of calls: no snapshot to log for, nobody to tell.
-            for (let i = 0; i < n; i++) data.set(r.token(), r.token());
+            for (let i = 0; i < n; i++) data.set(r.key(), r.token());
           } else {
-            for (let i = 0; i < n; i++) this.set(r.token(), r.token());
+            for (let i = 0; i < n; i++) this.set(r.key(), r.token());
           }
           break;
         case Op.Read:
-          for (let i = 0; i < n; i++) results.value(data.get(r.token()));
+          for (let i = 0; i < n; i++) results.value(data.get(r.key()));
           break;
         case Op.Delete:
-          for (let i = 0; i < n; i++) results.missing(!this.delete(r.token()));
+          for (let i = 0; i < n; i++) results.missing(!this.delete(r.key()));
           break;
         case Op.Backup:
           onBackup(n);

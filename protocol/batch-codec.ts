@@ -64,6 +64,30 @@ export function latin1(bytes: Uint8Array, at: number, length: number): string {
   }
 }
 
+const INTERN_BITS = 16;
+/** Recently made key strings, by a hash of their bytes (a slot holds the last one that hashed there). */
+const interned: (string | undefined)[] = new Array<string | undefined>(1 << INTERN_BITS).fill(undefined);
+
+/**
+ * `latin1`, but a key met recently comes back as the same string as before: no new string to
+ * make, and V8 has its hash already, so the Map finds it at once. Jobs use a working set of keys
+ * over and over; a key that is new only costs the hash of its bytes.
+ */
+export function internLatin1(bytes: Uint8Array, at: number, length: number): string {
+  let h = 0x811c9dc5 ^ length;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[at + i]!, 0x01000193);
+  const slot = h >>> (32 - INTERN_BITS);
+  const known = interned[slot];
+  if (known !== undefined && known.length === length) {
+    let i = 0;
+    while (i < length && known.charCodeAt(i) === bytes[at + i]) i++;
+    if (i === length) return known;
+  }
+  const made = latin1(bytes, at, length);
+  interned[slot] = made;
+  return made;
+}
+
 /** A growable byte buffer that writes tokens and counts: the base of both writers. */
 class ByteWriter {
   protected bytes = new Uint8Array(INITIAL_BYTES);
@@ -250,6 +274,14 @@ export class BatchReader {
   token(): string {
     const n = this.bytes[this.at]!;
     const s = latin1(this.bytes, this.at + 1, n);
+    this.at += 1 + n;
+    return s;
+  }
+
+  /** The next token as a byte string, for a Map key (see `internLatin1`). */
+  key(): string {
+    const n = this.bytes[this.at]!;
+    const s = internLatin1(this.bytes, this.at + 1, n);
     this.at += 1 + n;
     return s;
   }

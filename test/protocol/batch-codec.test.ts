@@ -14,6 +14,7 @@ import {
   decodeResults,
   encodeOps,
   encodeResults,
+  internLatin1,
   latin1,
   type BusValue,
 } from '../../protocol/batch-codec.js';
@@ -134,6 +135,16 @@ test('latin1 makes the byte string of any bytes', (t) => {
     fc.property(fc.uint8Array({ maxLength: 60 }), fc.nat({ max: 3 }), (bytes, at) => {
       const from = Math.min(at, bytes.length);
       deepStrictEqual(latin1(bytes, from, bytes.length - from), Buffer.from(bytes.subarray(from)).toString('latin1'));
+    }),
+  );
+  t.pass();
+});
+
+test('an interned key is the byte string of its bytes, whatever was met before', (t) => {
+  // Many short keys over few bytes, so that hash slots are shared and lengths collide.
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 12 }).map((a) => a.map((b) => b % 3)), { maxLength: 300 }), (keys) => {
+      for (const bytes of keys) deepStrictEqual(internLatin1(bytes, 0, bytes.length), Buffer.from(bytes).toString('latin1'));
     }),
   );
   t.pass();
