@@ -56,20 +56,21 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   let stopped = false;
   let closed = false;
 
-  const reply = (message: ToWorker) => {
+  /** Replies in the batch's own message buffer when it has one (the worker reuses it). */
+  const reply = (message: ToWorker, reuse?: ArrayBuffer) => {
     if (closed) return;
-    const bytes = encode(message);
+    const bytes = encode(message, reuse);
     port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   };
   const apply = (batch: HeldBatch, onBackup: (n: number) => void) =>
-    reply({ t: 'results', seq: batch.seq, results: store.apply(batch.ops, onBackup) });
+    reply({ t: 'results', seq: batch.seq, results: store.apply(batch.ops, onBackup) }, batch.ops.buffer as ArrayBuffer);
 
   /** Applies held batches in order until one ends in a BACKUP, which asks for a backup slot. */
   const pump = () => {
     while (waiting === null && held.length > 0) {
       const batch = held.shift()!;
       if (stopped) {
-        reply({ t: 'refused', seq: batch.seq });
+        reply({ t: 'refused', seq: batch.seq }, batch.ops.buffer as ArrayBuffer);
         continue;
       }
       const n = batch.backup;

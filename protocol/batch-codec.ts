@@ -90,7 +90,7 @@ export function internLatin1(bytes: Uint8Array, at: number, length: number): str
 
 /** A growable byte buffer that writes tokens and counts: the base of both writers. */
 class ByteWriter {
-  protected bytes = new Uint8Array(INITIAL_BYTES);
+  protected bytes: Uint8Array = new Uint8Array(INITIAL_BYTES);
   /** Bytes written so far. */
   length = 0;
 
@@ -211,6 +211,27 @@ export class BatchWriter extends ByteWriter {
   override take(): Uint8Array {
     this.commands = 0;
     return super.take();
+  }
+
+  private readonly spare: Uint8Array[] = [];
+
+  /**
+   * The batch so far without a copy: a view of the writer's buffer, which is the caller's until
+   * it gives it back with `recycle`; the writer goes on in another buffer. (A job worker makes
+   * almost no garbage, so its GC runs rarely: a fresh buffer per batch would pile up dead
+   * external memory until it did.)
+   */
+  takeView(): Uint8Array {
+    const view = this.bytes.subarray(0, this.length);
+    this.bytes = this.spare.pop() ?? new Uint8Array(INITIAL_BYTES);
+    this.length = 0;
+    this.commands = 0;
+    return view;
+  }
+
+  /** Gives back a view from `takeView` once nothing reads it any more. */
+  recycle(view: Uint8Array): void {
+    this.spare.push(new Uint8Array(view.buffer, view.byteOffset, view.buffer.byteLength - view.byteOffset));
   }
 }
 

@@ -40,10 +40,27 @@ export type ToWorker = ResultsMessage | StopMessage | RefusedMessage;
 
 const packr = new Packr({ useRecords: false });
 
-/** Encodes into a buffer of its own, ready to be put in a transfer list. */
-export function encode(message: ToStore | ToWorker): Uint8Array {
+/** A fresh message buffer has at least this many bytes, so that it can be reused for the next. */
+const MESSAGE_BYTES = 1 << 16;
+
+/**
+ * Encodes into a buffer of its own, ready to be put in a transfer list: into `reuse` (a buffer
+ * that came with an earlier message) when it is large enough, else into a new one. Passing the
+ * buffers back and forth keeps each side from making one per message: a job worker makes almost
+ * no garbage, so its GC runs rarely, and dead message buffers would pile up until it did.
+ */
+export function encode(message: ToStore | ToWorker, reuse?: ArrayBuffer, soleUser = false): Uint8Array {
+  // msgpackr packs each message after the last one in its buffer, and starts a new buffer when
+  // that one is full: in a job worker, which makes little other garbage, those dead buffers
+  // piled up (tens of MB each) until a GC. `soleUser`: no other msgpackr user in this thread
+  // holds a view of that buffer (the job worker), so packing may start again at its beginning.
+  if (soleUser) packr.position = 0;
   // pack() returns a view into msgpackr's reusable buffer: copy it out before transferring.
-  return new Uint8Array(packr.pack(message));
+  const packed = packr.pack(message);
+  const target = reuse !== undefined && reuse.byteLength >= packed.length ? reuse : new ArrayBuffer(Math.max(packed.length, MESSAGE_BYTES));
+  const bytes = new Uint8Array(target, 0, packed.length);
+  bytes.set(packed);
+  return bytes;
 }
 
 export function decode(bytes: Uint8Array): unknown {

@@ -163,10 +163,14 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     throw error;
   }
   const stop = new AbortController();
+  /** The batch being filled; sent batches keep their bytes until their results are written. */
+  const batch = new BatchWriter();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
   let failure: Error | null = null;
 
+  /** Message buffers the store sent back, to send the next batches in. */
+  const spare: ArrayBuffer[] = [];
   port.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
     if (!isToWorker(message)) {
@@ -174,10 +178,15 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     } else if (message.t === 'stop') {
       stop.abort();
     } else {
-      const batch = inFlight.shift();
-      if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');
-      // A refused batch was not applied (the job is stopping): it has no output.
-      else if (message.t === 'results') writeResults(out, batch.bytes, message.results, compat);
+      const sent = inFlight.shift();
+      if (sent === undefined || sent.seq !== message.seq) failure = new Error('job worker: results out of order');
+      else {
+        // A refused batch was not applied (the job is stopping): it has no output.
+        if (message.t === 'results') writeResults(out, sent.bytes, message.results, compat);
+        batch.recycle(sent.bytes);
+        // Read whole: the buffer can carry the next batch.
+        if (spare.length < MAX_IN_FLIGHT) spare.push(bytes.buffer as ArrayBuffer);
+      }
     }
     settle?.();
   });
@@ -194,7 +203,6 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   const waitForRoom = (limit: number) => waitUntil(() => inFlight.length <= limit);
 
   let seq = 0;
-  const batch = new BatchWriter();
   let hasShow = false;
   const send = async () => {
     if (batch.commands === 0) return;
@@ -202,11 +210,12 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     if (hasShow) await waitUntil(() => !inFlight.some((b) => b.show));
     const show = hasShow;
     hasShow = false;
-    const bytes = batch.take();
+    const bytes = batch.takeView();
     // Stopping: what was parsed but not yet sent is dropped.
-    if (stop.signal.aborted) return;
+    if (stop.signal.aborted) return batch.recycle(bytes);
     inFlight.push({ seq, bytes, show });
-    const message = encode({ t: 'batch', seq: seq++, ops: bytes });
+    // This thread's only msgpackr user: packing can reuse msgpackr's buffer from its start.
+    const message = encode({ t: 'batch', seq: seq++, ops: bytes }, spare.pop(), true);
     port.postMessage(message, [message.buffer as ArrayBuffer]);
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
