@@ -35,7 +35,7 @@ export interface OverviewLink {
 export const PLACES: Record<Place, string> = {
   main: 'main thread: node runtime/main.js',
   worker: 'worker threads: piscina pool of max_threads',
-  child: 'child processes: forked at start-up, reused',
+  child: 'child processes: forked at the first backup, reused',
   client: 'other processes',
 };
 
