@@ -13,7 +13,7 @@
  *   1,000,000-key store causes.
  *
  *   npm run bench                 all of it
- *   npm run bench -- --quick      start-up, 4 x 50,000 and 1 x 1,000,000 only
+ *   npm run bench -- --quick      start-up, 4 x 50,000 (with and without BACKUPs), 1 x 1,000,000
  *   npm run bench -- --runs 5     more runs per workload (default 3; start-up runs 3x as many)
  */
 import { spawn } from 'node:child_process';
