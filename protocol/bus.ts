@@ -1,10 +1,13 @@
 /**
  * The typed bus between a job's worker thread and the store on the main thread. Messages are
- * msgpackr-encoded into a fresh buffer that is transferred, not copied; on arrival they are
+ * msgpackr-encoded into a buffer of their own that is transferred, not copied (the same buffers
+ * go back and forth: see `encode`); on arrival they are
  * `unknown` until a guard accepts them. A batch and its results are byte buffers (msgpackr
  * `bin`), laid out by protocol/batch-codec.ts.
  */
-import { Packr } from 'msgpackr';
+// The bare codec: no stream classes, and no native string extractor to load (no strings cross
+// the bus: a batch and its results are bytes). A job worker loads this at start-up.
+import { Packr } from 'msgpackr/pack';
 
 export { Op, checkOps, type BusValue } from './batch-codec.js';
 
