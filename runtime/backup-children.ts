@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isFromBackupChild, type FromBackupChild, type ToBackupChild } from '../protocol/backup-messages.js';
 import type { SnapshotReader } from '../actors/store.js';
 
@@ -21,17 +20,26 @@ export interface BackupJob {
   readonly separator: string;
 }
 
+type Streams = typeof import('msgpackr');
+let streams: Streams | null = null;
+
+/** msgpackr's stream classes, loaded with the first backup child: a run without BACKUP does without. */
+async function loadStreams(): Promise<Streams> {
+  return (streams ??= await import('msgpackr'));
+}
+
 export type BackupOutcome = { readonly ok: true; readonly pairs: number } | { readonly ok: false; readonly reason: string };
 
 class BackupChild {
   private readonly process: ChildProcess;
-  private readonly requests = new PackrStream({ useRecords: false });
+  private readonly requests: InstanceType<Streams['PackrStream']>;
   private waiting: ((outcome: FromBackupChild | null) => void) | null = null;
   exited = false;
   /** Why the child could not be started or was lost (EMFILE, EAGAIN...), when known. */
   private failure: string | null = null;
 
-  constructor() {
+  constructor({ PackrStream, UnpackrStream }: Streams) {
+    this.requests = new PackrStream({ useRecords: false });
     // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a backup
     // in progress must finish (the parent decides when to stop). It never outlives the parent: it
     // exits when its stdin closes, which the parent does in close() or the kernel does when the
@@ -126,14 +134,27 @@ export class BackupChildren {
 
   /** Starts `prefork` children now (none by default: a run without BACKUP forks nothing). */
   constructor(prefork = 0) {
-    for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild());
+    if (prefork > 0) {
+      void loadStreams().then((loaded) => {
+        for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild(loaded));
+      });
+    }
   }
 
   /** Writes one backup on an idle child (a new one if none is idle or alive). */
   async write(job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome> {
     let child = this.idle.pop();
     while (child !== undefined && child.exited) child = this.idle.pop();
-    child ??= new BackupChild();
+    if (child === undefined) {
+      let loaded: Streams;
+      try {
+        loaded = streams ?? (await loadStreams());
+      } catch (error) {
+        snapshot.release();
+        return { ok: false, reason: `cannot load the backup writer: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      child = new BackupChild(loaded);
+    }
     this.busy.add(child);
     try {
       return await child.write(this.nextId++, job, snapshot);
