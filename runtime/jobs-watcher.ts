@@ -37,6 +37,8 @@ export class JobsWatcher {
   private readonly ran = new Map<string, Signature>();
   private closed = false;
   private readonly settleMs: number;
+  /** The jobs in the folder when the watch began (see start). */
+  initialJobs: readonly string[] = [];
 
   private constructor(private readonly input: JobsWatcherInput) {
     this.settleMs = input.settleMs ?? SETTLE_MS;
@@ -46,10 +48,20 @@ export class JobsWatcher {
     this.watcher.on('error', (error) => input.log(`watching ${input.jobsDir}: ${error.message}`));
   }
 
-  /** Starts watching; the files already there are the ones main runs at start. */
-  static async start(input: JobsWatcherInput, existing: readonly string[] = []): Promise<JobsWatcher> {
+  /**
+   * Starts watching, then lists the folder with `listJobs`: the jobs already there, returned as
+   * `initialJobs` for the caller to run. Listed after the watch began, a file that arrives meanwhile
+   * is in the list and is not submitted again by the watch, and none falls between the two.
+   */
+  static async start(input: JobsWatcherInput, listJobs: () => Promise<readonly string[]>): Promise<JobsWatcher> {
     const watcher = new JobsWatcher(input);
-    for (const path of existing) {
+    try {
+      watcher.initialJobs = await listJobs();
+    } catch (error) {
+      watcher.close();
+      throw error;
+    }
+    for (const path of watcher.initialJobs) {
       const s = await stat(path).catch(() => null);
       if (s !== null) watcher.ran.set(path, signature(s));
     }

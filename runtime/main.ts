@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { createActor, toPromise } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
 import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
@@ -77,7 +77,15 @@ async function run(options: RunOptions): Promise<number> {
   });
   const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
   const inspection = await startInspection(options.inspect, report);
-  const supervisor = createActor(supervisorMachine, {
+  // Server mode: the server lists the folder once, as its watch begins (see startServer), and the
+  // supervisor runs that list rather than reading the folder a second time.
+  // The supervisor starts after the server, so the list is known by then.
+  let initialJobs: readonly string[] = [];
+  const machine =
+    options.mode === 'server'
+      ? supervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
+      : supervisorMachine;
+  const supervisor = createActor(machine, {
     inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
@@ -133,6 +141,7 @@ async function run(options: RunOptions): Promise<number> {
         report(error instanceof Error ? error.message : String(error));
         return 1;
       }
+      initialJobs = server.initialJobs;
       if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
       if (interrupted) void server.close();
     }

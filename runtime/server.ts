@@ -4,18 +4,17 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
 import { ConnectQueue } from '../actors/connect-queue.js';
 import { Host, type SignalSource } from '../actors/host.js';
 import { sessionMachine } from '../actors/session.js';
+import { listJobs } from '../actors/supervisor.js';
 import { SubscriptionRegistry } from '../actors/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
 import { fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
-import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
+import { JobsWatcher } from './jobs-watcher.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
 /**
@@ -50,6 +49,11 @@ export type ServerOptions = {
 };
 
 export interface Server {
+  /**
+   * The jobs in the folder when the server began to watch it: the supervisor runs these, and the
+   * watch every job file that comes or changes later, so none is run twice or missed.
+   */
+  readonly initialJobs: readonly string[];
   /** Idempotent; resolves once every session has ended and the registration FIFO is gone. */
   close(): Promise<void>;
 }
@@ -108,11 +112,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   try {
     // No client may name the registration FIFO as one of its own.
     claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
-    const existing = await readdir(options.jobsDir).catch(() => []);
-    watcher = await JobsWatcher.start(
-      { jobsDir: options.jobsDir, submitJob: options.submitJob, log },
-      existing.filter(isJobFileName).map((name) => join(options.jobsDir, name)),
-    );
+    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
   } catch (error) {
     await host.close();
     throw error;
@@ -140,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return closing;
   };
 
-  return { close };
+  return { initialJobs: watcher.initialJobs, close };
 }
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
