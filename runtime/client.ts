@@ -9,13 +9,13 @@
  */
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { Op, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/options.js';
 import { type ClientConsole, openConsole } from './client-console.js';
+import { type OptionSpec, readArguments } from './command-line.js';
 import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
@@ -58,35 +58,36 @@ function fail(text: string): void {
   else process.stderr.write(line);
 }
 
+const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help']) };
+const CLIENT_HELP_HINT = "run 'node runtime/client.js --help' for the usage";
+
+/** The reason, and one line pointing at --help; exit status 2. */
+function badUsage(reason: string): void {
+  fail(`${reason}\n${CLIENT_HELP_HINT}`);
+  exitAfterFlush(2);
+}
+
 /** Exits once stdout is flushed (it is asynchronous when a pipe). */
 function exitAfterFlush(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
 export async function runClient(argv: readonly string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return exitAfterFlush(2);
-  }
-  if (parsed.values.help === true) {
+  const parsed = readArguments(argv, CLIENT_OPTIONS);
+  if (typeof parsed === 'string') return badUsage(parsed);
+  if (parsed.flags.has('help')) {
     process.stdout.write(`${USAGE}\n`);
     return exitAfterFlush(0);
   }
   const [id, registerFifo, ...extra] = parsed.positionals;
-  const compat = parsed.values.compat ?? 'seed';
+  const compat = parsed.values['compat'] ?? 'seed';
   const problem =
     id === undefined ? 'missing <client_id>'
     : registerFifo === undefined ? 'missing <register_fifo>'
     : extra.length > 0 ? `too many arguments: ${extra.join(' ')}`
     : !isCompat(compat) ? `--compat must be seed or course, not '${compat}'`
     : null;
-  if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) {
-    fail(`${problem}\n${USAGE}`);
-    return exitAfterFlush(2);
-  }
+  if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) return badUsage(problem ?? 'bad arguments');
   const paths = clientPaths(id);
   if ('error' in paths) {
     fail(paths.error);
