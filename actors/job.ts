@@ -10,6 +10,7 @@ import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstat
 import type { Piscina } from 'piscina';
 import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
 import type { Compat } from '../protocol/options.js';
+import { errorMessage } from '../protocol/guards.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
 import type { BackupRequest } from './backup-coordinator.js';
 import type { SnapshotReader, Store } from './store.js';
@@ -107,7 +108,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   const task: JobTask = { jobPath, outPath: outPath(jobPath), port: port2, compat: input.compat };
   pool.run(task, { transferList: [port2], signal: abort.signal }).then(
     (summary: JobSummary) => sendBack({ type: 'worker.done', summary }),
-    (error: unknown) => sendBack({ type: 'worker.failed', error: describe(abort.signal.reason ?? error) }),
+    (error: unknown) => sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) }),
   );
   receive(() => {
     if (stopped) return;
@@ -131,10 +132,6 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
 const noBackup = () => {
   throw new Error('store: a BACKUP in a batch that does not end with it');
 };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export const jobMachine = setup({
   types: {

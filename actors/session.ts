@@ -11,6 +11,7 @@ import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
 import { display } from '../protocol/keys.js';
+import { errorMessage } from '../protocol/guards.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';
 import type { FifoClaims } from '../runtime/fifo-claims.js';
 import type { NotificationLimits } from '../runtime/notification-writer.js';
@@ -136,7 +137,7 @@ export const sessionMachine = setup({
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const code = (error as { code?: unknown } | null)?.code;
       // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
       if (code === 'refused') context.log(`${who}: connect refused: ${message}`);

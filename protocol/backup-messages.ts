@@ -2,6 +2,7 @@
  * Messages between the backup coordinator and its child processes, msgpackr-encoded on the
  * child's stdin and stdout. One backup at a time per child: `begin`, any number of `pairs`, `end`.
  */
+import { isRecord } from './guards.js';
 export interface BackupBegin {
   readonly t: 'begin';
   readonly id: number;
@@ -38,10 +39,6 @@ export interface BackupFailed {
 }
 
 export type FromBackupChild = BackupDone | BackupFailed;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 export function isToBackupChild(value: unknown): value is ToBackupChild {
   if (!isRecord(value) || !Number.isInteger(value['id'])) return false;

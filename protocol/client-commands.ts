@@ -2,7 +2,7 @@
  * The client's command language (DESIGN.md section 3): one command a line, `#` comments and blank
  * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
  */
-import { MAX_STRING_BYTES } from './frames.js';
+import { MAX_STRING_BYTES } from './keys.js';
 
 export type ClientCommand =
   | { kind: 'subscribe'; key: string }

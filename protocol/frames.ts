@@ -3,6 +3,7 @@
  * course's C clients. Strings travel as latin1 "byte strings" (one UTF-16 code unit per byte), so
  * any key a job can write goes out exactly as it came in. Pure code: no I/O.
  */
+import { assertNever } from './guards.js';
 
 export const Op = {
   Connect: 1,
@@ -12,7 +13,6 @@ export const Op = {
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-export const MAX_STRING_BYTES = 40;
 /** A pipe path field: 40 bytes, NUL-padded; a 40-byte path fills it with no NUL. */
 export const PIPE_FIELD_SIZE = 40;
 /** A key or value field: 40 bytes and the terminating NUL. */
@@ -61,10 +61,6 @@ export type DecodeErrorCode = 'truncated' | 'unknown-op' | 'bad-string' | 'trail
 /** `op` is set when the op code was understood, so a session can still answer it. */
 export type DecodeError = { code: DecodeErrorCode; message: string; op?: Op };
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
-
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
-}
 
 function isOp(byte: number): byte is Op {
   return byte >= Op.Connect && byte <= Op.Unsubscribe;

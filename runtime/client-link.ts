@@ -18,7 +18,7 @@ import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, type RequestFrame, encodeResponse } from '../protocol/frames.js';
 import type { Subscriber } from '../actors/subscriptions.js';
-import { FifoError, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
+import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
 import type { FifoClaims } from './fifo-claims.js';
 import { type NotificationLimits, NotificationWriter } from './notification-writer.js';
 
@@ -111,9 +111,7 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
 
 /** The protocol lets us tell the client no: connect answered with an error. */
 function answerNo(resp: net.Socket): void {
-  resp.on('error', () => {});
-  resp.end(encodeResponse(Op.Connect, RESULT_ERROR));
-  setTimeout(() => resp.destroy(), FLUSH_DEADLINE_MS).unref();
+  void endWithin(resp, FLUSH_DEADLINE_MS, encodeResponse(Op.Connect, RESULT_ERROR));
 }
 
 /** Frame strings are latin1 byte strings: the path's bytes exactly as the client sent them. */
@@ -264,14 +262,3 @@ class SocketClientLink implements ClientLink {
   }
 }
 
-function endWithin(socket: net.Socket, ms: number): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => socket.destroy(), ms);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(() => socket.destroy());
-  });
-}

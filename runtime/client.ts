@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { errorMessage } from '../protocol/guards.js';
 import { Op, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/options.js';
@@ -68,7 +69,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
-    fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    fail(`${errorMessage(error)}\n${USAGE}`);
     return exitAfterFlush(2);
   }
   if (parsed.values.help === true) {
@@ -110,7 +111,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     const advice = code === 'not-a-fifo' || code === 'in-use' ? '; use another client id' : '';
-    fail(`${error instanceof Error ? error.message : String(error)}${advice}`);
+    fail(`${errorMessage(error)}${advice}`);
     return exitAfterFlush(1);
   }
   try {
@@ -118,7 +119,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
     notif = await openReadEnd(paths.notif);
     req = await openOwnWriteEnd(paths.req);
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(errorMessage(error));
     return exitAfterFlush(1);
   }
   await new Client(compat, registerFifo, paths, req, resp, notif).run();
@@ -209,7 +210,7 @@ class Client {
       this.serverGone(
         code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
         : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
-        : `cannot connect through ${this.registerFifo}: ${error instanceof Error ? error.message : String(error)}`,
+        : `cannot connect through ${this.registerFifo}: ${errorMessage(error)}`,
       );
       return null;
     });

@@ -254,3 +254,22 @@ export async function openRegistrationEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
   return new net.Socket({ fd, readable: true, writable: false });
 }
+
+/**
+ * Ends a write end (after `last`, when given) and resolves once it is closed; a reader that does
+ * not take the bytes within `ms` does not hold us: the socket is destroyed then.
+ */
+export function endWithin(socket: net.Socket, ms: number, last?: Uint8Array): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  socket.on('error', () => {});
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const done = () => socket.destroy();
+    if (last === undefined) socket.end(done);
+    else socket.end(last, done);
+  });
+}

@@ -38,8 +38,8 @@ export interface Inspection {
 export const NO_INSPECTION: Inspection = { inspect: undefined, close: async () => {} };
 
 /**
- * Starts inspection when `address` is not null ('' means the default address). Waits up to a
- * second for the relay; if there is none, says so once through `warn` and runs on without it.
+ * Starts inspection when `address` is not null ('' means the default address). Waits up to
+ * CONNECT_WAIT_MS (5 s) for the relay; if there is none, says so once through `warn` and runs on without it.
  */
 export async function startInspection(address: string | null, warn: (line: string) => void): Promise<Inspection> {
   if (address === null) return NO_INSPECTION;

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
+import { errorMessage } from '../protocol/guards.js';
 import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
@@ -130,7 +131,7 @@ async function run(options: RunOptions): Promise<number> {
           inspect: inspection.inspect,
         });
       } catch (error) {
-        report(error instanceof Error ? error.message : String(error));
+        report(errorMessage(error));
         return 1;
       }
       if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);

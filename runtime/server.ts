@@ -13,7 +13,7 @@ import { sessionMachine } from '../actors/session.js';
 import { SubscriptionRegistry } from '../actors/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
-import { fifoId, openWriteEnd } from './fifo.js';
+import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
@@ -151,14 +151,5 @@ async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> 
   if (id === null || claims.has(id)) return;
   const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
   if (socket === null) return;
-  socket.on('error', () => {});
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 200);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(encodeResponse(Op.Connect, RESULT_ERROR), () => socket.destroy());
-  });
-  socket.destroy();
+  await endWithin(socket, 200, encodeResponse(Op.Connect, RESULT_ERROR));
 }

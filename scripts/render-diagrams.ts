@@ -7,6 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../protocol/guards.js';
 import { launchChromium } from './chromium.js';
 import { MACHINES_DOC, README } from './diagrams.js';
 
@@ -61,7 +62,7 @@ export async function renderDiagrams(diagrams: readonly Diagram[]): Promise<Rend
           } catch (error) {
             // Mermaid leaves its error drawing in the page: remove it so the next render starts clean.
             document.getElementById(`d${id}`)?.remove();
-            return { svg: null, error: error instanceof Error ? error.message : String(error) };
+            return { svg: null, error: errorMessage(error) };
           }
         },
         `diagram${i}`,
