@@ -7,7 +7,8 @@
  * slot comes back, and the run goes on.
  */
 import { assign, enqueueActions, fromCallback, setup } from 'xstate';
-import type { BackupJob, BackupOutcome } from '../runtime/backup-children.js';
+import type { BackupOutcome, BackupTarget } from '../protocol/backup-messages.js';
+import type { Compat } from '../protocol/compat.js';
 import type { SnapshotReader } from './store.js';
 
 export interface BackupRequest {
@@ -24,7 +25,7 @@ export interface BackupRequest {
 
 /** What writes a backup: the child processes in the program, a stub in tests. */
 export interface BackupWriter {
-  write(job: BackupJob, snapshot: SnapshotReader): Promise<BackupOutcome>;
+  write(target: BackupTarget, snapshot: SnapshotReader): Promise<BackupOutcome>;
 }
 
 export interface BackupFailure {
@@ -35,7 +36,7 @@ export interface BackupFailure {
 
 export interface BackupCoordinatorInput {
   readonly max: number;
-  readonly separator: string;
+  readonly compat: Compat;
   readonly writer: BackupWriter;
   readonly report: (line: string) => void;
 }
@@ -63,17 +64,17 @@ interface WriteBackupInput {
   readonly id: string;
   readonly request: BackupRequest;
   readonly writer: BackupWriter;
-  readonly separator: string;
+  readonly compat: Compat;
 }
 
 const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, sendBack }) => {
-  const { id, request, writer, separator } = input;
+  const { id, request, writer, compat } = input;
   const snapshot = request.begin();
   if (snapshot === null) {
     sendBack({ type: 'backup.cancelled', id });
     return () => undefined;
   }
-  writer.write({ path: request.path, separator }, snapshot).then(
+  writer.write({ path: request.path, compat }, snapshot).then(
     (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
     (error: unknown) => sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: String(error) } }),
   );
@@ -103,7 +104,7 @@ export const backupCoordinatorMachine = setup({
       const id = `backup-${context.started}`;
       enqueue.spawnChild('writeBackup', {
         id,
-        input: { id, request, writer: context.writer, separator: context.separator },
+        input: { id, request, writer: context.writer, compat: context.compat },
       });
       enqueue.assign({ queue: rest, running: context.running + 1, started: context.started + 1 });
     }),

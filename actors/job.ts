@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
 import type { Piscina } from 'piscina';
 import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { errorMessage } from '../protocol/guards.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
 import type { BackupRequest } from './backup-coordinator.js';

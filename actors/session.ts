@@ -9,7 +9,7 @@
  */
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
 import { errorMessage } from '../protocol/guards.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';

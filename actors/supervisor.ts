@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
 import type { Piscina } from 'piscina';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { describeError } from '../protocol/system-errors.js';
 import type { JobSummary } from '../runtime/job-worker.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
@@ -176,7 +176,7 @@ export const supervisorMachine = setup({
     src: 'backupCoordinator',
     input: ({ context }) => ({
       max: context.maxBackups,
-      separator: context.compat === 'course' ? ', ' : ',',
+      compat: context.compat,
       writer: context.backupWriter,
       report: context.report,
     }),

@@ -16,6 +16,7 @@ import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isToBackupChild, type BackupBegin, type FromBackupChild } from '../protocol/backup-messages.js';
 import { errorMessage } from '../protocol/guards.js';
 import { compareKeys } from '../protocol/keys.js';
+import { formatPair } from '../protocol/output.js';
 import { writeAll } from './write-all.js';
 
 /**
@@ -108,7 +109,7 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
       const key = keys[i]!;
       if (key === previous) continue;
       previous = key;
-      text += `(${key}${begin.separator}${values[i]})\n`;
+      text += formatPair(key, values[i]!, begin.compat);
       written++;
       if (text.length >= 1 << 16) {
         writeAll(fd, Buffer.from(text, 'latin1'));

@@ -15,7 +15,7 @@ import { FrameReader } from '../protocol/frame-reader.js';
 import { errorMessage } from '../protocol/guards.js';
 import { Op, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
-import { isCompat, type Compat } from '../protocol/options.js';
+import { isCompat, type Compat } from '../protocol/compat.js';
 import { type ClientConsole, openConsole } from './client-console.js';
 import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 

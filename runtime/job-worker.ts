@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
 import { parseLine, type Command } from '../protocol/job-language.js';
 import { compareKeys, display } from '../protocol/keys.js';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
 import { writeAll } from './write-all.js';

@@ -12,7 +12,7 @@ import { Host, type SignalSource } from '../actors/host.js';
 import { sessionMachine } from '../actors/session.js';
 import { SubscriptionRegistry } from '../actors/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { JobsWatcher, isJobFileName } from './jobs-watcher.js';

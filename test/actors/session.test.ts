@@ -4,7 +4,7 @@ import { ConnectQueue } from '../../actors/connect-queue.js';
 import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
 import { SubscriptionRegistry } from '../../actors/subscriptions.js';
 import { type ConnectFrame, Op } from '../../protocol/frames.js';
-import type { Compat } from '../../protocol/options.js';
+import type { Compat } from '../../protocol/compat.js';
 import type { ClientLink } from '../../runtime/client-link.js';
 import { FifoClaims } from '../../runtime/fifo-claims.js';
 import { FakeLink } from '../helpers/fake-link.js';
