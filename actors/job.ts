@@ -5,11 +5,11 @@
  * a batch that ends in a BACKUP waits for a free backup slot first.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
 import type { Piscina } from 'piscina';
 import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
 import type { Compat } from '../protocol/compat.js';
+import { backupPath, jobName, outPath } from '../protocol/job-files.js';
 import { errorMessage } from '../protocol/guards.js';
 import type { JobSummary, JobTask } from '../runtime/job-worker.js';
 import type { BackupRequest } from './backup-coordinator.js';
@@ -34,14 +34,6 @@ export type JobEvent =
 export type JobReport =
   | { type: 'job.done'; jobPath: string; summary: JobSummary }
   | { type: 'job.failed'; jobPath: string; error: string };
-
-export function jobName(jobPath: string): string {
-  return basename(jobPath).replace(/\.job$/, '');
-}
-
-export function outPath(jobPath: string): string {
-  return join(dirname(jobPath), `${jobName(jobPath)}.out`);
-}
 
 const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, system, sendBack, receive }) => {
   const { jobPath, pool, store } = input;
@@ -88,7 +80,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
         pump();
         return snapshot;
       };
-      const request: BackupRequest = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), begin };
+      const request: BackupRequest = { job: name, n, path: backupPath(jobPath, n), begin };
       backups.send({ type: 'backup.request', request });
     }
   };

@@ -4,8 +4,6 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
 import { ConnectQueue } from '../actors/connect-queue.js';
 import { Host, type SignalSource } from '../actors/host.js';
@@ -15,7 +13,8 @@ import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol
 import type { Compat } from '../protocol/compat.js';
 import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
-import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
+import { listJobs } from './jobs-folder.js';
+import { JobsWatcher } from './jobs-watcher.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
 /**
@@ -108,11 +107,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   try {
     // No client may name the registration FIFO as one of its own.
     claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
-    const existing = await readdir(options.jobsDir).catch(() => []);
-    watcher = await JobsWatcher.start(
-      { jobsDir: options.jobsDir, submitJob: options.submitJob, log },
-      existing.filter(isJobFileName).map((name) => join(options.jobsDir, name)),
-    );
+    const existing = await listJobs(options.jobsDir).catch(() => []);
+    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, existing);
   } catch (error) {
     await host.close();
     throw error;
