@@ -19,7 +19,7 @@ import { type InspectionEvent, assign, createActor, fromCallback, fromPromise, s
 import { FrameReader } from '../protocol/frame-reader.js';
 import { CONNECT_SIZE } from '../protocol/frames.js';
 import { createFifos, FIFO_MODE, hasReader, openRegistrationEnd, removeFile } from '../runtime/fifo.js';
-import type { ConnectQueue } from './connect-queue.js';
+import type { ConnectQueue } from '../protocol/connect-queue.js';
 
 /** Where SIGUSR1 comes from: the process, or a fake in tests. */
 export interface SignalSource {

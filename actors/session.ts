@@ -15,8 +15,8 @@ import { errorMessage } from '../protocol/guards.js';
 import { type ClientLink, openClientLink } from '../runtime/client-link.js';
 import type { FifoClaims } from '../runtime/fifo-claims.js';
 import type { NotificationLimits } from '../runtime/notification-writer.js';
-import type { ConnectQueue } from './connect-queue.js';
-import type { SubscriptionRegistry } from './subscriptions.js';
+import type { ConnectQueue } from '../protocol/connect-queue.js';
+import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
 
 export type SessionInput = {
   id: number;

@@ -17,7 +17,7 @@
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, type RequestFrame, encodeResponse } from '../protocol/frames.js';
-import type { Subscriber } from '../actors/subscriptions.js';
+import type { Subscriber } from '../protocol/subscriptions.js';
 import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
 import type { FifoClaims } from './fifo-claims.js';
 import { type NotificationLimits, NotificationWriter } from './notification-writer.js';

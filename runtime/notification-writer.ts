@@ -13,7 +13,7 @@
  *   reader that stopped reading).
  * A reader that keeps up, however big the burst below the hard cap, gets everything, in order.
  */
-import type { Subscriber } from '../actors/subscriptions.js';
+import type { Subscriber } from '../protocol/subscriptions.js';
 
 /** What the writer needs of a socket: tests pass a fake. */
 export interface WritableSink {

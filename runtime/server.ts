@@ -5,10 +5,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
-import { ConnectQueue } from '../actors/connect-queue.js';
+import { ConnectQueue } from '../protocol/connect-queue.js';
 import { Host, type SignalSource } from '../actors/host.js';
 import { sessionMachine } from '../actors/session.js';
-import { SubscriptionRegistry } from '../actors/subscriptions.js';
+import { SubscriptionRegistry } from '../protocol/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { endWithin, fifoId, openWriteEnd } from './fifo.js';

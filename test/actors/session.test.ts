@@ -1,8 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../actors/connect-queue.js';
+import { ConnectQueue } from '../../protocol/connect-queue.js';
 import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../actors/subscriptions.js';
+import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
 import { type ConnectFrame, Op } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
 import type { ClientLink } from '../../runtime/client-link.js';

@@ -1,5 +1,5 @@
 /** A ClientLink fake for session machine tests: records answers, lets a test play the client. */
-import type { Subscriber } from '../../actors/subscriptions.js';
+import type { Subscriber } from '../../protocol/subscriptions.js';
 import type { Op } from '../../protocol/frames.js';
 import type { ClientLink, LinkHandlers } from '../../runtime/client-link.js';
 
