@@ -11,7 +11,7 @@ import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMes
 import type { Compat } from '../protocol/compat.js';
 import { backupPath, jobName, outPath } from '../protocol/job-files.js';
 import { errorMessage } from '../protocol/guards.js';
-import type { JobSummary, JobTask } from '../runtime/job-worker.js';
+import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import type { BackupRequest } from './backup-coordinator.js';
 import type { SnapshotReader, Store } from './store.js';
 

@@ -12,9 +12,10 @@ import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from
 import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
 import { errorMessage } from '../protocol/guards.js';
-import { type ClientLink, openClientLink } from '../runtime/client-link.js';
+import type { SessionLink } from '../protocol/session-link.js';
+import { openSessionFifos } from '../runtime/session-fifos.js';
 import type { FifoClaims } from '../runtime/fifo-claims.js';
-import type { NotificationLimits } from '../runtime/notification-writer.js';
+import type { NotificationLimits } from '../protocol/notification-limits.js';
 import type { ConnectQueue } from '../protocol/connect-queue.js';
 import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
 
@@ -33,7 +34,7 @@ export type SessionInput = {
 
 export type SessionContext = SessionInput & {
   request: ConnectFrame | null;
-  link: ClientLink | null;
+  link: SessionLink | null;
   subscriptions: ReadonlySet<string>;
   /** DISCONNECT flushes what is queued before closing; every other ending just closes. */
   graceful: boolean;
@@ -66,8 +67,8 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
-      openClientLink(input.request, {
+    openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+      openSessionFifos(input.request, {
         handshakeMs: input.handshakeMs,
         notifyLimits: input.notifyLimits,
         signal,
@@ -75,8 +76,8 @@ export const sessionMachine = setup({
         owner: `session ${input.id}`,
       }),
     ),
-    joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
-    serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
+    joinLink: fromPromise<void, { link: SessionLink }>(({ input, signal }) => input.link.ready(signal)),
+    serveLink: fromCallback<SessionEvent, { link: SessionLink }>(({ input, sendBack }) =>
       input.link.listen({
         request: (frame) => {
           if (frame.kind === 'disconnect') sendBack({ type: 'client.disconnect' });
@@ -87,7 +88,7 @@ export const sessionMachine = setup({
         overflow: () => sendBack({ type: 'client.overflow' }),
       }),
     ),
-    closeLink: fromPromise<void, { link: ClientLink | null; graceful: boolean }>(async ({ input }) => {
+    closeLink: fromPromise<void, { link: SessionLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
   },

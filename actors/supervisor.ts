@@ -11,7 +11,7 @@ import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
 import type { Piscina } from 'piscina';
 import type { Compat } from '../protocol/compat.js';
 import { describeError } from '../protocol/system-errors.js';
-import type { JobSummary } from '../runtime/job-worker.js';
+import type { JobSummary } from '../protocol/job-task.js';
 import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
 import { BACKUPS_SYSTEM_ID, jobMachine, type JobInput, type JobReport } from './job.js';
 import type { Store } from './store.js';

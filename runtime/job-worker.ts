@@ -7,30 +7,15 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
 import { parseLine, type Command } from '../protocol/job-language.js';
 import { compareKeys, display } from '../protocol/keys.js';
 import type { Compat } from '../protocol/compat.js';
+import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
 import { writeAll } from './write-all.js';
-
-export interface JobTask {
-  readonly jobPath: string;
-  readonly outPath: string;
-  readonly port: MessagePort;
-  readonly compat: Compat;
-}
-
-export interface JobSummary {
-  readonly commands: number;
-  readonly invalid: number;
-  readonly backups: number;
-  /** True when a stop request ended the job before the end of its file. */
-  readonly stopped: boolean;
-}
 
 const MAX_BATCH_OPS = 4096;
 const MAX_IN_FLIGHT = 3;

@@ -11,11 +11,12 @@ import { sessionMachine } from '../actors/session.js';
 import { SubscriptionRegistry } from '../protocol/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
 import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { listJobs } from './jobs-folder.js';
 import { JobsWatcher } from './jobs-watcher.js';
-import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
+
 
 /**
  * A client has this long to open its response FIFO once a session takes its request, and as long

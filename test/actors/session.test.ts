@@ -5,7 +5,7 @@ import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actor
 import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
 import { type ConnectFrame, Op } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
-import type { ClientLink } from '../../runtime/client-link.js';
+import type { SessionLink } from '../../protocol/session-link.js';
 import { FifoClaims } from '../../runtime/fifo-claims.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
@@ -22,7 +22,7 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
   const logs: string[] = [];
   const machine = sessionMachine.provide({
     actors: {
-      openLink: fromPromise<ClientLink, OpenLinkInput>(async ({ input }) => {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
         if (options.failOpen === true) throw new Error(`${input.request.respPipe}: is not a FIFO`);
         const link = new FakeLink(input.request.reqPipe);
         links.push(link);

@@ -1,9 +1,9 @@
-/** A ClientLink fake for session machine tests: records answers, lets a test play the client. */
+/** A SessionLink fake for session machine tests: records answers, lets a test play the client. */
 import type { Subscriber } from '../../protocol/subscriptions.js';
 import type { Op } from '../../protocol/frames.js';
-import type { ClientLink, LinkHandlers } from '../../runtime/client-link.js';
+import type { LinkHandlers, SessionLink } from '../../protocol/session-link.js';
 
-export class FakeLink implements ClientLink {
+export class FakeLink implements SessionLink {
   readonly answers: Array<[Op, number]> = [];
   readonly notifications: Buffer[] = [];
   readonly subscriber: Subscriber = { notify: (frame) => void this.notifications.push(frame) };
