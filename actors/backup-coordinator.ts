@@ -11,6 +11,9 @@ import type { BackupOutcome, BackupTarget } from '../protocol/backup-messages.js
 import type { Compat } from '../protocol/compat.js';
 import type { SnapshotReader } from './store.js';
 
+/** The coordinator's system id: job actors find it by this to send `backup.request`. */
+export const BACKUPS_SYSTEM_ID = 'backups';
+
 export interface BackupRequest {
   /** The job's name (its file name without `.job`) and the backup's number in that job. */
   readonly job: string;

@@ -6,6 +6,9 @@
  * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
+ *
+ * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server.ts
+ * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
@@ -13,8 +16,7 @@ import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
 import { errorMessage } from '../protocol/guards.js';
 import type { SessionLink } from '../protocol/session-link.js';
-import { openSessionFifos } from '../runtime/session-fifos.js';
-import type { FifoClaims } from '../runtime/fifo-claims.js';
+import { notProvided } from './not-provided.js';
 import type { NotificationLimits } from '../protocol/notification-limits.js';
 import type { ConnectQueue } from '../protocol/connect-queue.js';
 import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
@@ -27,8 +29,6 @@ export type SessionInput = {
   compat: Compat;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
-  /** The FIFOs every live session uses, shared by all of them: no two sessions share one. */
-  claims: FifoClaims;
   log: (line: string) => void;
 };
 
@@ -52,7 +52,7 @@ export type SessionEvent =
   | { type: 'server.reset' }
   | { type: 'server.close' };
 
-export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits; claims: FifoClaims };
+export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
 
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
@@ -67,15 +67,8 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
-      openSessionFifos(input.request, {
-        handshakeMs: input.handshakeMs,
-        notifyLimits: input.notifyLimits,
-        signal,
-        claims: input.claims,
-        owner: `session ${input.id}`,
-      }),
-    ),
+    /** Opens the client's FIFOs: resolves once its response FIFO is open; aborting closes what it opened. */
+    openLink: notProvided<SessionLink, OpenLinkInput>('session', 'openLink'),
     joinLink: fromPromise<void, { link: SessionLink }>(({ input, signal }) => input.link.ready(signal)),
     serveLink: fromCallback<SessionEvent, { link: SessionLink }>(({ input, sendBack }) =>
       input.link.listen({
@@ -169,7 +162,6 @@ export const sessionMachine = setup({
           request: context.request!,
           handshakeMs: context.handshakeMs,
           notifyLimits: context.notifyLimits,
-          claims: context.claims,
         }),
         // Answered as soon as the response FIFO is open: the course's client opens the other two
         // only after reading this answer.

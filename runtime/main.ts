@@ -11,12 +11,13 @@ import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
 import { errorMessage } from '../protocol/guards.js';
-import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import type { SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
-import { listJobs } from './jobs-folder.js';
+import { folderSupervisorMachine, listJobs } from './jobs-folder.js';
+import { PiscinaJobPool } from './job-pool.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
@@ -79,11 +80,11 @@ async function run(options: RunOptions): Promise<number> {
   });
   const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
   const inspection = await startInspection(options.inspect, report);
-  const supervisor = createActor(supervisorMachine, {
+  const supervisor = createActor(folderSupervisorMachine, {
     inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
-      pool,
+      pool: new PiscinaJobPool(pool),
       store,
       compat: options.compat,
       maxBackups: options.backups,

@@ -4,16 +4,19 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
-import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
+import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
 import { ConnectQueue } from '../protocol/connect-queue.js';
-import { Host, type SignalSource } from '../actors/host.js';
-import { sessionMachine } from '../actors/session.js';
+import type { SignalSource } from '../actors/host.js';
+import { sessionMachine, type OpenLinkInput } from '../actors/session.js';
 import { SubscriptionRegistry } from '../protocol/subscriptions.js';
 import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
+import type { SessionLink } from '../protocol/session-link.js';
 import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
+import { startHost } from './registration.js';
+import { openSessionFifos } from './session-fifos.js';
 import { listJobs } from './jobs-folder.js';
 import { JobsWatcher } from './jobs-watcher.js';
 
@@ -62,8 +65,22 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   let sessions: Actor<typeof sessionMachine>[] = [];
   let closing: Promise<void> | null = null;
 
+  // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
+  const machine = sessionMachine.provide({
+    actors: {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+        openSessionFifos(input.request, {
+          handshakeMs: input.handshakeMs,
+          notifyLimits: input.notifyLimits,
+          signal,
+          claims,
+          owner: `session ${input.id}`,
+        }),
+      ),
+    },
+  });
   const startSession = (id: number): Actor<typeof sessionMachine> => {
-    const actor = createActor(sessionMachine, {
+    const actor = createActor(machine, {
       id: `session-${id}`,
       inspect: options.inspect,
       input: {
@@ -74,7 +91,6 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
         notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
-        claims,
         log,
       },
     });
@@ -91,7 +107,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return actor.start();
   };
 
-  const host = await Host.start({
+  const host = await startHost({
     path: options.registerFifo,
     queue,
     log,

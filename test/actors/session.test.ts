@@ -6,7 +6,6 @@ import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
 import { type ConnectFrame, Op } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
 import type { SessionLink } from '../../protocol/session-link.js';
-import { FifoClaims } from '../../runtime/fifo-claims.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
 function request(n: number): ConnectFrame {
@@ -39,7 +38,6 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
       compat: options.compat ?? 'seed',
       handshakeMs: 1000,
       notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      claims: new FifoClaims(),
       log: (line: string) => void logs.push(line),
     },
   }).start();
