@@ -26,9 +26,12 @@ export interface BackupRequest {
   readonly begin: () => SnapshotReader | null;
 }
 
-/** What writes a backup: the child processes in the program, a stub in tests. */
+/**
+ * What writes a backup: the child processes in the program, a stub in tests. Aborting `signal`
+ * abandons the backup if it can still be (the snapshot not yet all sent): no `.bck` is written.
+ */
 export interface BackupWriter {
-  write(target: BackupTarget, snapshot: SnapshotReader): Promise<BackupOutcome>;
+  write(target: BackupTarget, snapshot: SnapshotReader, signal: AbortSignal): Promise<BackupOutcome>;
 }
 
 export interface BackupFailure {
@@ -77,12 +80,20 @@ const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, 
     sendBack({ type: 'backup.cancelled', id });
     return () => undefined;
   }
-  writer.write({ path: request.path, compat }, snapshot).then(
-    (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
-    (error: unknown) => sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: String(error) } }),
-  );
-  // The write cannot be abandoned halfway (the child owns the file); the snapshot is released by it.
-  return () => undefined;
+  const abort = new AbortController();
+  let settled = false;
+  let stopped = false;
+  const settle = (outcome: BackupOutcome) => {
+    settled = true;
+    if (!stopped) sendBack({ type: 'backup.finished', id, request, outcome });
+  };
+  writer.write({ path: request.path, compat }, snapshot, abort.signal).then(settle, (error: unknown) => settle({ ok: false, reason: String(error) }));
+  // Stopped before the write ended (the coordinator itself is stopped): the backup is abandoned.
+  // The writer releases the snapshot; a child already writing the file finishes it whole.
+  return () => {
+    stopped = true;
+    if (!settled) abort.abort(new Error(`backup ${request.job}-${request.n}: the backup coordinator stopped`));
+  };
 });
 
 export const backupCoordinatorMachine = setup({

@@ -105,9 +105,16 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     pump();
   });
 
+  let settled = false;
   worker.done.then(
-    (summary: JobSummary) => sendBack({ type: 'worker.done', summary }),
-    (error: unknown) => sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) }),
+    (summary: JobSummary) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.done', summary });
+    },
+    (error: unknown) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) });
+    },
   );
   receive(() => {
     if (stopped) return;
@@ -125,6 +132,9 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     closed = true;
     waiting = null;
     port1.close();
+    // Stopping the actor abandons its work, as xstate's promise actors do: the worker would
+    // otherwise wait for results that never come, holding a pool thread until the pool is destroyed.
+    if (!settled) abort.abort(new Error(`job ${jobPath}: the job actor was stopped`));
   };
 });
 

@@ -34,7 +34,13 @@ export interface BackupEnd {
   readonly id: number;
 }
 
-export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd;
+/** The backup was abandoned before its `end`: drop what was received; nothing is written. */
+export interface BackupCancel {
+  readonly t: 'cancel';
+  readonly id: number;
+}
+
+export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd | BackupCancel;
 
 export interface BackupDone {
   readonly t: 'done';
@@ -58,6 +64,7 @@ export function isToBackupChild(value: unknown): value is ToBackupChild {
     case 'pairs':
       return Array.isArray(value['kv']);
     case 'end':
+    case 'cancel':
       return true;
     default:
       return false;

@@ -67,6 +67,9 @@ requests.on('data', (message: unknown) => {
         current.values.push(message.kv[i + 1]!);
       }
       break;
+    case 'cancel':
+      if (current !== null && current.begin.id === message.id) current = null;
+      break;
     case 'end': {
       const finished = current;
       current = null;
