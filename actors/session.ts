@@ -11,7 +11,7 @@
  * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
-import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
+import { type ConnectFrame, type DecodeError, OpCode, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
 import { errorMessage } from '../protocol/guards.js';
@@ -115,13 +115,13 @@ export const sessionMachine = setup({
         return new Set<string>();
       },
     }),
-    answer: ({ context }, params: { op: Op; result: number }) => context.link?.respond(params.op, params.result),
+    answer: ({ context }, params: { op: OpCode; result: number }) => context.link?.respond(params.op, params.result),
     answerSubscribe: ({ context }, params: { subscribed: boolean }) =>
-      context.link?.respond(Op.Subscribe, subscribeResult(context.compat, params.subscribed)),
+      context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, params.subscribed)),
     answerMalformed: ({ context, event }) => {
       if (event.type !== 'client.malformed') return;
-      if (event.error.op === Op.Subscribe) context.link?.respond(Op.Subscribe, subscribeResult(context.compat, false));
-      if (event.error.op === Op.Unsubscribe) context.link?.respond(Op.Unsubscribe, RESULT_ERROR);
+      if (event.error.op === OpCode.Subscribe) context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, false));
+      if (event.error.op === OpCode.Unsubscribe) context.link?.respond(OpCode.Unsubscribe, RESULT_ERROR);
     },
     logEnding: ({ context, event }) => {
       const who = `session ${context.id} (${display(context.link?.name ?? context.request?.reqPipe ?? '?')})`;
@@ -167,7 +167,7 @@ export const sessionMachine = setup({
         // only after reading this answer.
         onDone: {
           target: 'joining',
-          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],
+          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: OpCode.Connect, result: RESULT_OK } }],
         },
         onError: { target: 'idle', actions: 'logOpenFailure' },
       },
@@ -194,12 +194,12 @@ export const sessionMachine = setup({
           { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
         ],
         'client.unsubscribe': [
-          { guard: 'isSubscribed', actions: ['removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_OK } }] },
-          { actions: { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_ERROR } } },
+          { guard: 'isSubscribed', actions: ['removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }] },
+          { actions: { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_ERROR } } },
         ],
         'client.disconnect': {
           target: 'closing',
-          actions: [{ type: 'answer', params: { op: Op.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
+          actions: [{ type: 'answer', params: { op: OpCode.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
         },
         'client.malformed': { target: 'closing', actions: ['answerMalformed', 'logEnding'] },
         'client.gone': { target: 'closing' },

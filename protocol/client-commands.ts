@@ -11,11 +11,11 @@ export type ClientCommand =
   | { kind: 'disconnect' }
   | { kind: 'skip' };
 
-export type ParsedLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
+export type ParsedClientLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
 
 const KEY_COMMAND = /^(SUBSCRIBE|UNSUBSCRIBE)\s+(?:\[([^\]]*)\]|(\S+))$/;
 
-export function parseClientLine(raw: string): ParsedLine {
+export function parseClientLine(raw: string): ParsedClientLine {
   const line = raw.trim();
   if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
   const [word = '', ...args] = line.split(/\s+/);

@@ -2,7 +2,7 @@
  * What a session actor needs of its client's FIFOs: runtime/session-fifos.ts is the real one
  * (the server's end of the client's three FIFOs), tests give fakes.
  */
-import type { DecodeError, Op, RequestFrame } from './frames.js';
+import type { DecodeError, OpCode, RequestFrame } from './frames.js';
 import type { Subscriber } from './subscriptions.js';
 
 export interface LinkHandlers {
@@ -16,7 +16,7 @@ export interface SessionLink {
   readonly name: string;
   /** Valid once `ready()` has resolved. */
   readonly subscriber: Subscriber;
-  respond(op: Op, result: number): void;
+  respond(op: OpCode, result: number): void;
   /** Resolves once the client has opened its request and notification FIFOs too. */
   ready(signal: AbortSignal): Promise<void>;
   /** Starts delivering events; returns the way to stop. */

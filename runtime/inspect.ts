@@ -12,6 +12,8 @@
 import type { InspectionEvent } from 'xstate';
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import type WebSocket from 'ws';
+import { errorMessage } from '../protocol/guards.js';
+import { errorCode } from '../protocol/system-errors.js';
 import { SystemNames, tidyMessage, tidySnapshot } from './inspector-view.js';
 
 /** The package's default address, the one `npm run inspect` listens on. */
@@ -133,7 +135,7 @@ class RelayAdapter {
     try {
       socket = new this.Client(this.url, { handshakeTimeout: CONNECT_WAIT_MS });
     } catch (error) {
-      this.warn(`inspector: cannot connect to ${this.url}: ${describe(error)}; running without the inspector`);
+      this.warn(`inspector: cannot connect to ${this.url}: ${errorCode(error) ?? errorMessage(error)}; running without the inspector`);
       this.state = 'closed';
       this.deferred = [];
       this.settle();
@@ -153,7 +155,7 @@ class RelayAdapter {
     socket.on('error', (error) => {
       if (this.state !== 'closed' && !this.warnedAway) {
         const was = this.state === 'open' ? 'lost the relay at' : 'no relay at';
-        this.warn(`inspector: ${was} ${this.url} (${describe(error)}); start one with \`npm run inspect\`. Running on without it`);
+        this.warn(`inspector: ${was} ${this.url} (${errorCode(error) ?? errorMessage(error)}); start one with \`npm run inspect\`. Running on without it`);
         this.warnedAway = true;
       }
     });
@@ -197,9 +199,4 @@ class RelayAdapter {
     // A relay that does not answer the closing handshake must not hold the process.
     setTimeout(() => socket.terminate(), 200).unref();
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
-  return String(error);
 }

@@ -9,7 +9,7 @@ import { ConnectQueue } from '../protocol/connect-queue.js';
 import type { SignalSource } from '../actors/host.js';
 import { sessionMachine, type OpenLinkInput } from '../actors/session.js';
 import { SubscriptionRegistry } from '../protocol/subscriptions.js';
-import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
+import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
 import type { SessionLink } from '../protocol/session-link.js';
@@ -164,5 +164,5 @@ async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> 
   if (id === null || claims.has(id)) return;
   const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
   if (socket === null) return;
-  await endWithin(socket, 200, encodeResponse(Op.Connect, RESULT_ERROR));
+  await endWithin(socket, 200, encodeResponse(OpCode.Connect, RESULT_ERROR));
 }

@@ -17,7 +17,7 @@
  */
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { type ConnectFrame, Op, RESULT_ERROR, encodeResponse } from '../protocol/frames.js';
+import { type ConnectFrame, OpCode, RESULT_ERROR, encodeResponse } from '../protocol/frames.js';
 import type { LinkHandlers, SessionLink } from '../protocol/session-link.js';
 import type { Subscriber } from '../protocol/subscriptions.js';
 import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
@@ -93,7 +93,7 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
 
 /** The protocol lets us tell the client no: connect answered with an error. */
 function answerNo(resp: net.Socket): void {
-  void endWithin(resp, FLUSH_DEADLINE_MS, encodeResponse(Op.Connect, RESULT_ERROR));
+  void endWithin(resp, FLUSH_DEADLINE_MS, encodeResponse(OpCode.Connect, RESULT_ERROR));
 }
 
 /** Frame strings are latin1 byte strings: the path's bytes exactly as the client sent them. */
@@ -176,7 +176,7 @@ class SessionFifos implements SessionLink {
     req.pause();
   }
 
-  respond(op: Op, result: number): void {
+  respond(op: OpCode, result: number): void {
     if (this.closed) return;
     if (this.resp.writableLength > RESPONSE_CAP_BYTES) {
       this.handlers?.overflow();
