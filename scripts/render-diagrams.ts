@@ -7,7 +7,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { errorMessage } from '../protocol/guards.js';
 import { launchChromium } from './chromium.js';
 import { MACHINES_DOC, README } from './diagrams.js';
 
@@ -62,7 +61,8 @@ export async function renderDiagrams(diagrams: readonly Diagram[]): Promise<Rend
           } catch (error) {
             // Mermaid leaves its error drawing in the page: remove it so the next render starts clean.
             document.getElementById(`d${id}`)?.remove();
-            return { svg: null, error: errorMessage(error) };
+            // This function runs in the browser page: it cannot call protocol/guards.ts's errorMessage.
+            return { svg: null, error: error instanceof Error ? error.message : String(error) };
           }
         },
         `diagram${i}`,
