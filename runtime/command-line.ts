@@ -6,7 +6,7 @@
  *   main.js <jobs_dir> <max_threads> <max_backups> <register_fifo>  server mode (seed Part 2 order)
  *   main.js <jobs_dir> [--threads N] [--backups N] [--fifo PATH]    the same with named options
  */
-import { COMPAT_VALUES, isCompat, type Compat } from '../protocol/options.js';
+import { COMPAT_VALUES, isCompat, type Compat } from '../protocol/compat.js';
 
 export const DEFAULT_THREADS = 4;
 export const DEFAULT_BACKUPS = 2;

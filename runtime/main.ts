@@ -10,11 +10,14 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
-import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+import { folderSupervisorMachine, listJobs } from './jobs-folder.js';
+import { PiscinaJobPool } from './job-pool.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { startServer, type Server } from './server.js';
@@ -83,13 +86,13 @@ async function run(options: RunOptions): Promise<number> {
   let initialJobs: readonly string[] = [];
   const machine =
     options.mode === 'server'
-      ? supervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
-      : supervisorMachine;
+      ? folderSupervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
+      : folderSupervisorMachine;
   const supervisor = createActor(machine, {
     inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
-      pool,
+      pool: new PiscinaJobPool(pool),
       store,
       compat: options.compat,
       maxBackups: options.backups,
@@ -138,7 +141,7 @@ async function run(options: RunOptions): Promise<number> {
           inspect: inspection.inspect,
         });
       } catch (error) {
-        report(error instanceof Error ? error.message : String(error));
+        report(errorMessage(error));
         return 1;
       }
       initialJobs = server.initialJobs;

@@ -4,18 +4,21 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
-import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
-import { ConnectQueue } from '../actors/connect-queue.js';
-import { Host, type SignalSource } from '../actors/host.js';
-import { sessionMachine } from '../actors/session.js';
-import { listJobs } from '../actors/supervisor.js';
-import { SubscriptionRegistry } from '../actors/subscriptions.js';
-import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
-import { fifoId, openWriteEnd } from './fifo.js';
+import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
+import { ConnectQueue } from '../protocol/connect-queue.js';
+import type { SignalSource } from '../actors/host.js';
+import { sessionMachine, type OpenLinkInput } from '../actors/session.js';
+import { SubscriptionRegistry } from '../protocol/subscriptions.js';
+import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
+import type { Compat } from '../protocol/compat.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
+import type { SessionLink } from '../protocol/session-link.js';
+import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
+import { startHost } from './registration.js';
+import { openSessionFifos } from './session-fifos.js';
+import { listJobs } from './jobs-folder.js';
 import { JobsWatcher } from './jobs-watcher.js';
-import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
 
 /**
  * A client has this long to open its response FIFO once a session takes its request, and as long
@@ -66,8 +69,22 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   let sessions: Actor<typeof sessionMachine>[] = [];
   let closing: Promise<void> | null = null;
 
+  // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
+  const machine = sessionMachine.provide({
+    actors: {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+        openSessionFifos(input.request, {
+          handshakeMs: input.handshakeMs,
+          notifyLimits: input.notifyLimits,
+          signal,
+          claims,
+          owner: `session ${input.id}`,
+        }),
+      ),
+    },
+  });
   const startSession = (id: number): Actor<typeof sessionMachine> => {
-    const actor = createActor(sessionMachine, {
+    const actor = createActor(machine, {
       id: `session-${id}`,
       inspect: options.inspect,
       input: {
@@ -78,7 +95,6 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
         notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
-        claims,
         log,
       },
     });
@@ -95,7 +111,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return actor.start();
   };
 
-  const host = await Host.start({
+  const host = await startHost({
     path: options.registerFifo,
     queue,
     log,
@@ -151,14 +167,5 @@ async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> 
   if (id === null || claims.has(id)) return;
   const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
   if (socket === null) return;
-  socket.on('error', () => {});
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 200);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(encodeResponse(Op.Connect, RESULT_ERROR), () => socket.destroy());
-  });
-  socket.destroy();
+  await endWithin(socket, 200, encodeResponse(OpCode.Connect, RESULT_ERROR));
 }

@@ -2,7 +2,7 @@
  * The subscription registry: key -> subscribers. The store calls `onChange` for every WRITE and
  * DELETE inside a batch's turn, so a key nobody watches must cost one Map lookup and nothing more.
  */
-import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
+import { DELETED_VALUE, encodeNotification } from './frames.js';
 
 /** Takes an 82-byte notification; must not throw and must not call back into the registry. */
 export interface Subscriber {
