@@ -19,18 +19,6 @@ export { MAIN, PROJECT_ROOT, tempDir, writeFiles } from './fixtures.js';
  */
 export const RUN_DEADLINE_MS = Number(process.env['KVS_TEST_RUN_DEADLINE_MS'] ?? 240_000);
 
-/**
- * The shared/ folder beside the checkout. No test reads it any more (the conformance cases are
- * fixtures in test/fixtures/conformance, read by test/helpers/conformance.ts); kept for scripts. Throws with the path it looked at, so a missing checkout fails clearly instead of skipping.
- */
-export function sharedDir(): string {
-  const dir = resolve(PROJECT_ROOT, '..', 'shared');
-  if (!existsSync(join(dir, 'conformance'))) {
-    throw new Error(`conformance data not found: expected ${join(dir, 'conformance')} (shared/ cloned beside the checkout)`);
-  }
-  return dir;
-}
-
 /** A job folder holding `files`, removed when the test ends. */
 export function jobsDir(t: ExecutionContext, files: Readonly<Record<string, string | Uint8Array>>): string {
   const dir = tempDir(t);
