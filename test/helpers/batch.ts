@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { MAIN, PROJECT_ROOT, tempDir, waitFor as pollFor, writeFiles } from './fixtures.js';
 import { RUN_SLOTS } from './slots.js';
