@@ -81,8 +81,7 @@ async function run(options: RunOptions): Promise<number> {
   const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
   const inspection = await startInspection(options.inspect, report);
   // Server mode: the server lists the folder once, as its watch begins (see startServer), and the
-  // supervisor runs that list rather than reading the folder a second time.
-  // The supervisor starts after the server, so the list is known by then.
+  // supervisor, started after the server, runs that list instead of reading the folder again.
   let initialJobs: readonly string[] = [];
   const machine =
     options.mode === 'server'
