@@ -75,6 +75,10 @@ export class SubscriptionRegistry {
     return this.byKey.get(key)?.size ?? 0;
   }
 
+  watchersOf(key: string): number {
+    return this.watchers.get(key)?.size ?? 0;
+  }
+
   /** The store's change listener; an arrow so it can be handed over as it is. */
   readonly onChange = (key: string, value: string | null): void => {
     const subscribers = this.byKey.get(key);

@@ -1,0 +1,112 @@
+/**
+ * The subscription machine alone, on the real registry: its states follow its key's DELETE and
+ * re-creation (not every WRITE), and it ends with each reason a session can give, letting go of
+ * its watch.
+ */
+import test from 'ava';
+import { createActor } from 'xstate';
+import { type SubscriptionEndReason, subscriptionId, subscriptionMachine } from '../../actors/subscription.js';
+import { SubscriptionRegistry } from '../../actors/subscriptions.js';
+
+const REASONS: readonly SubscriptionEndReason[] = ['unsubscribe', 'disconnect', 'client-gone', 'malformed', 'overflow', 'reset', 'shutdown'];
+
+function start(registry = new SubscriptionRegistry(), key = 'k') {
+  const events: string[] = [];
+  const actor = createActor(subscriptionMachine, {
+    input: { key, session: 3, keys: registry },
+    inspect: (event) => {
+      if (event.type === '@xstate.event' && event.actorRef === actor) events.push(event.event.type);
+    },
+  });
+  actor.start();
+  return { actor, registry, events };
+}
+
+test('a subscription starts active, with its key and session in its context', (t) => {
+  const { actor } = start();
+  t.teardown(() => actor.stop());
+  const snapshot = actor.getSnapshot();
+  t.is(snapshot.value, 'active');
+  t.is(snapshot.context.key, 'k');
+  t.is(snapshot.context.session, 3);
+  t.is(snapshot.context.reason, null);
+});
+
+for (const reason of REASONS) {
+  test(`subscription.end with reason ${reason} ends it in 'ended' with that reason, and stops its watch`, (t) => {
+    const { actor, registry } = start();
+    t.teardown(() => actor.stop());
+    t.is(registry.watchersOf('k'), 1);
+    actor.send({ type: 'subscription.end', reason });
+    const snapshot = actor.getSnapshot();
+    t.is(snapshot.status, 'done');
+    t.is(snapshot.value, 'ended');
+    t.deepEqual(snapshot.output, { key: 'k', reason });
+    t.is(registry.watchersOf('k'), 0);
+  });
+}
+
+test('a subscription whose key was deleted ends with its reason too', (t) => {
+  const { actor, registry } = start();
+  t.teardown(() => actor.stop());
+  registry.onChange('k', null);
+  t.is(actor.getSnapshot().value, 'keyDeleted');
+  actor.send({ type: 'subscription.end', reason: 'reset' });
+  t.deepEqual(actor.getSnapshot().output, { key: 'k', reason: 'reset' });
+  t.is(registry.watchersOf('k'), 0);
+});
+
+test('a DELETE of its key moves it to keyDeleted; the WRITE that re-creates the key makes it active again', (t) => {
+  const { actor, registry, events } = start();
+  t.teardown(() => actor.stop());
+  registry.onChange('k', '1');
+  t.is(actor.getSnapshot().value, 'active');
+  registry.onChange('k', null);
+  t.is(actor.getSnapshot().value, 'keyDeleted');
+  registry.onChange('k', '2');
+  t.is(actor.getSnapshot().value, 'active');
+  registry.onChange('k', null);
+  t.is(actor.getSnapshot().value, 'keyDeleted');
+  t.deepEqual(events.filter((type) => type.startsWith('key.')), ['key.deleted', 'key.created', 'key.deleted']);
+});
+
+test('WRITEs of an existing key and changes of other keys send it no event', (t) => {
+  const { actor, registry, events } = start();
+  t.teardown(() => actor.stop());
+  for (let i = 0; i < 100; i++) registry.onChange('k', String(i));
+  registry.onChange('other', null);
+  registry.onChange('other', 'v');
+  t.deepEqual(events.filter((type) => type.startsWith('key.')), []);
+  t.is(actor.getSnapshot().value, 'active');
+});
+
+test('every subscription of a key hears of its DELETE, and one ending does not stop the others hearing', (t) => {
+  const registry = new SubscriptionRegistry();
+  const a = start(registry).actor;
+  const b = start(registry).actor;
+  t.teardown(() => (a.stop(), b.stop()));
+  registry.onChange('k', null);
+  t.is(a.getSnapshot().value, 'keyDeleted');
+  t.is(b.getSnapshot().value, 'keyDeleted');
+  a.send({ type: 'subscription.end', reason: 'unsubscribe' });
+  registry.onChange('k', 'back');
+  t.is(b.getSnapshot().value, 'active');
+  t.is(registry.watchersOf('k'), 1);
+});
+
+test('after the last watcher of a deleted key goes, a new one is told of the next DELETE', (t) => {
+  const registry = new SubscriptionRegistry();
+  const first = start(registry).actor;
+  registry.onChange('k', null);
+  first.send({ type: 'subscription.end', reason: 'unsubscribe' });
+  registry.onChange('k', 'again');
+  const second = start(registry).actor;
+  t.teardown(() => second.stop());
+  registry.onChange('k', null);
+  t.is(second.getSnapshot().value, 'keyDeleted');
+});
+
+test('each key has its own subscription id', (t) => {
+  t.is(subscriptionId('k'), 'subscription:k');
+  t.not(subscriptionId('a'), subscriptionId('b'));
+});
