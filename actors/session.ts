@@ -9,7 +9,7 @@
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
  */
-import { type ActorRefFrom, and, assign, enqueueActions, fromCallback, fromPromise, not, setup, spawnChild } from 'xstate';
+import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
 import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/options.js';
 import { display } from '../protocol/keys.js';
@@ -116,7 +116,9 @@ export const sessionMachine = setup({
   },
   guards: {
     keyExists: ({ context, event }) => event.type === 'client.subscribe' && context.store.has(event.key),
-    isSubscribed: ({ context, event }) => (event.type === 'client.subscribe' || event.type === 'client.unsubscribe') && context.subscriptions.has(event.key),
+    isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
+    /** Subscribing twice is one subscription: only the first starts one. */
+    keyExistsAndNew: ({ context, event }) => event.type === 'client.subscribe' && !context.subscriptions.has(event.key) && context.store.has(event.key),
   },
   actions: {
     addSubscription: assign({
@@ -238,10 +240,10 @@ export const sessionMachine = setup({
       on: {
         'client.subscribe': [
           {
-            guard: and(['keyExists', not('isSubscribed')]),
+            guard: 'keyExistsAndNew',
             actions: ['addSubscription', 'registerSubscription', 'startSubscription', { type: 'answerSubscribe', params: { subscribed: true } }],
           },
-          // Subscribing twice is one subscription.
+          // Already subscribed: still one subscription.
           { guard: 'keyExists', actions: { type: 'answerSubscribe', params: { subscribed: true } } },
           { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
         ],
