@@ -7,7 +7,8 @@
  * the key was deleted (the subscription stays: a later WRITE re-creates the key, notifies, and it is
  * `active` again), `ended` with its reason. Notifications do not pass through it: the registry
  * writes every change straight to the client's notification writer. It hears only of deletes and
- * re-creates of its key, one event each, never one per WRITE.
+ * re-creates of its key, never of a WRITE of a key that exists, and at most once per store turn
+ * (where the key ended up): its states may lag a batch by that turn, the notifications never do.
  */
 import { assign, fromCallback, setup } from 'xstate';
 
@@ -15,7 +16,7 @@ export type KeyChange = 'deleted' | 'created';
 
 /** What a subscription needs of the registry: word of its key's deletes and re-creates. */
 export interface KeyWatch {
-  /** Calls `onChange` when `key` is deleted, and when it is written again after that; returns the way to stop. */
+  /** Calls `onChange` after `key` is deleted, and after it is written again; returns the way to stop. */
   watch(key: string, onChange: (change: KeyChange) => void): () => void;
 }
 

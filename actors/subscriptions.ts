@@ -2,7 +2,9 @@
  * The subscription registry: key -> subscribers. The store calls `onChange` for every WRITE and
  * DELETE inside a batch's turn, so a key nobody watches must cost one Map lookup and nothing more.
  * Watchers (the subscription actors) hear only of a watched key's DELETE and of the WRITE that
- * re-creates it: a WRITE of a key that exists costs them nothing but a size check.
+ * re-creates it: a WRITE of a key that exists costs them nothing but a size check. They are told
+ * once the store's turn is over, of where the key ended up: a batch that deletes and re-creates a
+ * key a thousand times costs each watcher one event at most, not one per change.
  */
 import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
 
@@ -19,6 +21,9 @@ export class SubscriptionRegistry {
   private readonly watchers = new Map<string, Set<KeyWatcher>>();
   /** Watched keys deleted and not written since: only these make a WRITE tell the watchers. */
   private readonly deletedKeys = new Set<string>();
+  /** Watched keys deleted or re-created (an odd number of times) since the watchers were last told. */
+  private readonly flipped = new Set<string>();
+  private telling = false;
 
   /** True when the subscription is new; subscribing twice is one subscription. */
   add(key: string, subscriber: Subscriber): boolean {
@@ -57,6 +62,7 @@ export class SubscriptionRegistry {
       if (!set.delete(watcher) || set.size !== 0 || this.watchers.get(key) !== set) return;
       this.watchers.delete(key);
       this.deletedKeys.delete(key);
+      this.flipped.delete(key);
     };
   }
 
@@ -64,6 +70,7 @@ export class SubscriptionRegistry {
     this.byKey.clear();
     this.watchers.clear();
     this.deletedKeys.clear();
+    this.flipped.clear();
   }
 
   /** Keys with at least one subscriber. */
@@ -90,12 +97,26 @@ export class SubscriptionRegistry {
   };
 
   private tellWatchers(key: string, value: string | null): void {
-    const watchers = this.watchers.get(key);
     if (value === null) {
-      if (watchers === undefined || this.deletedKeys.has(key)) return;
+      if (!this.watchers.has(key) || this.deletedKeys.has(key)) return;
       this.deletedKeys.add(key);
-    } else if (!this.deletedKeys.delete(key) || watchers === undefined) return;
-    // A copy: a watcher may stop watching while it is told.
-    for (const watcher of [...watchers]) watcher(value === null ? 'deleted' : 'created');
+    } else if (!this.deletedKeys.delete(key)) return;
+    // Deleted then re-created within the turn: back where the watchers last saw it.
+    if (!this.flipped.delete(key)) this.flipped.add(key);
+    if (this.telling) return;
+    this.telling = true;
+    // After the store's turn (a batch is applied in one synchronous turn), before any other I/O.
+    queueMicrotask(this.tell);
   }
+
+  private readonly tell = (): void => {
+    this.telling = false;
+    const keys = [...this.flipped];
+    this.flipped.clear();
+    for (const key of keys) {
+      const change = this.deletedKeys.has(key) ? 'deleted' : 'created';
+      // A copy: a watcher may stop watching while it is told.
+      for (const watcher of [...(this.watchers.get(key) ?? [])]) watcher(change);
+    }
+  };
 }
