@@ -7,8 +7,8 @@
  * the key was deleted (the subscription stays: a later WRITE re-creates the key, notifies, and it is
  * `active` again), `ended` with its reason. Notifications do not pass through it: the registry
  * writes every change straight to the client's notification writer. It hears only of deletes and
- * re-creates of its key, never of a WRITE of a key that exists, and at most once per store turn
- * (where the key ended up): its states may lag a batch by that turn, the notifications never do.
+ * re-creates of its key, never of a WRITE of a key that exists, and at most once per short window
+ * (where the key ended up; subscriptions.ts): its state may lag by that window, notifications never do.
  */
 import { assign, fromCallback, setup } from 'xstate';
 

@@ -3,13 +3,27 @@
  * DELETE inside a batch's turn, so a key nobody watches must cost one Map lookup and nothing more.
  * Watchers (the subscription actors) hear only of a watched key's DELETE and of the WRITE that
  * re-creates it: a WRITE of a key that exists costs them nothing but a size check. They are told
- * once the store's turn is over, of where the key ended up: a batch that deletes and re-creates a
- * key a thousand times costs each watcher one event at most, not one per change.
+ * at most once per window (WATCH_WINDOW_MS), of where the key ended up: a key deleted and re-created
+ * a thousand times in a window costs each watcher one event at most, not one per change (an XState
+ * event costs ~2.5 µs, and a key may have many subscribers).
  */
 import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
 
 /** Told `deleted` when its key is deleted, `created` when it is written again after that. */
 export type KeyWatcher = (change: 'deleted' | 'created') => void;
+
+/** Runs `tell` later; returns the way to cancel it. */
+export type WatchSchedule = (tell: () => void) => () => void;
+
+/** How long watchers may lag their key's DELETE or re-creation: they only show a lifecycle. */
+export const WATCH_WINDOW_MS = 10;
+
+const afterWindow: WatchSchedule = (tell) => {
+  const timer = setTimeout(tell, WATCH_WINDOW_MS);
+  // Nothing waits for a subscription's state: it must not hold the process.
+  timer.unref();
+  return () => clearTimeout(timer);
+};
 
 /** Takes an 82-byte notification; must not throw and must not call back into the registry. */
 export interface Subscriber {
@@ -23,7 +37,10 @@ export class SubscriptionRegistry {
   private readonly deletedKeys = new Set<string>();
   /** Watched keys deleted or re-created (an odd number of times) since the watchers were last told. */
   private readonly flipped = new Set<string>();
-  private telling = false;
+  private cancelTell: (() => void) | null = null;
+
+  /** `schedule` decides when watchers are told (tests tell them at once). */
+  constructor(private readonly schedule: WatchSchedule = afterWindow) {}
 
   /** True when the subscription is new; subscribing twice is one subscription. */
   add(key: string, subscriber: Subscriber): boolean {
@@ -71,6 +88,8 @@ export class SubscriptionRegistry {
     this.watchers.clear();
     this.deletedKeys.clear();
     this.flipped.clear();
+    this.cancelTell?.();
+    this.cancelTell = null;
   }
 
   /** Keys with at least one subscriber. */
@@ -101,16 +120,13 @@ export class SubscriptionRegistry {
       if (!this.watchers.has(key) || this.deletedKeys.has(key)) return;
       this.deletedKeys.add(key);
     } else if (!this.deletedKeys.delete(key)) return;
-    // Deleted then re-created within the turn: back where the watchers last saw it.
+    // Deleted then re-created within the window: back where the watchers last saw it.
     if (!this.flipped.delete(key)) this.flipped.add(key);
-    if (this.telling) return;
-    this.telling = true;
-    // After the store's turn (a batch is applied in one synchronous turn), before any other I/O.
-    queueMicrotask(this.tell);
+    this.cancelTell ??= this.schedule(this.tell);
   }
 
   private readonly tell = (): void => {
-    this.telling = false;
+    this.cancelTell = null;
     const keys = [...this.flipped];
     this.flipped.clear();
     for (const key of keys) {

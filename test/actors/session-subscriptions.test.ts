@@ -8,14 +8,27 @@ import { type AnyActorRef, createActor, fromPromise, waitFor } from 'xstate';
 import { ConnectQueue } from '../../actors/connect-queue.js';
 import { type OpenLinkInput, type SessionEvent, endReason, sessionMachine } from '../../actors/session.js';
 import { type SubscriptionEndReason, type SubscriptionOutput, subscriptionId } from '../../actors/subscription.js';
-import { SubscriptionRegistry } from '../../actors/subscriptions.js';
+import { SubscriptionRegistry, type WatchSchedule } from '../../actors/subscriptions.js';
 import { type ConnectFrame, Op, decode } from '../../protocol/frames.js';
 import type { ClientLink } from '../../runtime/client-link.js';
 import { FifoClaims } from '../../runtime/fifo-claims.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
-/** The registry tells subscriptions of DELETEs once the store's synchronous turn is over. */
-const turnEnds = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The registry tells subscriptions of DELETEs when its window ends: here, when the test says. */
+function manualWindow(): { schedule: WatchSchedule; end: () => void } {
+  let pending: (() => void) | null = null;
+  return {
+    schedule: (tell) => {
+      pending = tell;
+      return () => (pending = null);
+    },
+    end: () => {
+      const tell = pending;
+      pending = null;
+      tell?.();
+    },
+  };
+}
 
 function request(n: number): ConnectFrame {
   return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
@@ -26,7 +39,8 @@ type Ended = { key: string; sessionId: string; output: SubscriptionOutput };
 /** A session on a fake link; every subscription actor it starts and every one that ends is recorded. */
 function setup(t: ExecutionContext) {
   const queue = new ConnectQueue(4);
-  const registry = new SubscriptionRegistry();
+  const window = manualWindow();
+  const registry = new SubscriptionRegistry(window.schedule);
   const keys = new Set(['a', 'b', 'c']);
   const links: FakeLink[] = [];
   const started: { key: string; sessionId: string }[] = [];
@@ -77,7 +91,7 @@ function setup(t: ExecutionContext) {
     }
     return result;
   };
-  return { actor, queue, registry, keys, links, started, ended, connected, live };
+  return { actor, queue, registry, keys, links, started, ended, connected, live, endWindow: window.end };
 }
 
 test('each successful SUBSCRIBE starts one subscription actor for its key; subscribing twice is still one', async (t) => {
@@ -157,14 +171,14 @@ for (const [event, reason] of ENDINGS) {
 }
 
 test('a DELETE moves the subscription to keyDeleted, it stays subscribed, and the next WRITE notifies and makes it active', async (t) => {
-  const { actor, queue, registry, keys, connected, live } = setup(t);
+  const { actor, queue, registry, keys, connected, live, endWindow } = setup(t);
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'a' });
   actor.send({ type: 'client.subscribe', key: 'b' });
   keys.delete('a');
   registry.onChange('a', null);
-  await turnEnds();
+  endWindow();
   t.deepEqual(live(), { a: 'keyDeleted', b: 'active' });
   // Subscribing to a deleted key fails, as today, and the subscription stays.
   actor.send({ type: 'client.subscribe', key: 'a' });
@@ -172,7 +186,7 @@ test('a DELETE moves the subscription to keyDeleted, it stays subscribed, and th
   t.deepEqual(live(), { a: 'keyDeleted', b: 'active' });
   keys.add('a');
   registry.onChange('a', 'back');
-  await turnEnds();
+  endWindow();
   t.deepEqual(live(), { a: 'active', b: 'active' });
   const seen = link.notifications.map((frame) => {
     const decoded = decode('notification', frame);
