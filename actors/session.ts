@@ -8,16 +8,20 @@
  * with its reason, by UNSUBSCRIBE or by the end of the session.
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
+ *
+ * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server.ts
+ * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
 import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
-import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
+import { type ConnectFrame, type DecodeError, OpCode, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
+import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
-import { type ClientLink, openClientLink } from '../runtime/client-link.js';
-import type { FifoClaims } from '../runtime/fifo-claims.js';
-import type { NotificationLimits } from '../runtime/notification-writer.js';
-import type { ConnectQueue } from './connect-queue.js';
-import type { SubscriptionRegistry } from './subscriptions.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { SessionLink } from '../protocol/session-link.js';
+import { notProvided } from './not-provided.js';
+import type { NotificationLimits } from '../protocol/notification-limits.js';
+import type { ConnectQueue } from '../protocol/connect-queue.js';
+import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
 import { type SubscriptionEndReason, type SubscriptionEvent, subscriptionId, subscriptionMachine } from './subscription.js';
 
 export type SessionInput = {
@@ -28,14 +32,12 @@ export type SessionInput = {
   compat: Compat;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
-  /** The FIFOs every live session uses, shared by all of them: no two sessions share one. */
-  claims: FifoClaims;
   log: (line: string) => void;
 };
 
 export type SessionContext = SessionInput & {
   request: ConnectFrame | null;
-  link: ClientLink | null;
+  link: SessionLink | null;
   subscriptions: ReadonlySet<string>;
   /** DISCONNECT flushes what is queued before closing; every other ending just closes. */
   graceful: boolean;
@@ -53,7 +55,7 @@ export type SessionEvent =
   | { type: 'server.reset' }
   | { type: 'server.close' };
 
-export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits; claims: FifoClaims };
+export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
 
 /** Why the subscriptions end when the session leaves `connected` on `event`. */
 export function endReason(event: SessionEvent): SubscriptionEndReason {
@@ -88,17 +90,10 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
-      openClientLink(input.request, {
-        handshakeMs: input.handshakeMs,
-        notifyLimits: input.notifyLimits,
-        signal,
-        claims: input.claims,
-        owner: `session ${input.id}`,
-      }),
-    ),
-    joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
-    serveLink: fromCallback<SessionEvent, { link: ClientLink }>(({ input, sendBack }) =>
+    /** Opens the client's FIFOs: resolves once its response FIFO is open; aborting closes what it opened. */
+    openLink: notProvided<SessionLink, OpenLinkInput>('session', 'openLink'),
+    joinLink: fromPromise<void, { link: SessionLink }>(({ input, signal }) => input.link.ready(signal)),
+    serveLink: fromCallback<SessionEvent, { link: SessionLink }>(({ input, sendBack }) =>
       input.link.listen({
         request: (frame) => {
           if (frame.kind === 'disconnect') sendBack({ type: 'client.disconnect' });
@@ -109,7 +104,7 @@ export const sessionMachine = setup({
         overflow: () => sendBack({ type: 'client.overflow' }),
       }),
     ),
-    closeLink: fromPromise<void, { link: ClientLink | null; graceful: boolean }>(async ({ input }) => {
+    closeLink: fromPromise<void, { link: SessionLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
     subscription: subscriptionMachine,
@@ -163,13 +158,13 @@ export const sessionMachine = setup({
         return new Set<string>();
       },
     }),
-    answer: ({ context }, params: { op: Op; result: number }) => context.link?.respond(params.op, params.result),
+    answer: ({ context }, params: { op: OpCode; result: number }) => context.link?.respond(params.op, params.result),
     answerSubscribe: ({ context }, params: { subscribed: boolean }) =>
-      context.link?.respond(Op.Subscribe, subscribeResult(context.compat, params.subscribed)),
+      context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, params.subscribed)),
     answerMalformed: ({ context, event }) => {
       if (event.type !== 'client.malformed') return;
-      if (event.error.op === Op.Subscribe) context.link?.respond(Op.Subscribe, subscribeResult(context.compat, false));
-      if (event.error.op === Op.Unsubscribe) context.link?.respond(Op.Unsubscribe, RESULT_ERROR);
+      if (event.error.op === OpCode.Subscribe) context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, false));
+      if (event.error.op === OpCode.Unsubscribe) context.link?.respond(OpCode.Unsubscribe, RESULT_ERROR);
     },
     logEnding: ({ context, event }) => {
       const who = `session ${context.id} (${display(context.link?.name ?? context.request?.reqPipe ?? '?')})`;
@@ -179,7 +174,7 @@ export const sessionMachine = setup({
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const code = (error as { code?: unknown } | null)?.code;
       // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
       if (code === 'refused') context.log(`${who}: connect refused: ${message}`);
@@ -210,13 +205,12 @@ export const sessionMachine = setup({
           request: context.request!,
           handshakeMs: context.handshakeMs,
           notifyLimits: context.notifyLimits,
-          claims: context.claims,
         }),
         // Answered as soon as the response FIFO is open: the course's client opens the other two
         // only after reading this answer.
         onDone: {
           target: 'joining',
-          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],
+          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: OpCode.Connect, result: RESULT_OK } }],
         },
         onError: { target: 'idle', actions: 'logOpenFailure' },
       },
@@ -250,13 +244,13 @@ export const sessionMachine = setup({
         'client.unsubscribe': [
           {
             guard: 'isSubscribed',
-            actions: ['endSubscriptions', 'removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_OK } }],
+            actions: ['endSubscriptions', 'removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }],
           },
-          { actions: { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_ERROR } } },
+          { actions: { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_ERROR } } },
         ],
         'client.disconnect': {
           target: 'closing',
-          actions: [{ type: 'answer', params: { op: Op.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
+          actions: [{ type: 'answer', params: { op: OpCode.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
         },
         'client.malformed': { target: 'closing', actions: ['answerMalformed', 'logEnding'] },
         'client.gone': { target: 'closing' },

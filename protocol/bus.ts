@@ -15,6 +15,7 @@
  * most one SHOW in flight, so a job holds at most one copy of the store's pairs at a time.
  */
 import { Packr } from 'msgpackr';
+import { isRecord } from './guards.js';
 
 export const Op = { Write: 1, Read: 2, Delete: 3, Show: 4, Backup: 5 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
@@ -59,10 +60,6 @@ export function encode(message: ToStore | ToWorker): Uint8Array {
 
 export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /** The number of the BACKUP that ends a checked batch, or null when it ends with something else. */

@@ -5,31 +5,17 @@
  * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work, but at most one of
  * them holds a SHOW: what a job holds of the store's pairs is one copy, whatever its SHOWs.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
 import { parseLine, type Command } from '../protocol/job-language.js';
-import { display } from '../protocol/keys.js';
-import type { Compat } from '../protocol/options.js';
+import { compareKeys, display } from '../protocol/keys.js';
+import type { Compat } from '../protocol/compat.js';
+import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
-
-export interface JobTask {
-  readonly jobPath: string;
-  readonly outPath: string;
-  readonly port: MessagePort;
-  readonly compat: Compat;
-}
-
-export interface JobSummary {
-  readonly commands: number;
-  readonly invalid: number;
-  readonly backups: number;
-  /** True when a stop request ended the job before the end of its file. */
-  readonly stopped: boolean;
-}
+import { writeAll } from './write-all.js';
 
 const MAX_BATCH_OPS = 4096;
 const MAX_IN_FLIGHT = 3;
@@ -83,8 +69,7 @@ class OutFile {
     if (this.pending.length === 0) return;
     const bytes = Buffer.from(this.pending, 'latin1');
     this.pending = '';
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off);
+    writeAll(this.fd, bytes);
   }
 
   close(): void {
@@ -218,7 +203,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           break;
         case 'read':
         case 'delete': {
-          const keys = [...parsed.keys].sort();
+          const keys = [...parsed.keys].sort(compareKeys);
           commands.push({ kind: parsed.kind, keys });
           ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length);
           for (const key of keys) ops.push(key);
@@ -290,7 +275,7 @@ function writeResults(out: OutFile, commands: readonly Command[], results: reado
 export function sortPairs(flat: readonly BusValue[], from: number, width: number): string[] {
   const order: number[] = [];
   for (let i = 0; i < width; i += 2) order.push(from + i);
-  order.sort((a, b) => ((flat[a] as string) < (flat[b] as string) ? -1 : 1));
+  order.sort((a, b) => compareKeys(flat[a] as string, flat[b] as string));
   const sorted: string[] = new Array<string>(width);
   for (let i = 0; i < order.length; i++) {
     sorted[2 * i] = flat[order[i]!] as string;

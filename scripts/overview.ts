@@ -74,7 +74,7 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'store', to: 'worker', kind: 'messages', channel: 'bus', messages: ['results', 'refused'] },
   { from: 'job', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.request', 'backup.cancelled'] },
   { from: 'supervisor', to: 'backups', kind: 'messages', channel: 'event', messages: ['coordinator.drain'] },
-  { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end'] },
+  { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end', 'cancel'] },
   { from: 'backupChild', to: 'backups', kind: 'messages', channel: 'pipe', messages: ['done', 'failed'] },
   { from: 'backupChild', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.finished'] },
   { from: 'store', to: 'registry', kind: 'messages', channel: 'call', messages: ['change'] },

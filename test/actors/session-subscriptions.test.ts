@@ -5,13 +5,12 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { type AnyActorRef, createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../actors/connect-queue.js';
+import { ConnectQueue } from '../../protocol/connect-queue.js';
 import { type OpenLinkInput, type SessionEvent, endReason, sessionMachine } from '../../actors/session.js';
 import { type SubscriptionEndReason, type SubscriptionOutput, subscriptionId } from '../../actors/subscription.js';
-import { SubscriptionRegistry, type WatchSchedule } from '../../actors/subscriptions.js';
-import { type ConnectFrame, Op, decode } from '../../protocol/frames.js';
-import type { ClientLink } from '../../runtime/client-link.js';
-import { FifoClaims } from '../../runtime/fifo-claims.js';
+import { SubscriptionRegistry, type WatchSchedule } from '../../protocol/subscriptions.js';
+import { type ConnectFrame, OpCode, decode } from '../../protocol/frames.js';
+import type { SessionLink } from '../../protocol/session-link.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
 /** The registry tells subscriptions of DELETEs when its window ends: here, when the test says. */
@@ -47,7 +46,7 @@ function setup(t: ExecutionContext) {
   const ended: Ended[] = [];
   const machine = sessionMachine.provide({
     actors: {
-      openLink: fromPromise<ClientLink, OpenLinkInput>(async ({ input }) => {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
         const link = new FakeLink(input.request.reqPipe);
         links.push(link);
         return link;
@@ -63,7 +62,6 @@ function setup(t: ExecutionContext) {
       compat: 'seed',
       handshakeMs: 1000,
       notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      claims: new FifoClaims(),
       log: () => {},
     },
     inspect: (event) => {
@@ -182,7 +180,7 @@ test('a DELETE moves the subscription to keyDeleted, it stays subscribed, and th
   t.deepEqual(live(), { a: 'keyDeleted', b: 'active' });
   // Subscribing to a deleted key fails, as today, and the subscription stays.
   actor.send({ type: 'client.subscribe', key: 'a' });
-  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 1]);
   t.deepEqual(live(), { a: 'keyDeleted', b: 'active' });
   keys.add('a');
   registry.onChange('a', 'back');

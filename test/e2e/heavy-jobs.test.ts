@@ -11,7 +11,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Store } from '../../actors/store.js';
 import { Op, decode, encode, isBatchMessage, type BusValue } from '../../protocol/bus.js';
-import type { JobTask } from '../../runtime/job-worker.js';
+import type { JobTask } from '../../protocol/job-task.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { startServer, waitUntil } from '../helpers/processes.js';
 

@@ -7,7 +7,7 @@
  * a thousand times in a window costs each watcher one event at most, not one per change (an XState
  * event costs ~2.5 µs, and a key may have many subscribers).
  */
-import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
+import { DELETED_VALUE, encodeNotification } from './frames.js';
 
 /** Told `deleted` when its key is deleted, `created` when it is written again after that. */
 export type KeyWatcher = (change: 'deleted' | 'created') => void;
