@@ -4,13 +4,15 @@
  * for the client to open its request and notification FIFOs (`joining`), serves SUBSCRIBE,
  * UNSUBSCRIBE and DISCONNECT, and ends on DISCONNECT, EOF, EPIPE, malformed input, a client that
  * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
+ * Each subscription is a child actor (subscription.ts), spawned by a successful SUBSCRIBE and ended,
+ * with its reason, by UNSUBSCRIBE or by the end of the session.
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
  *
  * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server.ts
  * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
 import { type ConnectFrame, type DecodeError, OpCode, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
@@ -20,6 +22,7 @@ import { notProvided } from './not-provided.js';
 import type { NotificationLimits } from '../protocol/notification-limits.js';
 import type { ConnectQueue } from '../protocol/connect-queue.js';
 import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
+import { type SubscriptionEndReason, type SubscriptionEvent, subscriptionId, subscriptionMachine } from './subscription.js';
 
 export type SessionInput = {
   id: number;
@@ -54,6 +57,26 @@ export type SessionEvent =
 
 export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
 
+/** Why the subscriptions end when the session leaves `connected` on `event`. */
+export function endReason(event: SessionEvent): SubscriptionEndReason {
+  switch (event.type) {
+    case 'client.unsubscribe':
+      return 'unsubscribe';
+    case 'client.disconnect':
+      return 'disconnect';
+    case 'client.gone':
+      return 'client-gone';
+    case 'client.malformed':
+      return 'malformed';
+    case 'client.overflow':
+      return 'overflow';
+    case 'server.reset':
+      return 'reset';
+    default:
+      return 'shutdown';
+  }
+}
+
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
   return subscribed === (compat === 'seed') ? RESULT_OK : RESULT_ERROR;
@@ -84,10 +107,13 @@ export const sessionMachine = setup({
     closeLink: fromPromise<void, { link: SessionLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
+    subscription: subscriptionMachine,
   },
   guards: {
     keyExists: ({ context, event }) => event.type === 'client.subscribe' && context.store.has(event.key),
     isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
+    /** Subscribing twice is one subscription: only the first starts one. */
+    keyExistsAndNew: ({ context, event }) => event.type === 'client.subscribe' && !context.subscriptions.has(event.key) && context.store.has(event.key),
   },
   actions: {
     addSubscription: assign({
@@ -99,6 +125,23 @@ export const sessionMachine = setup({
     registerSubscription: ({ context, event }) => {
       if (event.type === 'client.subscribe' && context.link !== null) context.registry.add(event.key, context.link.subscriber);
     },
+    startSubscription: spawnChild('subscription', {
+      id: ({ event }) => subscriptionId(event.type === 'client.subscribe' ? event.key : ''),
+      input: ({ context, event }) => ({ key: event.type === 'client.subscribe' ? event.key : '', session: context.id, keys: context.registry }),
+    }),
+    /** Ends the subscription UNSUBSCRIBE names, or every one when the session ends, with the reason. */
+    endSubscriptions: enqueueActions(({ context, event, enqueue, self }) => {
+      const children = self.getSnapshot().children as Record<string, ActorRefFrom<typeof subscriptionMachine> | undefined>;
+      const keys = event.type === 'client.unsubscribe' ? [event.key] : context.subscriptions;
+      const ending: SubscriptionEvent = { type: 'subscription.end', reason: endReason(event) };
+      for (const key of keys) {
+        const child = children[subscriptionId(key)];
+        if (child === undefined) continue;
+        enqueue.sendTo(child, ending);
+        // Out of the children once ended: a session serves client after client.
+        enqueue.stopChild(child);
+      }
+    }),
     removeSubscription: assign({
       subscriptions: ({ context, event }) => {
         const next = new Set(context.subscriptions);
@@ -190,11 +233,19 @@ export const sessionMachine = setup({
       invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link! }) },
       on: {
         'client.subscribe': [
-          { guard: 'keyExists', actions: ['addSubscription', 'registerSubscription', { type: 'answerSubscribe', params: { subscribed: true } }] },
+          {
+            guard: 'keyExistsAndNew',
+            actions: ['addSubscription', 'registerSubscription', 'startSubscription', { type: 'answerSubscribe', params: { subscribed: true } }],
+          },
+          // Already subscribed: still one subscription.
+          { guard: 'keyExists', actions: { type: 'answerSubscribe', params: { subscribed: true } } },
           { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
         ],
         'client.unsubscribe': [
-          { guard: 'isSubscribed', actions: ['removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }] },
+          {
+            guard: 'isSubscribed',
+            actions: ['endSubscriptions', 'removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }],
+          },
           { actions: { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_ERROR } } },
         ],
         'client.disconnect': {
@@ -208,7 +259,7 @@ export const sessionMachine = setup({
       },
     },
     closing: {
-      entry: ['dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
+      entry: ['endSubscriptions', 'dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
       invoke: {
         id: 'closeLink',
         src: 'closeLink',
@@ -218,7 +269,7 @@ export const sessionMachine = setup({
       },
     },
     stopping: {
-      entry: 'dropSubscriptions',
+      entry: ['endSubscriptions', 'dropSubscriptions'],
       on: { 'server.close': {} },
       invoke: {
         id: 'closeLinkNow',
