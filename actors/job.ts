@@ -2,28 +2,36 @@
  * A job actor: one `.job` file. The machine lives on the main thread; the work runs in a piscina
  * worker (runtime/job-worker.ts) that streams and parses the file and sends batches of operations
  * over a MessagePort. Here each batch is checked, applied by the store in one turn, and answered;
- * a batch that ends in a BACKUP waits for a free backup slot first.
+ * a batch that ends in a BACKUP waits for a free backup slot first. The worker is started through
+ * the input's `pool` (runtime/job-pool.ts on piscina), the one piece of I/O here.
  */
-import { MessageChannel } from 'node:worker_threads';
-import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import type { Piscina } from 'piscina';
 import { checkBatch } from '../protocol/batch-codec.js';
 import { decode, encode, isBatchMessage, type ToWorker } from '../protocol/bus.js';
-import type { Compat } from '../protocol/options.js';
-import type { JobSummary, JobTask } from '../runtime/job-worker.js';
-import type { BackupRequest } from './backup-coordinator.js';
+import type { Compat } from '../protocol/compat.js';
+import { backupPath, jobName, outPath } from '../protocol/job-files.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { BusPort, JobSummary, JobTask } from '../protocol/job-task.js';
+import { BACKUPS_SYSTEM_ID, type BackupRequest } from './backup-coordinator.js';
 import type { SnapshotReader, Store } from './store.js';
+
+/** Runs the work half of jobs in worker threads: runtime/job-pool.ts on piscina. */
+export interface JobPool {
+  /** Worker threads at most: the supervisor keeps about twice as many job actors alive. */
+  readonly threads: number;
+  /**
+   * Starts a worker on `task`, talking over a fresh channel whose other end is `port`. Aborting
+   * `signal` ends the worker, wherever it is.
+   */
+  start(task: Omit<JobTask, 'port'>, signal: AbortSignal): { readonly port: BusPort; readonly done: Promise<JobSummary> };
+}
 
 export interface JobInput {
   readonly jobPath: string;
-  readonly pool: Piscina;
+  readonly pool: JobPool;
   readonly store: Store;
   readonly compat: Compat;
 }
-
-/** The system id of the backup coordinator, which takes `backup.request` events. */
-export const BACKUPS_SYSTEM_ID = 'backups';
 
 export type JobEvent =
   | { type: 'job.stop' }
@@ -35,21 +43,14 @@ export type JobReport =
   | { type: 'job.done'; jobPath: string; summary: JobSummary }
   | { type: 'job.failed'; jobPath: string; error: string };
 
-export function jobName(jobPath: string): string {
-  return basename(jobPath).replace(/\.job$/, '');
-}
-
-export function outPath(jobPath: string): string {
-  return join(dirname(jobPath), `${jobName(jobPath)}.out`);
-}
-
 const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, system, sendBack, receive }) => {
   const { jobPath, pool, store } = input;
   const backups = system.get(BACKUPS_SYSTEM_ID) as AnyActorRef | undefined;
   if (backups === undefined) throw new Error('job: no backup coordinator in the actor system');
   const name = jobName(jobPath);
-  const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();
+  const worker = pool.start({ jobPath, outPath: outPath(jobPath), compat: input.compat }, abort.signal);
+  const port1 = worker.port;
   /** Checked batches not yet applied, in order; the one ending in a BACKUP waits for a slot. */
   const held: HeldBatch[] = [];
   let waiting: HeldBatch | null = null;
@@ -89,7 +90,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
         pump();
         return snapshot;
       };
-      const request: BackupRequest = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), begin };
+      const request: BackupRequest = { job: name, n, path: backupPath(jobPath, n), begin };
       backups.send({ type: 'backup.request', request });
     }
   };
@@ -106,10 +107,16 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     pump();
   });
 
-  const task: JobTask = { jobPath, outPath: outPath(jobPath), port: port2, compat: input.compat };
-  pool.run(task, { transferList: [port2], signal: abort.signal }).then(
-    (summary: JobSummary) => sendBack({ type: 'worker.done', summary }),
-    (error: unknown) => sendBack({ type: 'worker.failed', error: describe(abort.signal.reason ?? error) }),
+  let settled = false;
+  worker.done.then(
+    (summary: JobSummary) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.done', summary });
+    },
+    (error: unknown) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) });
+    },
   );
   receive(() => {
     if (stopped) return;
@@ -127,6 +134,9 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     closed = true;
     waiting = null;
     port1.close();
+    // Stopping the actor abandons its work, as xstate's promise actors do: the worker would
+    // otherwise wait for results that never come, holding a pool thread until the pool is destroyed.
+    if (!settled) abort.abort(new Error(`job ${jobPath}: the job actor was stopped`));
   };
 });
 
@@ -140,10 +150,6 @@ interface HeldBatch {
 const noBackup = () => {
   throw new Error('store: a BACKUP in a batch that does not end with it');
 };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export const jobMachine = setup({
   types: {

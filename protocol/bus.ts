@@ -8,6 +8,7 @@
 // The bare codec: no stream classes, and no native string extractor to load (no strings cross
 // the bus: a batch and its results are bytes). A job worker loads this at start-up.
 import { Packr } from 'msgpackr/pack';
+import { isRecord } from './guards.js';
 
 export { Op, checkOps, type BusValue } from './batch-codec.js';
 
@@ -68,10 +69,6 @@ export function encode(message: ToStore | ToWorker, reuse?: ArrayBuffer, soleUse
 
 export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 export function isBatchMessage(value: unknown): value is BatchMessage {

@@ -1,6 +1,6 @@
 /** The text a job writes to its `.out` and a backup to its `.bck` (DESIGN.md section 2). */
 import type { BatchReader } from './batch-codec.js';
-import type { Compat } from './options.js';
+import type { Compat } from './compat.js';
 
 export const WAITING = 'Waiting...\n';
 
@@ -74,10 +74,17 @@ export function pairSeparator(compat: Compat): string {
   return compat === 'course' ? ', ' : ',';
 }
 
+/**
+ * One SHOW line, and one line of a `.bck`: the one formatter for both, so that a `.bck` holds
+ * exactly the SHOW text of the store at its BACKUP.
+ */
+export function formatPair(key: string, value: string, compat: Compat): string {
+  return `(${key}${pairSeparator(compat)}${value})\n`;
+}
+
 /** SHOW lines, and the whole of a `.bck`: `flat` is key, value, key, value... sorted by key. */
 export function formatPairs(flat: readonly string[], compat: Compat, from = 0, to = flat.length): string {
-  const sep = pairSeparator(compat);
   let s = '';
-  for (let i = from; i < to; i += 2) s += `(${flat[i]}${sep}${flat[i + 1]})\n`;
+  for (let i = from; i < to; i += 2) s += formatPair(flat[i]!, flat[i + 1]!, compat);
   return s;
 }

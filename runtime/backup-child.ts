@@ -9,11 +9,15 @@
  * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
  * polls for it, so a test holds every backup open until it creates that file.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isToBackupChild, type BackupBegin, type FromBackupChild } from '../protocol/backup-messages.js';
+import { errorMessage } from '../protocol/guards.js';
+import { compareKeys } from '../protocol/keys.js';
+import { formatPair } from '../protocol/output.js';
+import { writeAll } from './write-all.js';
 
 /**
  * Like the job workers, a backup yields the CPU to the store: the store's thread streams the
@@ -63,6 +67,9 @@ requests.on('data', (message: unknown) => {
         current.values.push(message.kv[i + 1]!);
       }
       break;
+    case 'cancel':
+      if (current !== null && current.begin.id === message.id) current = null;
+      break;
     case 'end': {
       const finished = current;
       current = null;
@@ -88,14 +95,14 @@ async function finish(begin: BackupBegin, keys: string[], values: string[]): Pro
     reply({ t: 'done', id: begin.id, pairs: count });
   } catch (error) {
     rmSync(begin.tmpPath, { force: true });
-    reply({ t: 'failed', id: begin.id, reason: error instanceof Error ? error.message : String(error) });
+    reply({ t: 'failed', id: begin.id, reason: errorMessage(error) });
   }
 }
 
 /** Writes the pairs sorted by key, each key once; returns how many were written. */
 function writeSorted(begin: BackupBegin, keys: string[], values: string[]): number {
   const order = Array.from(keys.keys());
-  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  order.sort((a, b) => compareKeys(keys[a]!, keys[b]!));
   const fd = openSync(begin.tmpPath, 'w', 0o644);
   try {
     let text = '';
@@ -105,7 +112,7 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
       const key = keys[i]!;
       if (key === previous) continue;
       previous = key;
-      text += `(${key}${begin.separator}${values[i]})\n`;
+      text += formatPair(key, values[i]!, begin.compat);
       written++;
       if (text.length >= 1 << 16) {
         writeAll(fd, Buffer.from(text, 'latin1'));
@@ -118,11 +125,6 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
   } finally {
     closeSync(fd);
   }
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off);
 }
 
 // The coordinator closed our stdin (or died): finish what is under way, then leave.

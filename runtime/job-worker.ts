@@ -5,33 +5,19 @@
  * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work, but at most one of
  * them holds a SHOW: what a job holds of the store's pairs is one copy, whatever its SHOWs.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
 import { decode, encode, isToWorker } from '../protocol/bus.js';
 import { parseLine } from '../protocol/job-language.js';
 import { appendPlainLine } from '../protocol/plain-lines.js';
-import { display } from '../protocol/keys.js';
-import type { Compat } from '../protocol/options.js';
+import { compareKeys, display } from '../protocol/keys.js';
+import type { Compat } from '../protocol/compat.js';
+import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
-
-export interface JobTask {
-  readonly jobPath: string;
-  readonly outPath: string;
-  readonly port: MessagePort;
-  readonly compat: Compat;
-}
-
-export interface JobSummary {
-  readonly commands: number;
-  readonly invalid: number;
-  readonly backups: number;
-  /** True when a stop request ended the job before the end of its file. */
-  readonly stopped: boolean;
-}
+import { writeAll } from './write-all.js';
 
 /** A batch is sent once it holds this many bytes (about 1,000 commands of the benchmark's mix). */
 const MAX_BATCH_BYTES = 1 << 15;
@@ -88,7 +74,7 @@ class OutFile implements ByteOut {
     const n = end - start;
     if (this.length + n > OUT_FLUSH_BYTES) {
       this.flush();
-      if (n > OUT_FLUSH_BYTES) return this.writeAll(src.subarray(start, end));
+      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, src.subarray(start, end));
     }
     const b = this.buffer;
     let at = this.length;
@@ -101,7 +87,7 @@ class OutFile implements ByteOut {
     const n = s.length;
     if (this.length + n > OUT_FLUSH_BYTES) {
       this.flush();
-      if (n > OUT_FLUSH_BYTES) return this.writeAll(Buffer.from(s, 'latin1'));
+      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, Buffer.from(s, 'latin1'));
     }
     const b = this.buffer;
     let at = this.length;
@@ -113,12 +99,7 @@ class OutFile implements ByteOut {
   flush(): void {
     const n = this.length;
     this.length = 0;
-    if (n > 0) this.writeAll(this.buffer.subarray(0, n));
-  }
-
-  private writeAll(bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off);
+    if (n > 0) writeAll(this.fd, this.buffer.subarray(0, n));
   }
 
   close(): void {
@@ -262,7 +243,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
         case 'read':
         case 'delete': {
           // The parser's own fresh array: sorted in place, as READ and DELETE print their keys.
-          const keys = (parsed.keys as string[]).sort();
+          const keys = (parsed.keys as string[]).sort(compareKeys);
           if (parsed.kind === 'read') batch.read(keys);
           else batch.delete(keys);
           break;
@@ -329,7 +310,7 @@ function writeResults(out: OutFile, sent: Uint8Array, results: Uint8Array, compa
 export function sortPairs(flat: readonly string[], from: number, width: number): string[] {
   const order: number[] = [];
   for (let i = 0; i < width; i += 2) order.push(from + i);
-  order.sort((a, b) => (flat[a]! < flat[b]! ? -1 : 1));
+  order.sort((a, b) => compareKeys(flat[a]!, flat[b]!));
   const sorted: string[] = new Array<string>(width);
   for (let i = 0; i < order.length; i++) {
     sorted[2 * i] = flat[order[i]!]!;

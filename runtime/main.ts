@@ -8,13 +8,16 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { createActor, toPromise } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
-import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+import { folderSupervisorMachine, listJobs } from './jobs-folder.js';
+import { PiscinaJobPool } from './job-pool.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import type { Server } from './server.js';
@@ -79,11 +82,18 @@ async function run(options: RunOptions, jobCount: number): Promise<number> {
   // Forked when the first BACKUP is written, not ahead of need: most runs have none.
   const children = new BackupChildren();
   const inspection = await startInspection(options.inspect, report);
-  const supervisor = createActor(supervisorMachine, {
+  // Server mode: the server lists the folder once, as its watch begins (see startServer), and the
+  // supervisor, started after the server, runs that list instead of reading the folder again.
+  let initialJobs: readonly string[] = [];
+  const machine =
+    options.mode === 'server'
+      ? folderSupervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
+      : folderSupervisorMachine;
+  const supervisor = createActor(machine, {
     inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
-      pool,
+      pool: new PiscinaJobPool(pool),
       store,
       compat: options.compat,
       maxBackups: options.backups,
@@ -134,9 +144,10 @@ async function run(options: RunOptions, jobCount: number): Promise<number> {
           inspect: inspection.inspect,
         });
       } catch (error) {
-        report(error instanceof Error ? error.message : String(error));
+        report(errorMessage(error));
         return 1;
       }
+      initialJobs = server.initialJobs;
       if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
       if (interrupted) void server.close();
     }

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { Store } from '../../actors/store.js';
 import { Op, decodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import { decode, encode, isBatchMessage } from '../../protocol/bus.js';
-import type { JobTask } from '../../runtime/job-worker.js';
+import type { JobTask } from '../../protocol/job-task.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { startServer, waitUntil } from '../helpers/processes.js';
 
