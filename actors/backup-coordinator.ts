@@ -7,8 +7,13 @@
  * slot comes back, and the run goes on.
  */
 import { assign, enqueueActions, fromCallback, setup } from 'xstate';
-import type { BackupJob, BackupOutcome } from '../runtime/backup-children.js';
+import type { BackupOutcome, BackupTarget } from '../protocol/backup-messages.js';
+import type { Compat } from '../protocol/compat.js';
+import { errorMessage } from '../protocol/guards.js';
 import type { StoreSnapshot } from '../protocol/store-contract.js';
+
+/** The coordinator's system id: job actors find it by this to send `backup.request`. */
+export const BACKUPS_SYSTEM_ID = 'backups';
 
 export interface BackupRequest {
   /** The job's name (its file name without `.job`) and the backup's number in that job. */
@@ -23,9 +28,12 @@ export interface BackupRequest {
   readonly begin: () => Promise<StoreSnapshot> | null;
 }
 
-/** What writes a backup: the child processes in the program, a stub in tests. */
+/**
+ * What writes a backup: the child processes in the program, a stub in tests. Aborting `signal`
+ * abandons the backup if it can still be (the snapshot not yet all sent): no `.bck` is written.
+ */
 export interface BackupWriter {
-  write(job: BackupJob, snapshot: StoreSnapshot): Promise<BackupOutcome>;
+  write(target: BackupTarget, snapshot: StoreSnapshot, signal: AbortSignal): Promise<BackupOutcome>;
 }
 
 export interface BackupFailure {
@@ -36,7 +44,7 @@ export interface BackupFailure {
 
 export interface BackupCoordinatorInput {
   readonly max: number;
-  readonly separator: string;
+  readonly compat: Compat;
   readonly writer: BackupWriter;
   readonly report: (line: string) => void;
 }
@@ -64,23 +72,36 @@ interface WriteBackupInput {
   readonly id: string;
   readonly request: BackupRequest;
   readonly writer: BackupWriter;
-  readonly separator: string;
+  readonly compat: Compat;
 }
 
 const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, sendBack }) => {
-  const { id, request, writer, separator } = input;
+  const { id, request, writer, compat } = input;
   const snapshot = request.begin();
   if (snapshot === null) {
     sendBack({ type: 'backup.cancelled', id });
     return () => undefined;
   }
-  snapshot.then((taken) => writer.write({ path: request.path, separator }, taken)).then(
-    (outcome) => sendBack({ type: 'backup.finished', id, request, outcome }),
-    (error: unknown) =>
-      sendBack({ type: 'backup.finished', id, request, outcome: { ok: false, reason: error instanceof Error ? error.message : String(error) } }),
-  );
-  // The write cannot be abandoned halfway (the child owns the file); the snapshot is released by it.
-  return () => undefined;
+  const abort = new AbortController();
+  let settled = false;
+  let stopped = false;
+  const settle = (outcome: BackupOutcome) => {
+    settled = true;
+    if (!stopped) sendBack({ type: 'backup.finished', id, request, outcome });
+  };
+  snapshot
+    .then((taken) => {
+      if (!abort.signal.aborted) return writer.write({ path: request.path, compat }, taken, abort.signal);
+      // Stopped while the snapshot was being taken: drop it, write nothing.
+      return taken.release().then((): BackupOutcome => ({ ok: false, reason: `cancelled: ${errorMessage(abort.signal.reason)}` }));
+    })
+    .then(settle, (error: unknown) => settle({ ok: false, reason: errorMessage(error) }));
+  // Stopped before the write ended (the coordinator itself is stopped): the backup is abandoned.
+  // The writer releases the snapshot; a child already writing the file finishes it whole.
+  return () => {
+    stopped = true;
+    if (!settled) abort.abort(new Error(`backup ${request.job}-${request.n}: the backup coordinator stopped`));
+  };
 });
 
 export const backupCoordinatorMachine = setup({
@@ -105,7 +126,7 @@ export const backupCoordinatorMachine = setup({
       const id = `backup-${context.started}`;
       enqueue.spawnChild('writeBackup', {
         id,
-        input: { id, request, writer: context.writer, separator: context.separator },
+        input: { id, request, writer: context.writer, compat: context.compat },
       });
       enqueue.assign({ queue: rest, running: context.running + 1, started: context.started + 1 });
     }),

@@ -10,16 +10,17 @@
  *
  * The machine: opening (create the FIFO, replacing only a stale one: a path that is not a FIFO, or
  * a FIFO a live server reads, is refused and left as it is; then open it O_RDWR) -> listening
- * (reading <-> paused) -> closing (remove the FIFO if it is still ours) -> closed. `Host` is the
- * small handle the server holds.
+ * (reading <-> paused) -> closing (remove the FIFO if it is still ours) -> closed.
+ *
+ * The machine names its I/O, and runtime/registration.ts supplies it (`hostMachine.provide`):
+ * `openFifo` and `removeOwnFifo`, and the signal source in the input. `Host` is the small handle
+ * the server holds.
  */
-import { lstat } from 'node:fs/promises';
-import type net from 'node:net';
-import { type InspectionEvent, assign, createActor, fromCallback, fromPromise, setup, waitFor, type Actor } from 'xstate';
+import { type InspectionEvent, assign, createActor, fromCallback, setup, waitFor, type Actor } from 'xstate';
+import type { ConnectQueue } from '../protocol/connect-queue.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { CONNECT_SIZE } from '../protocol/frames.js';
-import { createFifos, FIFO_MODE, hasReader, openRegistrationEnd, removeFile } from '../runtime/fifo.js';
-import type { ConnectQueue } from './connect-queue.js';
+import { notProvided } from './not-provided.js';
 
 /** Where SIGUSR1 comes from: the process, or a fake in tests. */
 export interface SignalSource {
@@ -27,22 +28,27 @@ export interface SignalSource {
   off(listener: () => void): void;
 }
 
-export const processSigusr1: SignalSource = {
-  on: (listener) => process.on('SIGUSR1', listener),
-  off: (listener) => process.off('SIGUSR1', listener),
-};
+/** The registration FIFO's read end as the host uses it (a net.Socket). */
+export interface RegistrationEnd {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  destroy(): unknown;
+}
 
 export type HostInput = {
   path: string;
   queue: ConnectQueue;
   onSigusr1: () => void;
   log: (line: string) => void;
-  signals?: SignalSource;
+  signals: SignalSource;
+  /** The FIFO's mode; runtime/'s openFifo has a default. */
   mode?: number;
 };
 
 export type HostContext = HostInput & {
-  socket: net.Socket | null;
+  socket: RegistrationEnd | null;
   inode: number;
   malformed: number;
   error: unknown;
@@ -56,27 +62,20 @@ export type HostEvent =
   | { type: 'request.partial'; bytes: number }
   | { type: 'host.close' };
 
-type Opened = { socket: net.Socket; inode: number };
+/** What openFifo gives: the read end, and the FIFO's inode, so that closing removes only our own. */
+export type OpenedFifo = { socket: RegistrationEnd; inode: number };
+export type OpenFifoInput = { path: string; mode: number | undefined };
+export type RemoveOwnFifoInput = { path: string; inode: number };
 
-const openFifo = fromPromise<Opened, { path: string; mode: number }>(async ({ input }) => {
-  await createFifos([input.path], {
-    mode: input.mode,
-    // A reader means a live server (ours holds it O_RDWR, so the probe does not disturb it).
-    inUse: async (path) => ((await hasReader(path)) ? 'is the registration FIFO of a running server; not taking it over' : null),
-  });
-  const { ino } = await lstat(input.path);
-  try {
-    return { socket: await openRegistrationEnd(input.path), inode: ino };
-  } catch (error) {
-    await removeFile(input.path);
-    throw error;
-  }
-});
+/** Creates the FIFO (replacing only a stale one) and opens it O_RDWR. */
+const openFifo = notProvided<OpenedFifo, OpenFifoInput>('host', 'openFifo');
+/** Removes the FIFO if the path still holds ours (same inode). */
+const removeOwnFifo = notProvided<void, RemoveOwnFifoInput>('host', 'removeOwnFifo');
 
 /** How long the start of a connect request may wait for the rest of it. */
 export const PARTIAL_FRAME_MS = 100;
 
-type ReadInput = { socket: net.Socket; queue: ConnectQueue; signals: SignalSource; path: string; log: (line: string) => void };
+type ReadInput = { socket: RegistrationEnd; queue: ConnectQueue; signals: SignalSource; path: string; log: (line: string) => void };
 
 /** Moves whole frames into the buffer while it has room, and reads on only while it has room. */
 const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) => {
@@ -126,11 +125,6 @@ const readRequests = fromCallback<HostEvent, ReadInput>(({ input, sendBack }) =>
   };
 });
 
-const removeOwnFifo = fromPromise<void, { path: string; inode: number }>(async ({ input }) => {
-  const stat = await lstat(input.path).catch(() => null);
-  if (stat !== null && stat.ino === input.inode) await removeFile(input.path);
-});
-
 export const hostMachine = setup({
   types: {
     input: {} as HostInput,
@@ -161,7 +155,7 @@ export const hostMachine = setup({
       invoke: {
         id: 'openFifo',
         src: 'openFifo',
-        input: ({ context }) => ({ path: context.path, mode: context.mode ?? FIFO_MODE }),
+        input: ({ context }): OpenFifoInput => ({ path: context.path, mode: context.mode }),
         onDone: { target: 'listening', actions: assign({ socket: ({ event }) => event.output.socket, inode: ({ event }) => event.output.inode }) },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
@@ -173,7 +167,7 @@ export const hostMachine = setup({
         input: ({ context }) => ({
           socket: context.socket!,
           queue: context.queue,
-          signals: context.signals ?? processSigusr1,
+          signals: context.signals,
           path: context.path,
           log: context.log,
         }),
@@ -210,9 +204,12 @@ export class Host {
 
   private constructor(private readonly actor: Actor<typeof hostMachine>) {}
 
-  /** Creates the FIFO (replacing only a stale FIFO there) and starts reading it. */
-  static async start(input: HostInput, inspect?: (event: InspectionEvent) => void): Promise<Host> {
-    const actor = createActor(hostMachine, { id: 'host', input, ...(inspect === undefined ? {} : { inspect }) }).start();
+  /**
+   * Starts `machine` (hostMachine with its I/O provided: runtime/registration.ts), which creates
+   * the FIFO (replacing only a stale FIFO there) and starts reading it.
+   */
+  static async start(machine: typeof hostMachine, input: HostInput, inspect?: (event: InspectionEvent) => void): Promise<Host> {
+    const actor = createActor(machine, { id: 'host', input, ...(inspect === undefined ? {} : { inspect }) }).start();
     const snapshot = await waitFor(actor, (s) => s.matches('listening') || s.status !== 'active');
     if (!snapshot.matches('listening')) {
       actor.stop();

@@ -5,26 +5,35 @@
  * chose, through protocol/store-contract.ts) in order, and answered in order as it settles; a
  * batch that ends in a BACKUP waits for a free backup slot first. A batch the store could not
  * apply fails the job: the worker is told, and its `.out` ends after the last applied batch.
+ * The worker is started through the input's `pool` (runtime/job-pool.ts on piscina).
  */
-import { MessageChannel } from 'node:worker_threads';
-import { basename, dirname, join } from 'node:path';
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
-import type { Piscina } from 'piscina';
-import { checkOps, decode, encode, isBatchMessage, trailingBackup, type BatchMessage, type ToWorker } from '../protocol/bus.js';
-import type { Compat } from '../protocol/options.js';
+import { checkBatch } from '../protocol/batch-codec.js';
+import { decode, encode, isBatchMessage, type ToWorker } from '../protocol/bus.js';
+import type { Compat } from '../protocol/compat.js';
+import { backupPath, jobName, outPath } from '../protocol/job-files.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { BusPort, JobSummary, JobTask } from '../protocol/job-task.js';
 import type { KvStore, StoreResults, StoreSnapshot } from '../protocol/store-contract.js';
-import type { JobSummary, JobTask } from '../runtime/job-worker.js';
-import type { BackupRequest } from './backup-coordinator.js';
+import { BACKUPS_SYSTEM_ID, type BackupRequest } from './backup-coordinator.js';
+
+/** Runs the work half of jobs in worker threads: runtime/job-pool.ts on piscina. */
+export interface JobPool {
+  /** Worker threads at most: the supervisor keeps about twice as many job actors alive. */
+  readonly threads: number;
+  /**
+   * Starts a worker on `task`, talking over a fresh channel whose other end is `port`. Aborting
+   * `signal` ends the worker, wherever it is.
+   */
+  start(task: Omit<JobTask, 'port'>, signal: AbortSignal): { readonly port: BusPort; readonly done: Promise<JobSummary> };
+}
 
 export interface JobInput {
   readonly jobPath: string;
-  readonly pool: Piscina;
+  readonly pool: JobPool;
   readonly store: KvStore;
   readonly compat: Compat;
 }
-
-/** The system id of the backup coordinator, which takes `backup.request` events. */
-export const BACKUPS_SYSTEM_ID = 'backups';
 
 export type JobEvent =
   | { type: 'job.stop' }
@@ -36,33 +45,27 @@ export type JobReport =
   | { type: 'job.done'; jobPath: string; summary: JobSummary }
   | { type: 'job.failed'; jobPath: string; error: string };
 
-export function jobName(jobPath: string): string {
-  return basename(jobPath).replace(/\.job$/, '');
-}
-
-export function outPath(jobPath: string): string {
-  return join(dirname(jobPath), `${jobName(jobPath)}.out`);
-}
-
 const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, system, sendBack, receive }) => {
   const { jobPath, pool, store } = input;
   const backups = system.get(BACKUPS_SYSTEM_ID) as AnyActorRef | undefined;
   if (backups === undefined) throw new Error('job: no backup coordinator in the actor system');
   const name = jobName(jobPath);
-  const { port1, port2 } = new MessageChannel();
   const abort = new AbortController();
+  const worker = pool.start({ jobPath, outPath: outPath(jobPath), compat: input.compat }, abort.signal);
+  const port1 = worker.port;
   /** Checked batches not yet applied, in order; the one ending in a BACKUP waits for a slot. */
-  const held: BatchMessage[] = [];
-  let waiting: BatchMessage | null = null;
+  const held: HeldBatch[] = [];
+  let waiting: HeldBatch | null = null;
   let stopped = false;
   let failed = false;
   let closed = false;
   /** Answers go out in batch order: each waits for the one before it. */
   let answered: Promise<void> = Promise.resolve();
 
-  const reply = (message: ToWorker) => {
+  /** Replies in the batch's own message buffer when it has one (the worker reuses it). */
+  const reply = (message: ToWorker, reuse?: ArrayBuffer) => {
     if (closed) return;
-    const bytes = encode(message);
+    const bytes = encode(message, reuse);
     port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   };
   /** The store failed under this job: nothing more is applied, and the worker ends in error. */
@@ -71,9 +74,9 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     failed = true;
     held.length = 0;
     waiting = null;
-    reply({ t: 'failed', reason: describe(error) });
+    reply({ t: 'failed', reason: errorMessage(error) });
   };
-  const apply = (batch: BatchMessage, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> => {
+  const apply = (batch: HeldBatch, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> => {
     const applied = store.apply(batch.ops, onBackup);
     // A handler now, not when the batches before it settle: a rejection must never go unhandled.
     const outcome = applied.then(
@@ -85,7 +88,8 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
       .then(({ results, error }) => {
         if (failed) return;
         if (results === null) fail(error);
-        else reply({ t: 'results', seq: batch.seq, results });
+        // The batch's bytes are no longer read once it settled: its buffer carries the answer.
+        else reply({ t: 'results', seq: batch.seq, results }, batch.ops.buffer as ArrayBuffer);
       });
     return applied;
   };
@@ -95,10 +99,10 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     while (waiting === null && held.length > 0 && !failed) {
       const batch = held.shift()!;
       if (stopped) {
-        reply({ t: 'refused', seq: batch.seq });
+        reply({ t: 'refused', seq: batch.seq }, batch.ops.buffer as ArrayBuffer);
         continue;
       }
-      const n = trailingBackup(batch.ops);
+      const n = batch.backup;
       if (n === null) {
         void apply(batch, noBackup).catch(() => undefined); // answered (or failed) in order above
         continue;
@@ -118,27 +122,33 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
           return snapshot;
         });
       };
-      const request: BackupRequest = { job: name, n, path: join(dirname(jobPath), `${name}-${n}.bck`), begin };
+      const request: BackupRequest = { job: name, n, path: backupPath(jobPath, n), begin };
       backups.send({ type: 'backup.request', request });
     }
   };
 
   port1.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
-    const problem = isBatchMessage(message) ? checkOps(message.ops) : 'not a batch';
-    if (problem !== null || !isBatchMessage(message)) {
+    const check = isBatchMessage(message) ? checkBatch(message.ops) : ({ ok: false, error: 'not a batch' } as const);
+    if (!check.ok || !isBatchMessage(message)) {
       // Our own worker sent it, so this is a bug: end the job, keep the others.
-      abort.abort(new Error(`malformed batch from the worker: ${problem}`));
+      abort.abort(new Error(`malformed batch from the worker: ${check.ok ? 'not a batch' : check.error}`));
       return;
     }
-    held.push(message);
+    held.push({ seq: message.seq, ops: message.ops, backup: check.backup });
     pump();
   });
 
-  const task: JobTask = { jobPath, outPath: outPath(jobPath), port: port2, compat: input.compat };
-  pool.run(task, { transferList: [port2], signal: abort.signal }).then(
-    (summary: JobSummary) => sendBack({ type: 'worker.done', summary }),
-    (error: unknown) => sendBack({ type: 'worker.failed', error: describe(abort.signal.reason ?? error) }),
+  let settled = false;
+  worker.done.then(
+    (summary: JobSummary) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.done', summary });
+    },
+    (error: unknown) => {
+      settled = true;
+      if (!closed) sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) });
+    },
   );
   receive(() => {
     if (stopped || failed) return;
@@ -161,16 +171,22 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     closed = true;
     waiting = null;
     port1.close();
+    // Stopping the actor abandons its work, as xstate's promise actors do: the worker would
+    // otherwise wait for results that never come, holding a pool thread until the pool is destroyed.
+    if (!settled) abort.abort(new Error(`job ${jobPath}: the job actor was stopped`));
   };
 });
+
+/** A checked batch, and the number of the BACKUP that ends it (null when none does). */
+interface HeldBatch {
+  readonly seq: number;
+  readonly ops: Uint8Array;
+  readonly backup: number | null;
+}
 
 const noBackup = () => {
   throw new Error('store: a BACKUP in a batch that does not end with it');
 };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export const jobMachine = setup({
   types: {

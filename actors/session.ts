@@ -4,18 +4,25 @@
  * for the client to open its request and notification FIFOs (`joining`), serves SUBSCRIBE,
  * UNSUBSCRIBE and DISCONNECT, and ends on DISCONNECT, EOF, EPIPE, malformed input, a client that
  * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
+ * Each subscription is a child actor (subscription.ts), spawned by a successful SUBSCRIBE and ended,
+ * with its reason, by UNSUBSCRIBE or by the end of the session.
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
+ *
+ * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server.ts
+ * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
-import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
+import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
+import { type ConnectFrame, type DecodeError, OpCode, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
+import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
-import { type ClientLink, openClientLink } from '../runtime/client-link.js';
-import type { FifoClaims } from '../runtime/fifo-claims.js';
-import type { NotificationLimits } from '../runtime/notification-writer.js';
-import type { ConnectQueue } from './connect-queue.js';
-import type { SubscriptionRegistry } from './subscriptions.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { SessionLink } from '../protocol/session-link.js';
+import { notProvided } from './not-provided.js';
+import type { NotificationLimits } from '../protocol/notification-limits.js';
+import type { ConnectQueue } from '../protocol/connect-queue.js';
+import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
+import { type SubscriptionEndReason, type SubscriptionEvent, subscriptionId, subscriptionMachine } from './subscription.js';
 
 export type SessionInput = {
   id: number;
@@ -26,14 +33,12 @@ export type SessionInput = {
   compat: Compat;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
-  /** The FIFOs every live session uses, shared by all of them: no two sessions share one. */
-  claims: FifoClaims;
   log: (line: string) => void;
 };
 
 export type SessionContext = SessionInput & {
   request: ConnectFrame | null;
-  link: ClientLink | null;
+  link: SessionLink | null;
   subscriptions: ReadonlySet<string>;
   /** DISCONNECT flushes what is queued before closing; every other ending just closes. */
   graceful: boolean;
@@ -52,7 +57,27 @@ export type SessionEvent =
   | { type: 'server.reset' }
   | { type: 'server.close' };
 
-export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits; claims: FifoClaims };
+export type OpenLinkInput = { id: number; request: ConnectFrame; handshakeMs: number; notifyLimits: NotificationLimits };
+
+/** Why the subscriptions end when the session leaves `connected` on `event`. */
+export function endReason(event: SessionEvent): SubscriptionEndReason {
+  switch (event.type) {
+    case 'client.unsubscribe':
+      return 'unsubscribe';
+    case 'client.disconnect':
+      return 'disconnect';
+    case 'client.gone':
+      return 'client-gone';
+    case 'client.malformed':
+      return 'malformed';
+    case 'client.overflow':
+      return 'overflow';
+    case 'server.reset':
+      return 'reset';
+    default:
+      return 'shutdown';
+  }
+}
 
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
@@ -67,17 +92,10 @@ export const sessionMachine = setup({
   },
   actors: {
     takeRequest: fromPromise<ConnectFrame, { queue: ConnectQueue }>(({ input, signal }) => input.queue.take(signal)),
-    openLink: fromPromise<ClientLink, OpenLinkInput>(({ input, signal }) =>
-      openClientLink(input.request, {
-        handshakeMs: input.handshakeMs,
-        notifyLimits: input.notifyLimits,
-        signal,
-        claims: input.claims,
-        owner: `session ${input.id}`,
-      }),
-    ),
-    joinLink: fromPromise<void, { link: ClientLink }>(({ input, signal }) => input.link.ready(signal)),
-    serveLink: fromCallback<SessionEvent, { link: ClientLink; store: SessionInput['store'] }>(({ input, sendBack }) => {
+    /** Opens the client's FIFOs: resolves once its response FIFO is open; aborting closes what it opened. */
+    openLink: notProvided<SessionLink, OpenLinkInput>('session', 'openLink'),
+    joinLink: fromPromise<void, { link: SessionLink }>(({ input, signal }) => input.link.ready(signal)),
+    serveLink: fromCallback<SessionEvent, { link: SessionLink; store: SessionInput['store'] }>(({ input, sendBack }) => {
       // SUBSCRIBE asks the store whether the key exists, which may take a round trip (Redis): the
       // requests after it wait their turn, so the answers keep the order of the requests. An
       // answer that is there at once (a synchronous store, nothing queued) goes at once.
@@ -125,13 +143,17 @@ export const sessionMachine = setup({
         stop();
       };
     }),
-    closeLink: fromPromise<void, { link: ClientLink | null; graceful: boolean }>(async ({ input }) => {
+    closeLink: fromPromise<void, { link: SessionLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
+    subscription: subscriptionMachine,
   },
   guards: {
     keyExists: ({ context, event }) => event.type === 'client.subscribe' && (event.exists ?? context.store.has(event.key) === true),
     isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
+    /** Subscribing twice is one subscription: only the first starts one. */
+    keyExistsAndNew: ({ context, event }) =>
+      event.type === 'client.subscribe' && !context.subscriptions.has(event.key) && (event.exists ?? context.store.has(event.key) === true),
   },
   actions: {
     addSubscription: assign({
@@ -143,6 +165,23 @@ export const sessionMachine = setup({
     registerSubscription: ({ context, event }) => {
       if (event.type === 'client.subscribe' && context.link !== null) context.registry.add(event.key, context.link.subscriber);
     },
+    startSubscription: spawnChild('subscription', {
+      id: ({ event }) => subscriptionId(event.type === 'client.subscribe' ? event.key : ''),
+      input: ({ context, event }) => ({ key: event.type === 'client.subscribe' ? event.key : '', session: context.id, keys: context.registry }),
+    }),
+    /** Ends the subscription UNSUBSCRIBE names, or every one when the session ends, with the reason. */
+    endSubscriptions: enqueueActions(({ context, event, enqueue, self }) => {
+      const children = self.getSnapshot().children as Record<string, ActorRefFrom<typeof subscriptionMachine> | undefined>;
+      const keys = event.type === 'client.unsubscribe' ? [event.key] : context.subscriptions;
+      const ending: SubscriptionEvent = { type: 'subscription.end', reason: endReason(event) };
+      for (const key of keys) {
+        const child = children[subscriptionId(key)];
+        if (child === undefined) continue;
+        enqueue.sendTo(child, ending);
+        // Out of the children once ended: a session serves client after client.
+        enqueue.stopChild(child);
+      }
+    }),
     removeSubscription: assign({
       subscriptions: ({ context, event }) => {
         const next = new Set(context.subscriptions);
@@ -159,13 +198,13 @@ export const sessionMachine = setup({
         return new Set<string>();
       },
     }),
-    answer: ({ context }, params: { op: Op; result: number }) => context.link?.respond(params.op, params.result),
+    answer: ({ context }, params: { op: OpCode; result: number }) => context.link?.respond(params.op, params.result),
     answerSubscribe: ({ context }, params: { subscribed: boolean }) =>
-      context.link?.respond(Op.Subscribe, subscribeResult(context.compat, params.subscribed)),
+      context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, params.subscribed)),
     answerMalformed: ({ context, event }) => {
       if (event.type !== 'client.malformed') return;
-      if (event.error.op === Op.Subscribe) context.link?.respond(Op.Subscribe, subscribeResult(context.compat, false));
-      if (event.error.op === Op.Unsubscribe) context.link?.respond(Op.Unsubscribe, RESULT_ERROR);
+      if (event.error.op === OpCode.Subscribe) context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, false));
+      if (event.error.op === OpCode.Unsubscribe) context.link?.respond(OpCode.Unsubscribe, RESULT_ERROR);
     },
     logEnding: ({ context, event }) => {
       const who = `session ${context.id} (${display(context.link?.name ?? context.request?.reqPipe ?? '?')})`;
@@ -175,7 +214,7 @@ export const sessionMachine = setup({
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const code = (error as { code?: unknown } | null)?.code;
       // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
       if (code === 'refused') context.log(`${who}: connect refused: ${message}`);
@@ -206,13 +245,12 @@ export const sessionMachine = setup({
           request: context.request!,
           handshakeMs: context.handshakeMs,
           notifyLimits: context.notifyLimits,
-          claims: context.claims,
         }),
         // Answered as soon as the response FIFO is open: the course's client opens the other two
         // only after reading this answer.
         onDone: {
           target: 'joining',
-          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: Op.Connect, result: RESULT_OK } }],
+          actions: [assign({ link: ({ event }) => event.output }), { type: 'answer', params: { op: OpCode.Connect, result: RESULT_OK } }],
         },
         onError: { target: 'idle', actions: 'logOpenFailure' },
       },
@@ -235,16 +273,24 @@ export const sessionMachine = setup({
       invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link!, store: context.store }) },
       on: {
         'client.subscribe': [
-          { guard: 'keyExists', actions: ['addSubscription', 'registerSubscription', { type: 'answerSubscribe', params: { subscribed: true } }] },
+          {
+            guard: 'keyExistsAndNew',
+            actions: ['addSubscription', 'registerSubscription', 'startSubscription', { type: 'answerSubscribe', params: { subscribed: true } }],
+          },
+          // Already subscribed: still one subscription.
+          { guard: 'keyExists', actions: { type: 'answerSubscribe', params: { subscribed: true } } },
           { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
         ],
         'client.unsubscribe': [
-          { guard: 'isSubscribed', actions: ['removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_OK } }] },
-          { actions: { type: 'answer', params: { op: Op.Unsubscribe, result: RESULT_ERROR } } },
+          {
+            guard: 'isSubscribed',
+            actions: ['endSubscriptions', 'removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }],
+          },
+          { actions: { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_ERROR } } },
         ],
         'client.disconnect': {
           target: 'closing',
-          actions: [{ type: 'answer', params: { op: Op.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
+          actions: [{ type: 'answer', params: { op: OpCode.Disconnect, result: RESULT_OK } }, assign({ graceful: true })],
         },
         'client.malformed': { target: 'closing', actions: ['answerMalformed', 'logEnding'] },
         'client.gone': { target: 'closing' },
@@ -253,7 +299,7 @@ export const sessionMachine = setup({
       },
     },
     closing: {
-      entry: ['dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
+      entry: ['endSubscriptions', 'dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
       invoke: {
         id: 'closeLink',
         src: 'closeLink',
@@ -263,7 +309,7 @@ export const sessionMachine = setup({
       },
     },
     stopping: {
-      entry: 'dropSubscriptions',
+      entry: ['endSubscriptions', 'dropSubscriptions'],
       on: { 'server.close': {} },
       invoke: {
         id: 'closeLinkNow',

@@ -7,7 +7,7 @@
  * "the value saved by the oldest log from it onwards, if any, else the current value", so each
  * write is logged once however many snapshots are open.
  */
-import { Op, type BusValue } from '../protocol/bus.js';
+import { BatchReader, Op, ResultWriter } from '../protocol/batch-codec.js';
 import type { ChangeListener as ContractListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../protocol/store-contract.js';
 
 type UndoLog = Map<string, string | undefined>;
@@ -47,62 +47,53 @@ export class Store {
     return this.chain.length;
   }
 
+  /** Reused for every batch's results: `apply` hands out a copy. */
+  private readonly results = new ResultWriter();
+
   /**
-   * Applies a checked batch (see protocol/bus.ts) and returns its results. `onBackup(n)` is
-   * called at the BACKUP's place in the batch, so a snapshot taken there sees exactly the
-   * commands before it.
+   * Applies a batch checked by `checkBatch` (protocol/batch-codec.ts) and returns its results.
+   * `onBackup(n)` is called at the BACKUP's place in the batch, so a snapshot taken there sees
+   * exactly the commands before it.
    */
-  apply(ops: readonly BusValue[], onBackup: (n: number) => void): BusValue[] {
-    const results: BusValue[] = [];
+  apply(batch: Uint8Array, onBackup: (n: number) => void): Uint8Array {
+    const results = this.results;
+    results.length = 0; // a batch that threw (a bug) leaves nothing behind
     const data = this.data;
-    let i = 0;
+    const r = new BatchReader(batch);
     let commands = 0;
-    while (i < ops.length) {
+    while (!r.done) {
       commands++;
-      const op = ops[i] as Op;
+      const op = r.byte();
       if (op === Op.Show) {
-        results.push(data.size * 2);
-        for (const [k, v] of data) results.push(k, v);
-        i += 1;
+        results.pairCount(data.size);
+        for (const [k, v] of data) results.pair(k, v);
         continue;
       }
-      const n = ops[i + 1] as number;
-      i += 2;
+      const n = r.count();
       switch (op) {
         case Op.Write:
           if (this.chain.length === 0 && this.onChange === null) {
             // The common case, kept free of calls: no snapshot to log for, nobody to tell.
-            for (const end = i + 2 * n; i < end; i += 2) data.set(ops[i] as string, ops[i + 1] as string);
+            for (let i = 0; i < n; i++) data.set(r.key(), r.token());
           } else {
-            for (const end = i + 2 * n; i < end; i += 2) this.set(ops[i] as string, ops[i + 1] as string);
+            for (let i = 0; i < n; i++) this.set(r.key(), r.token());
           }
           break;
         case Op.Read:
-          for (const end = i + n; i < end; i++) results.push(data.get(ops[i] as string) ?? null);
+          for (let i = 0; i < n; i++) results.value(data.get(r.key()));
           break;
-        case Op.Delete: {
-          const countAt = results.length;
-          results.push(0);
-          let missing = 0;
-          for (const end = i + n; i < end; i++) {
-            const key = ops[i] as string;
-            if (!this.delete(key)) {
-              results.push(key);
-              missing++;
-            }
-          }
-          results[countAt] = missing;
+        case Op.Delete:
+          for (let i = 0; i < n; i++) results.missing(!this.delete(r.key()));
           break;
-        }
         case Op.Backup:
           onBackup(n);
           break;
         default:
-          throw new Error(`store: unknown op ${String(op)} at ${i - 2}`);
+          throw new Error(`store: unknown op ${op} at byte ${r.at - 5}`);
       }
     }
     this.commandsApplied += commands;
-    return results;
+    return results.take();
   }
 
   set(key: string, value: string): void {
@@ -228,9 +219,9 @@ export class MemoryStore implements KvStore {
     return this.store.commandsApplied;
   }
 
-  apply(ops: StoreBatch, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> {
+  apply(batch: StoreBatch, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> {
     try {
-      return Promise.resolve(this.store.apply(ops, (n) => onBackup(n, new MemorySnapshot(this.store.snapshot()))));
+      return Promise.resolve(this.store.apply(batch, (n) => onBackup(n, new MemorySnapshot(this.store.snapshot()))));
     } catch (error) {
       return Promise.reject(error);
     }

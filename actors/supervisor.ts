@@ -5,20 +5,18 @@
  * also takes jobs submitted later (a file created or rewritten in the folder) until told to stop.
  * A job that fails is reported with its name; the others go on.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
-import type { Piscina } from 'piscina';
-import type { Compat } from '../protocol/options.js';
+import { assign, enqueueActions, sendTo, setup } from 'xstate';
+import type { Compat } from '../protocol/compat.js';
 import { describeError } from '../protocol/system-errors.js';
-import type { JobSummary } from '../runtime/job-worker.js';
-import { backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
-import { BACKUPS_SYSTEM_ID, jobMachine, type JobInput, type JobReport } from './job.js';
+import type { JobSummary } from '../protocol/job-task.js';
 import type { KvStore } from '../protocol/store-contract.js';
+import { BACKUPS_SYSTEM_ID, backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
+import { jobMachine, type JobInput, type JobPool, type JobReport } from './job.js';
+import { notProvided } from './not-provided.js';
 
 export interface SupervisorInput {
   readonly jobsDir: string;
-  readonly pool: Piscina;
+  readonly pool: JobPool;
   readonly store: KvStore;
   readonly compat: Compat;
   readonly maxBackups: number;
@@ -60,14 +58,11 @@ export interface SupervisorOutput {
   readonly backups: BackupCoordinatorOutput;
 }
 
-/** Regular files ending in `.job` directly inside the folder, in name order. */
-export async function listJobs(jobsDir: string): Promise<string[]> {
-  const entries = await readdir(jobsDir, { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.job'))
-    .map((entry) => join(jobsDir, entry.name))
-    .sort();
-}
+/**
+ * Lists the jobs in the folder (protocol/job-files.ts's rule), in name order: reading a folder is
+ * I/O, supplied by runtime/ (`supervisorMachine.provide`).
+ */
+const listJobs = notProvided<string[], string>('supervisor', 'listJobs');
 
 interface Window {
   readonly active: readonly string[];
@@ -102,7 +97,7 @@ export const supervisorMachine = setup({
     output: {} as SupervisorOutput,
   },
   actors: {
-    listJobs: fromPromise<string[], string>(({ input }) => listJobs(input)),
+    listJobs,
     job: jobMachine,
     backupCoordinator: backupCoordinatorMachine,
   },
@@ -164,7 +159,7 @@ export const supervisorMachine = setup({
     rerun: [],
     waiting: [],
     next: 0,
-    window: input.window ?? Math.max(2, 2 * input.pool.options.maxThreads),
+    window: input.window ?? Math.max(2, 2 * input.pool.threads),
     results: [],
     spawned: 0,
     stopping: false,
@@ -176,7 +171,7 @@ export const supervisorMachine = setup({
     src: 'backupCoordinator',
     input: ({ context }) => ({
       max: context.maxBackups,
-      separator: context.compat === 'course' ? ', ' : ',',
+      compat: context.compat,
       writer: context.backupWriter,
       report: context.report,
     }),

@@ -96,7 +96,7 @@ export async function measureBackupPause(keys: number): Promise<PauseFigures> {
     const snapshot = new MemorySnapshot(store.snapshot());
     const snapshotMs = performance.now() - t0;
     let done = false;
-    const backup = children.write({ path: join(dir, 'pause-1.bck'), separator: ',' }, snapshot).finally(() => (done = true));
+    const backup = children.write({ path: join(dir, 'pause-1.bck'), compat: 'seed' }, snapshot).finally(() => (done = true));
 
     const streaming = await writerGaps(store, keys, () => done);
     const outcome = await backup;

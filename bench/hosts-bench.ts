@@ -97,7 +97,7 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
   const children: ChildProcess[] = [];
   let hostA: ChildProcess | null = null;
   try {
-    await hostB.apply([Op.Write, 1, KEY, '0'], () => undefined);
+    await hostB.applyOps([Op.Write, 1, KEY, '0'], () => undefined);
     const fifo = join(dir, 'register');
     hostA = spawn(process.execPath, [ENTRY, dir, '2', '1', fifo, '--sessions', '32', '--quiet', '--store', url], { stdio: ['ignore', 'ignore', 'inherit'] });
     const deadline = Date.now() + 60_000;
@@ -115,7 +115,7 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
       const done = next<Done>(child, 'done');
       child.send({ type: 'expect', count: LATENCY_WRITES });
       for (let i = 0; i < LATENCY_WRITES; i++) {
-        await hostB.apply([Op.Write, 1, KEY, String(process.hrtime.bigint())], () => undefined);
+        await hostB.applyOps([Op.Write, 1, KEY, String(process.hrtime.bigint())], () => undefined);
         await pause(1);
       }
       const latencies = (await done).latenciesUs.sort((a, b) => a - b);

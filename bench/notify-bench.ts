@@ -17,6 +17,12 @@ const CLIENTS_PER_PROCESS = 16;
 const LATENCY_WRITES = Number(process.env['BENCH_LATENCY_WRITES'] ?? 1000);
 const THROUGHPUT_TURNS = Number(process.env['BENCH_TURNS'] ?? 100);
 const WRITES_PER_TURN = Number(process.env['BENCH_WRITES_PER_TURN'] ?? 200);
+/**
+ * BENCH_DELETE_EVERY=n: in the throughput run, every n-th change is a DELETE (re-created by the next
+ * WRITE). With an odd BENCH_WRITES_PER_TURN and n = 2 the key flips between existing and deleted
+ * at every turn, the worst case for the subscription actors (told once per turn).
+ */
+const DELETE_EVERY = Number(process.env['BENCH_DELETE_EVERY'] ?? 0);
 const KEY = 'bench';
 const CONNECTS = 64;
 
@@ -91,14 +97,20 @@ async function main(): Promise<void> {
         group.forEach((c) => c.send({ type: 'expect', count: total }));
         const started = process.hrtime.bigint();
         for (let i = 0; i < THROUGHPUT_TURNS; i++) {
-          for (let j = 0; j < WRITES_PER_TURN; j++) store.set(KEY, String(process.hrtime.bigint()));
+          for (let j = 0; j < WRITES_PER_TURN; j++) {
+            if (DELETE_EVERY > 1 && (i * WRITES_PER_TURN + j) % DELETE_EVERY === DELETE_EVERY - 1) store.delete(KEY);
+            else store.set(KEY, String(process.hrtime.bigint()));
+          }
           await turn();
         }
         const finished = await Promise.all(done);
+        // The connect run below subscribes: the key must exist.
+        if (DELETE_EVERY > 1) store.set(KEY, '0');
         const last = finished.reduce((max, r) => (BigInt(r.lastAt) > max ? BigInt(r.lastAt) : max), 0n);
         const seconds = Number(last - started) / 1e9;
         const notifications = total * clients;
-        console.log(`64 clients: ${notifications} notifications in ${seconds.toFixed(2)} s = ${Math.round(notifications / seconds).toLocaleString('en')} notifications/s`);
+        const deletes = DELETE_EVERY > 1 ? ` (every ${DELETE_EVERY}th change a DELETE)` : '';
+        console.log(`64 clients${deletes}: ${notifications} notifications in ${seconds.toFixed(2)} s = ${Math.round(notifications / seconds).toLocaleString('en')} notifications/s`);
       }
       for (const c of group) c.send({ type: 'exit' });
       await Promise.all(group.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Op, type BusValue } from '../protocol/bus.js';
+import { Op, encodeOps, type BusValue } from '../protocol/batch-codec.js';
 import { compareKeys } from '../protocol/keys.js';
 import { parseLine } from '../protocol/job-language.js';
 import { Store } from '../actors/store.js';
@@ -71,7 +71,8 @@ async function runMemory(sources: Source[]): Promise<number> {
       const step = it.next();
       if (step.done === true) continue;
       live++;
-      store.apply(step.value.ops, () => {
+      // Encoded here, as the job worker does: part of the in-memory path's cost.
+      store.apply(encodeOps(step.value.ops), () => {
         const snapshot = store.snapshot();
         for (let kv = snapshot.next(10_000); kv !== null; kv = snapshot.next(10_000));
         snapshot.release();
@@ -96,7 +97,7 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
         const window: Promise<unknown>[] = [];
         for (const batch of source()) {
           window.push(
-            store.apply(batch.ops, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
+            store.applyOps(batch.ops, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
           );
           if (window.length >= IN_FLIGHT) await window.shift();
         }

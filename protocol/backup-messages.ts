@@ -3,13 +3,24 @@
  * child's stdin and stdout. One backup at a time per child: `begin`, any number of `pairs`, `end`
  * (a snapshot held in the parent's memory), or one `copy` (a snapshot the child reads from Redis).
  */
+import { isCompat, type Compat } from './compat.js';
+import { isRecord } from './guards.js';
+
+/** Where a backup goes and in which style its lines are written (protocol/output.ts). */
+export interface BackupTarget {
+  readonly path: string;
+  readonly compat: Compat;
+}
+
+/** How a backup ended, as the coordinator learns it from the child (or from the child's death). */
+export type BackupOutcome = { readonly ok: true; readonly pairs: number } | { readonly ok: false; readonly reason: string };
 export interface BackupBegin {
   readonly t: 'begin';
   readonly id: number;
   /** Where the finished `.bck` goes, and the temporary name it is written under first. */
   readonly path: string;
   readonly tmpPath: string;
-  readonly separator: string;
+  readonly compat: Compat;
 }
 
 export interface BackupPairs {
@@ -24,13 +35,19 @@ export interface BackupEnd {
   readonly id: number;
 }
 
+/** The backup was abandoned before its `end`: drop what was received; nothing is written. */
+export interface BackupCancel {
+  readonly t: 'cancel';
+  readonly id: number;
+}
+
 /** A snapshot copy on Redis: the child reads it (HSCAN), writes the file, and drops it (UNLINK). */
 export interface BackupCopy {
   readonly t: 'copy';
   readonly id: number;
   readonly path: string;
   readonly tmpPath: string;
-  readonly separator: string;
+  readonly compat: Compat;
   /** The store's URL (credentials included: it goes only to our own child, over its pipe). */
   readonly url: string;
   readonly key: string;
@@ -38,7 +55,7 @@ export interface BackupCopy {
   readonly pairs: number;
 }
 
-export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd | BackupCopy;
+export type ToBackupChild = BackupBegin | BackupPairs | BackupEnd | BackupCancel | BackupCopy;
 
 export interface BackupDone {
   readonly t: 'done';
@@ -54,24 +71,21 @@ export interface BackupFailed {
 
 export type FromBackupChild = BackupDone | BackupFailed;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 export function isToBackupChild(value: unknown): value is ToBackupChild {
   if (!isRecord(value) || !Number.isInteger(value['id'])) return false;
   switch (value['t']) {
     case 'begin':
-      return typeof value['path'] === 'string' && typeof value['tmpPath'] === 'string' && typeof value['separator'] === 'string';
+      return typeof value['path'] === 'string' && typeof value['tmpPath'] === 'string' && isCompat(value['compat']);
     case 'pairs':
       return Array.isArray(value['kv']);
     case 'end':
+    case 'cancel':
       return true;
     case 'copy':
       return (
         typeof value['path'] === 'string' &&
         typeof value['tmpPath'] === 'string' &&
-        typeof value['separator'] === 'string' &&
+        isCompat(value['compat']) &&
         typeof value['url'] === 'string' &&
         typeof value['key'] === 'string' &&
         Number.isInteger(value['pairs'])

@@ -2,7 +2,7 @@
  * The client's command language (DESIGN.md section 3): one command a line, `#` comments and blank
  * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
  */
-import { MAX_STRING_BYTES } from './frames.js';
+import { MAX_STRING_BYTES } from './keys.js';
 
 export type ClientCommand =
   | { kind: 'subscribe'; key: string }
@@ -11,11 +11,11 @@ export type ClientCommand =
   | { kind: 'disconnect' }
   | { kind: 'skip' };
 
-export type ParsedLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
+export type ParsedClientLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
 
 const KEY_COMMAND = /^(SUBSCRIBE|UNSUBSCRIBE)\s+(?:\[([^\]]*)\]|(\S+))$/;
 
-export function parseClientLine(raw: string): ParsedLine {
+export function parseClientLine(raw: string): ParsedClientLine {
   const line = raw.trim();
   if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
   const [word = '', ...args] = line.split(/\s+/);

@@ -1,6 +1,6 @@
 /**
  * Cuts a byte stream from one FIFO into whole frames: chunks arrive split or joined at any byte.
- * The one piece of mutable state in protocol/.
+ * It holds the bytes of a frame not yet whole; it does no I/O (the caller feeds it).
  */
 import { type Channel, type DecodeResult, type FrameOf, decode, frameSize } from './frames.js';
 

@@ -3,16 +3,17 @@
  * course's C clients. Strings travel as latin1 "byte strings" (one UTF-16 code unit per byte), so
  * any key a job can write goes out exactly as it came in. Pure code: no I/O.
  */
+import { assertNever } from './guards.js';
 
-export const Op = {
+/** The op_code byte of the client protocol (not the store's batch ops: protocol/bus.ts `Op`). */
+export const OpCode = {
   Connect: 1,
   Disconnect: 2,
   Subscribe: 3,
   Unsubscribe: 4,
 } as const;
-export type Op = (typeof Op)[keyof typeof Op];
+export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
-export const MAX_STRING_BYTES = 40;
 /** A pipe path field: 40 bytes, NUL-padded; a 40-byte path fills it with no NUL. */
 export const PIPE_FIELD_SIZE = 40;
 /** A key or value field: 40 bytes and the terminating NUL. */
@@ -41,7 +42,7 @@ export type ConnectFrame = { kind: 'connect'; reqPipe: string; respPipe: string;
 export type DisconnectFrame = { kind: 'disconnect' };
 export type SubscribeFrame = { kind: 'subscribe'; key: string };
 export type UnsubscribeFrame = { kind: 'unsubscribe'; key: string };
-export type ResponseFrame = { kind: 'response'; op: Op; result: number };
+export type ResponseFrame = { kind: 'response'; op: OpCode; result: number };
 export type NotificationFrame = { kind: 'notification'; key: string; value: string };
 
 export type RequestFrame = DisconnectFrame | SubscribeFrame | UnsubscribeFrame;
@@ -59,25 +60,21 @@ export type FrameOf<C extends Channel> = C extends 'register'
 
 export type DecodeErrorCode = 'truncated' | 'unknown-op' | 'bad-string' | 'trailing-bytes';
 /** `op` is set when the op code was understood, so a session can still answer it. */
-export type DecodeError = { code: DecodeErrorCode; message: string; op?: Op };
+export type DecodeError = { code: DecodeErrorCode; message: string; op?: OpCode };
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
 
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
-}
-
-function isOp(byte: number): byte is Op {
-  return byte >= Op.Connect && byte <= Op.Unsubscribe;
+function isOp(byte: number): byte is OpCode {
+  return byte >= OpCode.Connect && byte <= OpCode.Unsubscribe;
 }
 
 /** The frame size an op code announces on a channel, or null for an op the channel never carries. */
 export function frameSize(channel: Channel, opByte: number): number | null {
   switch (channel) {
     case 'register':
-      return opByte === Op.Connect ? CONNECT_SIZE : null;
+      return opByte === OpCode.Connect ? CONNECT_SIZE : null;
     case 'request':
-      if (opByte === Op.Disconnect) return DISCONNECT_SIZE;
-      if (opByte === Op.Subscribe || opByte === Op.Unsubscribe) return KEY_REQUEST_SIZE;
+      if (opByte === OpCode.Disconnect) return DISCONNECT_SIZE;
+      if (opByte === OpCode.Subscribe || opByte === OpCode.Unsubscribe) return KEY_REQUEST_SIZE;
       return null;
     case 'response':
       return isOp(opByte) ? RESPONSE_SIZE : null;
@@ -88,7 +85,7 @@ export function frameSize(channel: Channel, opByte: number): number | null {
   }
 }
 
-function fail<T>(code: DecodeErrorCode, message: string, op?: Op): DecodeResult<T> {
+function fail<T>(code: DecodeErrorCode, message: string, op?: OpCode): DecodeResult<T> {
   return { ok: false, error: op === undefined ? { code, message } : { code, message, op } };
 }
 
@@ -116,7 +113,7 @@ export function decode(channel: Channel, bytes: Uint8Array): DecodeResult<Frame>
   const opByte = bytes[0] ?? 0;
   const size = frameSize(channel, opByte);
   if (size === null) return fail('unknown-op', `op code ${opByte} is not valid on the ${channel} FIFO`);
-  const op = channel === 'notification' ? undefined : (opByte as Op);
+  const op = channel === 'notification' ? undefined : (opByte as OpCode);
   if (bytes.length < size) return fail('truncated', `${bytes.length} of ${size} bytes`, op);
   if (bytes.length > size) return fail('trailing-bytes', `${bytes.length - size} bytes after the frame`, op);
   switch (channel) {
@@ -125,18 +122,18 @@ export function decode(channel: Channel, bytes: Uint8Array): DecodeResult<Frame>
       const respPipe = readPipeField(bytes, CONNECT_RESP_OFFSET);
       const notifPipe = readPipeField(bytes, CONNECT_NOTIF_OFFSET);
       if (reqPipe === null || respPipe === null || notifPipe === null) {
-        return fail('bad-string', 'an empty pipe path', Op.Connect);
+        return fail('bad-string', 'an empty pipe path', OpCode.Connect);
       }
       return { ok: true, value: { kind: 'connect', reqPipe, respPipe, notifPipe } };
     }
     case 'request': {
-      if (opByte === Op.Disconnect) return { ok: true, value: { kind: 'disconnect' } };
+      if (opByte === OpCode.Disconnect) return { ok: true, value: { kind: 'disconnect' } };
       const key = readKeyField(bytes, KEY_REQUEST_KEY_OFFSET);
       if (key === null) return fail('bad-string', 'key is empty or not NUL-terminated within 41 bytes', op);
-      return { ok: true, value: { kind: opByte === Op.Subscribe ? 'subscribe' : 'unsubscribe', key } };
+      return { ok: true, value: { kind: opByte === OpCode.Subscribe ? 'subscribe' : 'unsubscribe', key } };
     }
     case 'response':
-      return { ok: true, value: { kind: 'response', op: opByte as Op, result: bytes[1] ?? 0 } };
+      return { ok: true, value: { kind: 'response', op: opByte as OpCode, result: bytes[1] ?? 0 } };
     case 'notification': {
       const key = readKeyField(bytes, 0);
       const value = readKeyField(bytes, NOTIFICATION_VALUE_OFFSET);
@@ -162,18 +159,18 @@ export function encode(frame: Frame): Buffer {
   switch (frame.kind) {
     case 'connect': {
       const buf = Buffer.alloc(CONNECT_SIZE);
-      buf[0] = Op.Connect;
+      buf[0] = OpCode.Connect;
       writeString(buf, CONNECT_REQ_OFFSET, PIPE_FIELD_SIZE, frame.reqPipe, false);
       writeString(buf, CONNECT_RESP_OFFSET, PIPE_FIELD_SIZE, frame.respPipe, false);
       writeString(buf, CONNECT_NOTIF_OFFSET, PIPE_FIELD_SIZE, frame.notifPipe, false);
       return buf;
     }
     case 'disconnect':
-      return Buffer.of(Op.Disconnect);
+      return Buffer.of(OpCode.Disconnect);
     case 'subscribe':
     case 'unsubscribe': {
       const buf = Buffer.alloc(KEY_REQUEST_SIZE);
-      buf[0] = frame.kind === 'subscribe' ? Op.Subscribe : Op.Unsubscribe;
+      buf[0] = frame.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe;
       writeString(buf, KEY_REQUEST_KEY_OFFSET, STRING_FIELD_SIZE, frame.key, true);
       return buf;
     }
@@ -196,7 +193,7 @@ export function encodeNotification(key: string, value: string): Buffer {
 
 /** Response frames are two bytes and few: allocate them once. */
 const RESPONSES = new Map<number, Buffer>();
-export function encodeResponse(op: Op, result: number): Buffer {
+export function encodeResponse(op: OpCode, result: number): Buffer {
   const id = op * 256 + result;
   let buf = RESPONSES.get(id);
   if (buf === undefined) {

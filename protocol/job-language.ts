@@ -2,7 +2,8 @@
  * The job language (DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
  * command, `null` for a blank line or a comment, or an `Invalid` with the reason.
  */
-import { MAX_STRING_BYTES, RESERVED_VALUES, checkToken } from './keys.js';
+import { assertNever } from './guards.js';
+import { MAX_STRING_BYTES, RESERVED_LENGTHS, RESERVED_VALUES, checkToken, isTokenByte } from './keys.js';
 
 export type Command =
   | { readonly kind: 'write'; readonly pairs: readonly string[] } // flat: key, value, key, value...
@@ -105,11 +106,6 @@ function parseWait(arg: string): Command | Invalid {
   return { kind: 'wait', ms };
 }
 
-/** Whether a byte can be part of a key or value: no blank, control byte or `( ) [ ] ,`. */
-function isTokenByte(c: number): boolean {
-  return c > 0x20 && c !== 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
-}
-
 /**
  * Scans one key or value starting at `from` (blanks around it allowed) up to the delimiter
  * `stop`, in one pass. Returns the index of the delimiter, or -1 when something else stands
@@ -133,9 +129,14 @@ function explain(line: string, from: number, limit: number, what: 'key' | 'value
   return invalid(checkToken(text, what) ?? usage);
 }
 
+/**
+ * The checks scanToken leaves to do: the length, and for a value the reserved words. A value is
+ * looked up in RESERVED_VALUES only when its length is one of theirs, which keeps a Set lookup
+ * off the path of almost every value.
+ */
 function checkLength(token: string, what: 'key' | 'value'): string | null {
   if (token.length === 0 || token.length > MAX_STRING_BYTES) return checkToken(token, what);
-  if (what === 'value' && (token.length === 7 || token.length === 8 || token.length === 10) && RESERVED_VALUES.has(token)) {
+  if (what === 'value' && RESERVED_LENGTHS.has(token.length) && RESERVED_VALUES.has(token)) {
     return checkToken(token, what);
   }
   return null;
@@ -226,8 +227,4 @@ export function formatCommand(command: Command): string {
     default:
       return assertNever(command);
   }
-}
-
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

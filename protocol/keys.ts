@@ -8,6 +8,13 @@ export const MAX_STRING_BYTES = 40;
 
 /** Words the store uses in its own output, so they cannot be stored as values. */
 export const RESERVED_VALUES: ReadonlySet<string> = new Set(['KVSERROR', 'KVSMISSING', 'DELETED']);
+/** Their lengths (8, 10, 7): a value of another length needs no lookup. */
+export const RESERVED_LENGTHS: ReadonlySet<number> = new Set([...RESERVED_VALUES].map((word) => word.length));
+
+/** Whether a byte can be part of a key or value: no blank, control byte or `( ) [ ] ,`. */
+export function isTokenByte(c: number): boolean {
+  return c > 0x20 && c !== 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
+}
 
 /** Byte order of two byte strings (C `strcmp` order). */
 export function compareKeys(a: string, b: string): number {
@@ -22,10 +29,9 @@ export function checkToken(token: string, what: 'key' | 'value'): string | null 
   }
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
+    if (isTokenByte(c)) continue;
     if (c <= 0x20 || c === 0x7f) return `${what} '${token}' has a space or control character`;
-    if (c === 0x28 || c === 0x29 || c === 0x5b || c === 0x5d || c === 0x2c) {
-      return `${what} '${token}' has a reserved character '${token[i]}'`;
-    }
+    return `${what} '${token}' has a reserved character '${token[i]}'`;
   }
   if (what === 'value' && RESERVED_VALUES.has(token)) return `value '${token}' is a reserved word`;
   return null;

@@ -7,11 +7,12 @@
  * was called (the in-memory store applies them in the call itself; Redis runs them pipelined on
  * one connection), so a caller may keep several in flight and answer each as it settles.
  */
-import type { BusValue } from './bus.js';
-
-/** One checked batch as it comes off the bus (protocol/bus.ts); the results have the bus's shape. */
-export type StoreBatch = readonly BusValue[];
-export type StoreResults = BusValue[];
+/**
+ * One batch checked by `checkBatch`, as it comes off the bus, and its results, both laid out by
+ * protocol/batch-codec.ts.
+ */
+export type StoreBatch = Uint8Array;
+export type StoreResults = Uint8Array;
 
 /** `value` null: the key was deleted. Strings are byte strings (latin1, one char per byte). */
 export type ChangeListener = (key: string, value: string | null) => void;

@@ -11,11 +11,15 @@
  * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
  * polls for it, so a test holds every backup open until it creates that file.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isToBackupChild, type BackupBegin, type BackupCopy, type FromBackupChild } from '../protocol/backup-messages.js';
+import { errorMessage } from '../protocol/guards.js';
+import { compareKeys } from '../protocol/keys.js';
+import { formatPair } from '../protocol/output.js';
+import { writeAll } from './write-all.js';
 
 /**
  * Like the job workers, a backup yields the CPU to the store: the store's thread streams the
@@ -71,6 +75,9 @@ requests.on('data', (message: unknown) => {
       work = work.then(() => finishCopy(copy));
       break;
     }
+    case 'cancel':
+      if (current !== null && current.begin.id === message.id) current = null;
+      break;
     case 'end': {
       const finished = current;
       current = null;
@@ -84,13 +91,13 @@ requests.on('data', (message: unknown) => {
 
 /** A copy on Redis: read it (loading the Redis client only when a backup needs it), then as `finish`. */
 async function finishCopy(copy: BackupCopy): Promise<void> {
-  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, tmpPath: copy.tmpPath, separator: copy.separator };
+  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, tmpPath: copy.tmpPath, compat: copy.compat };
   let pairs: { keys: string[]; values: string[] };
   try {
     const { readRemotePairs } = await import('./redis-snapshot.js');
     pairs = await readRemotePairs(copy);
   } catch (error) {
-    reply({ t: 'failed', id: copy.id, reason: error instanceof Error ? error.message : String(error) });
+    reply({ t: 'failed', id: copy.id, reason: errorMessage(error) });
     return;
   }
   await finish(begin, pairs.keys, pairs.values, copy.pairs);
@@ -114,14 +121,14 @@ async function finish(begin: BackupBegin, keys: string[], values: string[], expe
     reply({ t: 'done', id: begin.id, pairs: count });
   } catch (error) {
     rmSync(begin.tmpPath, { force: true });
-    reply({ t: 'failed', id: begin.id, reason: error instanceof Error ? error.message : String(error) });
+    reply({ t: 'failed', id: begin.id, reason: errorMessage(error) });
   }
 }
 
 /** Writes the pairs sorted by key, each key once; returns how many were written. */
 function writeSorted(begin: BackupBegin, keys: string[], values: string[]): number {
   const order = Array.from(keys.keys());
-  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  order.sort((a, b) => compareKeys(keys[a]!, keys[b]!));
   const fd = openSync(begin.tmpPath, 'w', 0o644);
   try {
     let text = '';
@@ -131,7 +138,7 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
       const key = keys[i]!;
       if (key === previous) continue;
       previous = key;
-      text += `(${key}${begin.separator}${values[i]})\n`;
+      text += formatPair(key, values[i]!, begin.compat);
       written++;
       if (text.length >= 1 << 16) {
         writeAll(fd, Buffer.from(text, 'latin1'));
@@ -144,11 +151,6 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
   } finally {
     closeSync(fd);
   }
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off);
 }
 
 // The coordinator closed our stdin (or died): finish what is under way, then leave.

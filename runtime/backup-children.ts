@@ -1,5 +1,7 @@
 /**
- * The backup child processes: forked Node processes, started ahead of need and reused. Each
+ * The backup child processes: forked Node processes, started when a backup first needs one and
+ * reused. The job never waits for a fork: its BACKUP is applied and answered before the child is
+ * spawned, and the snapshot's chunks wait in the pipe while the child starts. Each
  * writes one backup at a time; `write` streams a snapshot to it a chunk per event-loop turn, so
  * the jobs are paused only for the time it takes to read one chunk. A snapshot that is a copy
  * on Redis is not streamed: the child is told where it is and reads it itself.
@@ -7,30 +9,32 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { PackrStream, UnpackrStream } from 'msgpackr';
-import { isFromBackupChild, type FromBackupChild, type ToBackupChild } from '../protocol/backup-messages.js';
+import { isFromBackupChild, type BackupOutcome, type BackupTarget, type FromBackupChild, type ToBackupChild } from '../protocol/backup-messages.js';
+import { errorMessage } from '../protocol/guards.js';
 import type { StoreSnapshot } from '../protocol/store-contract.js';
 
 const CHILD_SCRIPT = new URL('./backup-child.js', import.meta.url);
 /** Pairs read from a snapshot per turn: about half a millisecond of work (p99 near 1 ms on this machine). */
 export const CHUNK_PAIRS = 1024;
 
-export interface BackupJob {
-  readonly path: string;
-  readonly separator: string;
-}
+type Streams = typeof import('msgpackr');
+let streams: Streams | null = null;
 
-export type BackupOutcome = { readonly ok: true; readonly pairs: number } | { readonly ok: false; readonly reason: string };
+/** msgpackr's stream classes, loaded with the first backup child: a run without BACKUP does without. */
+async function loadStreams(): Promise<Streams> {
+  return (streams ??= await import('msgpackr'));
+}
 
 class BackupChild {
   private readonly process: ChildProcess;
-  private readonly requests = new PackrStream({ useRecords: false });
+  private readonly requests: InstanceType<Streams['PackrStream']>;
   private waiting: ((outcome: FromBackupChild | null) => void) | null = null;
   exited = false;
   /** Why the child could not be started or was lost (EMFILE, EAGAIN...), when known. */
   private failure: string | null = null;
 
-  constructor() {
+  constructor({ PackrStream, UnpackrStream }: Streams) {
+    this.requests = new PackrStream({ useRecords: false });
     // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a backup
     // in progress must finish (the parent decides when to stop). It never outlives the parent: it
     // exits when its stdin closes, which the parent does in close() or the kernel does when the
@@ -82,32 +86,43 @@ class BackupChild {
     return new Promise((resolve) => this.requests.once('drain', resolve));
   }
 
-  async write(id: number, job: BackupJob, snapshot: StoreSnapshot): Promise<BackupOutcome> {
+  async write(id: number, target: BackupTarget, snapshot: StoreSnapshot, signal: AbortSignal): Promise<BackupOutcome> {
     if (this.exited) {
       await releaseQuietly(snapshot);
       // A failed spawn's 'error' comes on the next tick: wait for its reason.
       if (this.failure === null) await nextTurn();
       return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
     }
-    const tmpPath = `${job.path}.${this.pid}.tmp`;
+    const tmpPath = `${target.path}.${this.pid}.tmp`;
     const outcome = new Promise<FromBackupChild | null>((resolve) => (this.waiting = resolve));
     const remote = snapshot.remote;
     if (remote !== null) {
+      if (signal.aborted) {
+        await releaseQuietly(snapshot);
+        return { ok: false, reason: `cancelled: ${errorMessage(signal.reason)}` };
+      }
+      // Once sent, the copy is written to the end (the child reads it in bounded chunks).
       // The child reads the copy and drops it; dropping it here too (after the child is done, or
       // gone) makes sure a copy never outlives its backup for the length of its TTL.
-      void this.send({ t: 'copy', id, path: job.path, tmpPath, separator: job.separator, url: remote.url, key: remote.key, pairs: remote.pairs });
+      void this.send({ t: 'copy', id, path: target.path, tmpPath, compat: target.compat, url: remote.url, key: remote.key, pairs: remote.pairs });
       const reply = await outcome;
       await releaseQuietly(snapshot);
       return this.settled(reply, tmpPath);
     }
     try {
-      await this.send({ t: 'begin', id, path: job.path, tmpPath, separator: job.separator });
-      for (let kv = await snapshot.next(CHUNK_PAIRS); kv !== null && !this.exited; kv = await snapshot.next(CHUNK_PAIRS)) {
+      await this.send({ t: 'begin', id, path: target.path, tmpPath, compat: target.compat });
+      for (let kv = await snapshot.next(CHUNK_PAIRS); kv !== null && !this.exited && !signal.aborted; kv = await snapshot.next(CHUNK_PAIRS)) {
         const drained = this.send({ t: 'pairs', id, kv });
         await (drained ?? nextTurn());
       }
     } finally {
       await snapshot.release();
+    }
+    if (signal.aborted && !this.exited) {
+      // Abandoned before its end: the child drops what it has and writes nothing (no reply comes).
+      this.waiting = null;
+      void this.send({ t: 'cancel', id });
+      return { ok: false, reason: `cancelled: ${errorMessage(signal.reason)}` };
     }
     if (!this.exited) void this.send({ t: 'end', id });
     return this.settled(await outcome, tmpPath);
@@ -135,19 +150,32 @@ export class BackupChildren {
   private readonly busy = new Set<BackupChild>();
   private nextId = 1;
 
-  /** Starts `prefork` children now, while the parent is small and forking is cheap. */
-  constructor(prefork: number) {
-    for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild());
+  /** Starts `prefork` children now (none by default: a run without BACKUP forks nothing). */
+  constructor(prefork = 0) {
+    if (prefork > 0) {
+      void loadStreams().then((loaded) => {
+        for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild(loaded));
+      });
+    }
   }
 
   /** Writes one backup on an idle child (a new one if none is idle or alive). */
-  async write(job: BackupJob, snapshot: StoreSnapshot): Promise<BackupOutcome> {
+  async write(target: BackupTarget, snapshot: StoreSnapshot, signal: AbortSignal = new AbortController().signal): Promise<BackupOutcome> {
     let child = this.idle.pop();
     while (child !== undefined && child.exited) child = this.idle.pop();
-    child ??= new BackupChild();
+    if (child === undefined) {
+      let loaded: Streams;
+      try {
+        loaded = streams ?? (await loadStreams());
+      } catch (error) {
+        await releaseQuietly(snapshot);
+        return { ok: false, reason: `cannot load the backup writer: ${errorMessage(error)}` };
+      }
+      child = new BackupChild(loaded);
+    }
     this.busy.add(child);
     try {
-      return await child.write(this.nextId++, job, snapshot);
+      return await child.write(this.nextId++, target, snapshot, signal);
     } finally {
       this.busy.delete(child);
       if (!child.exited) this.idle.push(child);

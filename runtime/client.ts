@@ -9,13 +9,14 @@
  */
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { Op, encode } from '../protocol/frames.js';
+import { errorMessage } from '../protocol/guards.js';
+import { OpCode, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
-import { isCompat, type Compat } from '../protocol/options.js';
+import { isCompat, type Compat } from '../protocol/compat.js';
 import { type ClientConsole, openConsole } from './client-console.js';
+import { type OptionSpec, readArguments } from './command-line.js';
 import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
@@ -28,7 +29,7 @@ and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal)
   DISCONNECT           end the session; so does the end of input
 Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
 Exit status: 0 after DISCONNECT, 1 when the server ends the session, 2 bad usage.`;
-const OP_NAMES: Record<Op, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
+const OP_NAMES: Record<OpCode, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
 const REGISTER_OPEN_MS = 2000;
@@ -58,35 +59,36 @@ function fail(text: string): void {
   else process.stderr.write(line);
 }
 
+const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help']) };
+const CLIENT_HELP_HINT = "run 'node runtime/client.js --help' for the usage";
+
+/** The reason, and one line pointing at --help; exit status 2. */
+function badUsage(reason: string): void {
+  fail(`${reason}\n${CLIENT_HELP_HINT}`);
+  exitAfterFlush(2);
+}
+
 /** Exits once stdout is flushed (it is asynchronous when a pipe). */
 function exitAfterFlush(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
 export async function runClient(argv: readonly string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { compat: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return exitAfterFlush(2);
-  }
-  if (parsed.values.help === true) {
+  const parsed = readArguments(argv, CLIENT_OPTIONS);
+  if (typeof parsed === 'string') return badUsage(parsed);
+  if (parsed.flags.has('help')) {
     process.stdout.write(`${USAGE}\n`);
     return exitAfterFlush(0);
   }
   const [id, registerFifo, ...extra] = parsed.positionals;
-  const compat = parsed.values.compat ?? 'seed';
+  const compat = parsed.values['compat'] ?? 'seed';
   const problem =
     id === undefined ? 'missing <client_id>'
     : registerFifo === undefined ? 'missing <register_fifo>'
     : extra.length > 0 ? `too many arguments: ${extra.join(' ')}`
     : !isCompat(compat) ? `--compat must be seed or course, not '${compat}'`
     : null;
-  if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) {
-    fail(`${problem}\n${USAGE}`);
-    return exitAfterFlush(2);
-  }
+  if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) return badUsage(problem ?? 'bad arguments');
   const paths = clientPaths(id);
   if ('error' in paths) {
     fail(paths.error);
@@ -110,7 +112,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     const advice = code === 'not-a-fifo' || code === 'in-use' ? '; use another client id' : '';
-    fail(`${error instanceof Error ? error.message : String(error)}${advice}`);
+    fail(`${errorMessage(error)}${advice}`);
     return exitAfterFlush(1);
   }
   try {
@@ -118,7 +120,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
     notif = await openReadEnd(paths.notif);
     req = await openOwnWriteEnd(paths.req);
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(errorMessage(error));
     return exitAfterFlush(1);
   }
   await new Client(compat, registerFifo, paths, req, resp, notif).run();
@@ -139,7 +141,7 @@ async function heldByLiveClient(path: string, id: string): Promise<string | null
 }
 
 class Client {
-  private readonly waiting: Array<{ op: Op; resolve: (result: number) => void }> = [];
+  private readonly waiting: Array<{ op: OpCode; resolve: (result: number) => void }> = [];
   private disconnecting = false;
   private notifEnded: Promise<void>;
 
@@ -190,7 +192,7 @@ class Client {
           break;
         case 'subscribe':
         case 'unsubscribe':
-          await this.request(command.kind === 'subscribe' ? Op.Subscribe : Op.Unsubscribe, encode({ kind: command.kind, key: command.key }));
+          await this.request(command.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe, encode({ kind: command.kind, key: command.key }));
           break;
         case 'delay':
           out('Waiting...\n');
@@ -209,7 +211,7 @@ class Client {
       this.serverGone(
         code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
         : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
-        : `cannot connect through ${this.registerFifo}: ${error instanceof Error ? error.message : String(error)}`,
+        : `cannot connect through ${this.registerFifo}: ${errorMessage(error)}`,
       );
       return null;
     });
@@ -217,7 +219,7 @@ class Client {
     register.on('error', () => {});
     const latin1 = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
     const frame = encode({ kind: 'connect', reqPipe: latin1(this.paths.req), respPipe: latin1(this.paths.resp), notifPipe: latin1(this.paths.notif) });
-    const answered = this.expect(Op.Connect);
+    const answered = this.expect(OpCode.Connect);
     register.end(frame);
     // Queued behind S sessions we may wait long; a server killed meanwhile never opens our FIFOs.
     const watch = setInterval(() => {
@@ -237,11 +239,11 @@ class Client {
     return true;
   }
 
-  private expect(op: Op): Promise<number> {
+  private expect(op: OpCode): Promise<number> {
     return new Promise((resolve) => this.waiting.push({ op, resolve }));
   }
 
-  private request(op: Op, frame: Buffer): Promise<number> {
+  private request(op: OpCode, frame: Buffer): Promise<number> {
     const answered = this.expect(op);
     this.req.write(frame);
     return answered;
@@ -249,7 +251,7 @@ class Client {
 
   private async disconnect(): Promise<void> {
     this.disconnecting = true;
-    await this.request(Op.Disconnect, encode({ kind: 'disconnect' }));
+    await this.request(OpCode.Disconnect, encode({ kind: 'disconnect' }));
     await Promise.race([this.notifEnded, sleep(NOTIF_DRAIN_MS)]);
     this.end(0);
   }

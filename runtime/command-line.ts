@@ -6,7 +6,7 @@
  *   main.js <jobs_dir> <max_threads> <max_backups> <register_fifo>  server mode (seed Part 2 order)
  *   main.js <jobs_dir> [--threads N] [--backups N] [--fifo PATH]    the same with named options
  */
-import { COMPAT_VALUES, isCompat, type Compat } from '../protocol/options.js';
+import { COMPAT_VALUES, isCompat, type Compat } from '../protocol/compat.js';
 
 export const DEFAULT_THREADS = 4;
 export const DEFAULT_BACKUPS = 2;
@@ -68,18 +68,28 @@ export type CommandLine =
   | { readonly kind: 'run'; readonly options: RunOptions; readonly warnings: readonly string[] }
   | { readonly kind: 'error'; readonly reason: string };
 
-/** The options that take a value, with the form the message shows when it is missing. */
-const VALUE_OPTIONS: Readonly<Record<string, string>> = {
-  threads: '--threads N',
-  backups: '--backups N',
-  fifo: '--fifo PATH',
-  sessions: '--sessions N',
-  compat: `--compat=${COMPAT_VALUES.join('|')}`,
-  store: '--store URL',
-};
-const FLAG_OPTIONS = new Set(['quiet', 'help']);
+/** The options a program takes: those with a value (and the form a message shows), flags, and
+ * those whose value may only be joined (`--inspect[=URL]`). */
+export interface OptionSpec {
+  readonly values: Readonly<Record<string, string>>;
+  readonly flags: ReadonlySet<string>;
+  readonly joinedOnly?: ReadonlySet<string>;
+}
 
-interface Arguments {
+const MAIN_OPTIONS: OptionSpec = {
+  values: {
+    threads: '--threads N',
+    backups: '--backups N',
+    fifo: '--fifo PATH',
+    sessions: '--sessions N',
+    compat: `--compat=${COMPAT_VALUES.join('|')}`,
+    store: '--store URL',
+  },
+  flags: new Set(['quiet', 'help']),
+  joinedOnly: new Set(['inspect']),
+};
+
+export interface Arguments {
   readonly values: Readonly<Record<string, string>>;
   readonly flags: ReadonlySet<string>;
   readonly positionals: readonly string[];
@@ -88,10 +98,11 @@ interface Arguments {
 /**
  * The arguments read into options and positionals, every mistake in the program's own words
  * (util.parseArgs' messages speak of "ambiguous" arguments and quote its own advice). A value may
- * follow its option (`--threads 4`) or be joined to it (`--threads=4`); `--inspect` takes only a
- * joined value (`--inspect` alone means the default address); `--` ends the options.
+ * follow its option (`--threads 4`) or be joined to it (`--threads=4`); a joined-only option
+ * (`--inspect`) takes only a joined value, and alone means its default; `-h` is `--help`; `--`
+ * ends the options.
  */
-function readArguments(argv: readonly string[]): Arguments | string {
+export function readArguments(argv: readonly string[], spec: OptionSpec = MAIN_OPTIONS): Arguments | string {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
   const positionals: string[] = [];
@@ -113,16 +124,16 @@ function readArguments(argv: readonly string[]): Arguments | string {
     const equals = arg.indexOf('=');
     const name = arg.slice(2, equals < 0 ? undefined : equals);
     const joined = equals < 0 ? undefined : arg.slice(equals + 1);
-    if (name === 'inspect') {
+    if (spec.joinedOnly?.has(name) === true) {
       values[name] = joined ?? '';
-    } else if (FLAG_OPTIONS.has(name)) {
+    } else if (spec.flags.has(name)) {
       if (joined !== undefined) return `--${name} takes no value`;
       flags.add(name);
-    } else if (name in VALUE_OPTIONS) {
+    } else if (name in spec.values) {
       const next = argv[i + 1];
       // A following option is a forgotten value, not the value (`--compat --quiet`).
       const value = joined ?? (next === undefined || (next.startsWith('-') && next !== '-') ? undefined : next);
-      if (value === undefined) return `--${name} needs a value: ${VALUE_OPTIONS[name]}`;
+      if (value === undefined) return `--${name} needs a value: ${spec.values[name]}`;
       if (joined === undefined) i++;
       values[name] = value;
     } else {

@@ -65,7 +65,7 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
       throw new FifoError('create-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
     });
     if (stat === null) continue;
-    if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `exists and is not a FIFO (it is ${describe(stat)}); it is left as it is`);
+    if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `exists and is not a FIFO (it is ${fileKind(stat)}); it is left as it is`);
     const user = (await options.inUse?.(path)) ?? null;
     if (user !== null) throw new FifoError('in-use', path, user);
     stale.push({ path, id: { dev: stat.dev, ino: stat.ino } });
@@ -97,7 +97,7 @@ export async function fifoId(path: FifoPath): Promise<FifoId> {
     if (errno(error) === 'ENOENT') throw new FifoError('missing', path, 'cannot inspect: ENOENT', error);
     throw new FifoError('open-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
   }
-  if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${describe(stat)})`);
+  if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${fileKind(stat)})`);
   return { dev: stat.dev, ino: stat.ino };
 }
 
@@ -131,7 +131,7 @@ export async function assertFifo(path: FifoPath): Promise<void> {
   await fifoId(path);
 }
 
-function describe(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }): string {
+function fileKind(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }): string {
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFile()) return 'a regular file';
   if (stat.isDirectory()) return 'a directory';
@@ -253,4 +253,23 @@ async function openFd(path: FifoPath, flags: number, expect?: FifoId): Promise<n
 export async function openRegistrationEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
   return new net.Socket({ fd, readable: true, writable: false });
+}
+
+/**
+ * Ends a write end (after `last`, when given) and resolves once it is closed; a reader that does
+ * not take the bytes within `ms` does not hold us: the socket is destroyed then.
+ */
+export function endWithin(socket: net.Socket, ms: number, last?: Uint8Array): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  socket.on('error', () => {});
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const done = () => socket.destroy();
+    if (last === undefined) socket.end(done);
+    else socket.end(last, done);
+  });
 }

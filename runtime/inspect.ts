@@ -12,6 +12,8 @@
 import type { InspectionEvent } from 'xstate';
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import type WebSocket from 'ws';
+import { errorMessage } from '../protocol/guards.js';
+import { errorCode } from '../protocol/system-errors.js';
 import { SystemNames, tidyMessage, tidySnapshot } from './inspector-view.js';
 
 /** The package's default address, the one `npm run inspect` listens on. */
@@ -38,8 +40,8 @@ export interface Inspection {
 export const NO_INSPECTION: Inspection = { inspect: undefined, close: async () => {} };
 
 /**
- * Starts inspection when `address` is not null ('' means the default address). Waits up to a
- * second for the relay; if there is none, says so once through `warn` and runs on without it.
+ * Starts inspection when `address` is not null ('' means the default address). Waits up to
+ * CONNECT_WAIT_MS (5 s) for the relay; if there is none, says so once through `warn` and runs on without it.
  */
 export async function startInspection(address: string | null, warn: (line: string) => void): Promise<Inspection> {
   if (address === null) return NO_INSPECTION;
@@ -133,7 +135,7 @@ class RelayAdapter {
     try {
       socket = new this.Client(this.url, { handshakeTimeout: CONNECT_WAIT_MS });
     } catch (error) {
-      this.warn(`inspector: cannot connect to ${this.url}: ${describe(error)}; running without the inspector`);
+      this.warn(`inspector: cannot connect to ${this.url}: ${errorCode(error) ?? errorMessage(error)}; running without the inspector`);
       this.state = 'closed';
       this.deferred = [];
       this.settle();
@@ -153,7 +155,7 @@ class RelayAdapter {
     socket.on('error', (error) => {
       if (this.state !== 'closed' && !this.warnedAway) {
         const was = this.state === 'open' ? 'lost the relay at' : 'no relay at';
-        this.warn(`inspector: ${was} ${this.url} (${describe(error)}); start one with \`npm run inspect\`. Running on without it`);
+        this.warn(`inspector: ${was} ${this.url} (${errorCode(error) ?? errorMessage(error)}); start one with \`npm run inspect\`. Running on without it`);
         this.warnedAway = true;
       }
     });
@@ -197,9 +199,4 @@ class RelayAdapter {
     // A relay that does not answer the closing handshake must not hold the process.
     setTimeout(() => socket.terminate(), 200).unref();
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
-  return String(error);
 }

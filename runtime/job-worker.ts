@@ -5,40 +5,30 @@
  * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work, but at most one of
  * them holds a SHOW: what a job holds of the store's pairs is one copy, whatever its SHOWs.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Op, decode, encode, isToWorker, type BusValue } from '../protocol/bus.js';
-import { parseLine, type Command } from '../protocol/job-language.js';
-import { display } from '../protocol/keys.js';
-import type { Compat } from '../protocol/options.js';
-import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead } from '../protocol/output.js';
+import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
+import { decode, encode, isToWorker } from '../protocol/bus.js';
+import { parseLine } from '../protocol/job-language.js';
+import { appendPlainLine } from '../protocol/plain-lines.js';
+import { compareKeys, display } from '../protocol/keys.js';
+import type { Compat } from '../protocol/compat.js';
+import type { JobSummary, JobTask } from '../protocol/job-task.js';
+import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
 import { LineReader } from './line-reader.js';
+import { writeAll } from './write-all.js';
 
-export interface JobTask {
-  readonly jobPath: string;
-  readonly outPath: string;
-  readonly port: MessagePort;
-  readonly compat: Compat;
-}
-
-export interface JobSummary {
-  readonly commands: number;
-  readonly invalid: number;
-  readonly backups: number;
-  /** True when a stop request ended the job before the end of its file. */
-  readonly stopped: boolean;
-}
-
-const MAX_BATCH_OPS = 4096;
+/** A batch is sent once it holds this many bytes (about 1,000 commands of the benchmark's mix). */
+const MAX_BATCH_BYTES = 1 << 15;
 const MAX_IN_FLIGHT = 3;
-const OUT_FLUSH_CHARS = 1 << 16;
+const OUT_FLUSH_BYTES = 1 << 16;
 const WORKER_NICENESS = 5;
 
 interface Batch {
   readonly seq: number;
-  readonly commands: Command[];
+  /** The batch as sent: its keys are what READ and DELETE print. */
+  readonly bytes: Uint8Array;
   readonly show: boolean;
 }
 
@@ -66,25 +56,50 @@ export function openRegularForWriting(path: string): number {
 }
 
 /** Buffered writes to the `.out`: one system call per 64 KiB, not one per line. */
-class OutFile {
+class OutFile implements ByteOut {
   private readonly fd: number;
-  private pending = '';
+  private readonly buffer = Buffer.allocUnsafe(OUT_FLUSH_BYTES);
+  private length = 0;
 
   constructor(path: string) {
     this.fd = openRegularForWriting(path);
   }
 
-  write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= OUT_FLUSH_CHARS) this.flush();
+  byte(c: number): void {
+    if (this.length === OUT_FLUSH_BYTES) this.flush();
+    this.buffer[this.length++] = c;
+  }
+
+  copy(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.length + n > OUT_FLUSH_BYTES) {
+      this.flush();
+      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, src.subarray(start, end));
+    }
+    const b = this.buffer;
+    let at = this.length;
+    if (n <= 64) for (let i = start; i < end; i++) b[at++] = src[i]!;
+    else b.set(src.subarray(start, end), at);
+    this.length += n;
+  }
+
+  text(s: string): void {
+    const n = s.length;
+    if (this.length + n > OUT_FLUSH_BYTES) {
+      this.flush();
+      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, Buffer.from(s, 'latin1'));
+    }
+    const b = this.buffer;
+    let at = this.length;
+    if (n <= 64) for (let i = 0; i < n; i++) b[at++] = s.charCodeAt(i);
+    else b.write(s, at, 'latin1');
+    this.length += n;
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending, 'latin1');
-    this.pending = '';
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off);
+    const n = this.length;
+    this.length = 0;
+    if (n > 0) writeAll(this.fd, this.buffer.subarray(0, n));
   }
 
   close(): void {
@@ -129,10 +144,14 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     throw error;
   }
   const stop = new AbortController();
+  /** The batch being filled; sent batches keep their bytes until their results are written. */
+  const batch = new BatchWriter();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
   let failure: Error | null = null;
 
+  /** Message buffers the store sent back, to send the next batches in. */
+  const spare: ArrayBuffer[] = [];
   port.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
     if (!isToWorker(message)) {
@@ -144,10 +163,15 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       failure = new Error(message.reason);
       stop.abort();
     } else {
-      const batch = inFlight.shift();
-      if (batch === undefined || batch.seq !== message.seq) failure = new Error('job worker: results out of order');
-      // A refused batch was not applied (the job is stopping): it has no output.
-      else if (message.t === 'results') writeResults(out, batch.commands, message.results, compat);
+      const sent = inFlight.shift();
+      if (sent === undefined || sent.seq !== message.seq) failure = new Error('job worker: results out of order');
+      else {
+        // A refused batch was not applied (the job is stopping): it has no output.
+        if (message.t === 'results') writeResults(out, sent.bytes, message.results, compat);
+        batch.recycle(sent.bytes);
+        // Read whole: the buffer can carry the next batch.
+        if (spare.length < MAX_IN_FLIGHT) spare.push(bytes.buffer as ArrayBuffer);
+      }
     }
     settle?.();
   });
@@ -164,27 +188,20 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   const waitForRoom = (limit: number) => waitUntil(() => inFlight.length <= limit);
 
   let seq = 0;
-  let commands: Command[] = [];
-  let ops: BusValue[] = [];
   let hasShow = false;
   const send = async () => {
-    if (commands.length === 0) return;
+    if (batch.commands === 0) return;
     // One SHOW's results in flight at a time: the store answers a SHOW with all its pairs.
     if (hasShow) await waitUntil(() => !inFlight.some((b) => b.show));
-    if (stop.signal.aborted) {
-      // Stopping: what was parsed but not yet sent is dropped.
-      commands = [];
-      ops = [];
-      hasShow = false;
-      return;
-    }
-    const batch: Batch = { seq: seq++, commands, show: hasShow };
-    inFlight.push(batch);
-    const bytes = encode({ t: 'batch', seq: batch.seq, ops });
-    port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-    commands = [];
-    ops = [];
+    const show = hasShow;
     hasShow = false;
+    const bytes = batch.takeView();
+    // Stopping: what was parsed but not yet sent is dropped.
+    if (stop.signal.aborted) return batch.recycle(bytes);
+    inFlight.push({ seq, bytes, show });
+    // This thread's only msgpackr user: packing can reuse msgpackr's buffer from its start.
+    const message = encode({ t: 'batch', seq: seq++, ops: bytes }, spare.pop(), true);
+    port.postMessage(message, [message.buffer as ArrayBuffer]);
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
 
@@ -193,8 +210,17 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   let invalid = 0;
   let backups = 0;
   try {
-    for (let line = reader.next(); line !== null && !stop.signal.aborted; line = reader.next()) {
-      const parsed = typeof line === 'string' ? parseLine(line) : { kind: 'invalid' as const, reason: `line of ${line.tooLong} bytes is too long` };
+    while (reader.advance() && !stop.signal.aborted) {
+      // Most lines go from the file's bytes straight into the batch; parseLine takes the rest.
+      if (reader.tooLong === 0 && appendPlainLine(batch, reader.bytes, reader.start, reader.end)) {
+        count++;
+        if (batch.length >= MAX_BATCH_BYTES) await send();
+        continue;
+      }
+      const parsed =
+        reader.tooLong === 0
+          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+          : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long` };
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;
@@ -207,40 +233,39 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           await send();
           await waitForRoom(0);
           if (parsed.ms > 0) {
-            out.write(WAITING);
+            out.text(WAITING);
             await sleep(parsed.ms, undefined, { signal: stop.signal }).catch(() => undefined);
           }
           continue;
         case 'backup':
-          ops.push(Op.Backup, ++backups);
-          commands.push(parsed);
+          batch.backup(++backups);
           await send();
           continue;
         case 'write':
-          ops.push(Op.Write, parsed.pairs.length / 2);
-          for (const token of parsed.pairs) ops.push(token);
+          batch.write(parsed.pairs);
           break;
         case 'read':
         case 'delete': {
-          const keys = [...parsed.keys].sort();
-          commands.push({ kind: parsed.kind, keys });
-          ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length);
-          for (const key of keys) ops.push(key);
-          if (ops.length >= MAX_BATCH_OPS) await send();
-          continue;
+          // The parser's own fresh array: sorted in place, as READ and DELETE print their keys.
+          const keys = (parsed.keys as string[]).sort(compareKeys);
+          if (parsed.kind === 'read') batch.read(keys);
+          else batch.delete(keys);
+          break;
         }
         case 'show':
           // A SHOW ends its batch, so a batch's results hold at most one copy of the store.
-          ops.push(Op.Show);
-          commands.push(parsed);
+          batch.show();
           hasShow = true;
           await send();
           continue;
         case 'help':
-          break;
+          // Its text goes after the results of every command before it.
+          await send();
+          await waitForRoom(0);
+          if (!stop.signal.aborted) out.text(HELP_TEXT);
+          continue;
       }
-      commands.push(parsed);
-      if (ops.length >= MAX_BATCH_OPS) await send();
+      if (batch.length >= MAX_BATCH_BYTES) await send();
     }
     // A stopped job runs nothing more: what was parsed but not yet sent is dropped.
     if (!stop.signal.aborted) await send();
@@ -257,48 +282,43 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
 }
 
 /** Formats one batch's results, in command order. READ and DELETE keys were sorted when sent. */
-function writeResults(out: OutFile, commands: readonly Command[], results: readonly BusValue[], compat: Compat): void {
-  let r = 0;
-  for (const command of commands) {
-    switch (command.kind) {
-      case 'read': {
-        const n = command.keys.length;
-        out.write(formatRead(command.keys, results.slice(r, r + n) as (string | null)[]));
-        r += n;
+function writeResults(out: OutFile, sent: Uint8Array, results: Uint8Array, compat: Compat): void {
+  const b = new BatchReader(sent);
+  const r = new BatchReader(results);
+  while (!b.done) {
+    const op = b.byte();
+    if (op === Op.Show) {
+      const width = 2 * r.count();
+      const flat = new Array<string>(width);
+      for (let i = 0; i < width; i++) flat[i] = r.token();
+      out.text(formatPairs(sortPairs(flat, 0, width), compat));
+      continue;
+    }
+    const n = b.count();
+    switch (op) {
+      case Op.Write:
+        for (let i = 0; i < 2 * n; i++) b.skipToken();
         break;
-      }
-      case 'delete': {
-        const m = results[r] as number;
-        out.write(formatDeleteMissing(results.slice(r + 1, r + 1 + m) as string[]));
-        r += 1 + m;
+      case Op.Read:
+        formatRead(out, b, r, n);
         break;
-      }
-      case 'show': {
-        const width = results[r] as number;
-        out.write(formatPairs(sortPairs(results, r + 1, width), compat));
-        r += 1 + width;
-        break;
-      }
-      case 'help':
-        out.write(HELP_TEXT);
-        break;
-      case 'write':
-      case 'backup':
-      case 'wait':
+      case Op.Delete:
+        formatDeleteMissing(out, b, r, n);
         break;
     }
   }
+  if (!r.done) throw new Error('job worker: results longer than their batch');
 }
 
 /** The `width / 2` pairs at `from` as a flat array sorted by key (byte order). */
-export function sortPairs(flat: readonly BusValue[], from: number, width: number): string[] {
+export function sortPairs(flat: readonly string[], from: number, width: number): string[] {
   const order: number[] = [];
   for (let i = 0; i < width; i += 2) order.push(from + i);
-  order.sort((a, b) => ((flat[a] as string) < (flat[b] as string) ? -1 : 1));
+  order.sort((a, b) => compareKeys(flat[a]!, flat[b]!));
   const sorted: string[] = new Array<string>(width);
   for (let i = 0; i < order.length; i++) {
-    sorted[2 * i] = flat[order[i]!] as string;
-    sorted[2 * i + 1] = flat[order[i]! + 1] as string;
+    sorted[2 * i] = flat[order[i]!]!;
+    sorted[2 * i + 1] = flat[order[i]! + 1]!;
   }
   return sorted;
 }

@@ -2,12 +2,13 @@
  * Watches the jobs folder while the server runs: a `.job` file created or rewritten there is
  * submitted once it is complete. "Complete" means it kept the same size, mtime and inode over a
  * quiet period: `echo ... > update.job` or an editor's rename both settle in one period, a file
- * written in pieces waits for its last piece. The server's own `.out`, `.bck` and temporary files
- * never match, and a file already run with the same contents is not run again.
+ * written in pieces waits for its last piece. Which files are jobs is protocol/job-files.ts's one
+ * rule, as at start: the server's own `.out`, `.bck` and temporary files never match, and a file already run with the same contents is not run again.
  */
 import { type FSWatcher, type Stats, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isJobFile, isJobFileName } from '../protocol/job-files.js';
 
 export const SETTLE_MS = 100;
 
@@ -24,10 +25,6 @@ function signature(s: Stats): Signature {
   return `${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
-export function isJobFileName(name: string): boolean {
-  return name.endsWith('.job') && !name.startsWith('.') && name.length > '.job'.length;
-}
-
 export class JobsWatcher {
   private readonly watcher: FSWatcher;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -37,6 +34,8 @@ export class JobsWatcher {
   private readonly ran = new Map<string, Signature>();
   private closed = false;
   private readonly settleMs: number;
+  /** The jobs in the folder when the watch began (see start). */
+  initialJobs: readonly string[] = [];
 
   private constructor(private readonly input: JobsWatcherInput) {
     this.settleMs = input.settleMs ?? SETTLE_MS;
@@ -46,11 +45,21 @@ export class JobsWatcher {
     this.watcher.on('error', (error) => input.log(`watching ${input.jobsDir}: ${error.message}`));
   }
 
-  /** Starts watching; the files already there are the ones main runs at start. */
-  static async start(input: JobsWatcherInput, existing: readonly string[] = []): Promise<JobsWatcher> {
+  /**
+   * Starts watching, then lists the folder with `listJobs`: the jobs already there, returned as
+   * `initialJobs` for the caller to run. Listed after the watch began, a file that arrives meanwhile
+   * is in the list and is not submitted again by the watch, and none falls between the two.
+   */
+  static async start(input: JobsWatcherInput, listJobs: () => Promise<readonly string[]>): Promise<JobsWatcher> {
     const watcher = new JobsWatcher(input);
-    for (const path of existing) {
-      const s = await stat(path).catch(() => null);
+    try {
+      watcher.initialJobs = await listJobs();
+    } catch (error) {
+      watcher.close();
+      throw error;
+    }
+    for (const path of watcher.initialJobs) {
+      const s = await lstat(path).catch(() => null);
       if (s !== null) watcher.ran.set(path, signature(s));
     }
     return watcher;
@@ -60,14 +69,15 @@ export class JobsWatcher {
     if (this.closed) return;
     const path = join(this.input.jobsDir, name);
     clearTimeout(this.timers.get(path));
-    this.timers.set(path, setTimeout(() => void this.check(path), this.settleMs));
+    this.timers.set(path, setTimeout(() => void this.check(path, name), this.settleMs));
   }
 
-  private async check(path: string): Promise<void> {
+  private async check(path: string, name: string): Promise<void> {
     this.timers.delete(path);
-    const s = await stat(path).catch(() => null);
+    const s = await lstat(path).catch(() => null);
     if (this.closed) return;
-    if (s === null || !s.isFile()) {
+    // The rule listJobs applies at start: a symlink or a folder named *.job is not a job.
+    if (s === null || !isJobFile(name, s)) {
       this.settling.delete(path);
       return;
     }
@@ -75,7 +85,7 @@ export class JobsWatcher {
     if (this.settling.get(path) !== now) {
       // Changed since the last look (or first look): wait for another quiet period.
       this.settling.set(path, now);
-      this.timers.set(path, setTimeout(() => void this.check(path), this.settleMs));
+      this.timers.set(path, setTimeout(() => void this.check(path, name), this.settleMs));
       return;
     }
     this.settling.delete(path);

@@ -14,13 +14,22 @@ export type Line = string | { readonly tooLong: number };
 export class LineReader {
   private readonly fd: number;
   private readonly buffer: Buffer;
+  /** The last chunk read: `buffer[0, chunk.length)`; lines are taken from `pos` on. */
+  private chunk: Buffer;
+  private pos = 0;
   private carry: Buffer | null = null;
   private skipping = 0;
-  private lines: Line[] = [];
-  private index = 0;
   private eof = false;
-  /** The number of the line last returned by next(), from 1. */
+  /** The number of the line last returned by next() or advance(), from 1. */
   lineNumber = 0;
+  /**
+   * After `advance()`: the line is `bytes[start, end)` (without its '\n'), valid until the next
+   * call, or `tooLong` is its length when it is over the limit (then 0 for a line).
+   */
+  bytes: Buffer;
+  start = 0;
+  end = 0;
+  tooLong = 0;
 
   constructor(path: string, private readonly maxLineBytes = MAX_LINE_BYTES, chunkBytes = CHUNK_BYTES) {
     // O_NONBLOCK: a job path that became a FIFO must not hold a worker thread in its open.
@@ -32,60 +41,93 @@ export class LineReader {
       throw error;
     }
     this.buffer = Buffer.allocUnsafe(chunkBytes);
+    this.chunk = this.buffer.subarray(0, 0);
+    this.bytes = this.chunk;
   }
 
   /** The next line (without its '\n'), `{ tooLong }` for an overlong one, or null at the end. */
   next(): Line | null {
-    while (this.index === this.lines.length) {
-      if (this.eof) return null;
-      this.fill();
-    }
-    this.lineNumber++;
-    return this.lines[this.index++]!;
+    if (!this.advance()) return null;
+    return this.tooLong > 0 ? { tooLong: this.tooLong } : this.bytes.toString('latin1', this.start, this.end);
   }
 
-  private fill(): void {
-    this.lines = [];
-    this.index = 0;
-    const n = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
-    if (n === 0) {
-      this.eof = true;
-      if (this.skipping > 0) this.lines.push({ tooLong: this.skipping });
-      else if (this.carry !== null && this.carry.length > 0) this.lines.push(this.carry.toString('latin1'));
-      this.carry = null;
-      return;
-    }
-    const chunk = this.buffer.subarray(0, n);
-    let start = 0;
+  /** Moves to the next line, as bytes (see `bytes`); false at the end. No string is made. */
+  advance(): boolean {
     for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) break;
+      if (this.pos < this.chunk.length && this.take()) {
+        this.lineNumber++;
+        return true;
+      }
+      if (this.eof) return false;
+      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+      this.chunk = this.buffer.subarray(0, n);
+      this.pos = 0;
+      if (n === 0) {
+        this.eof = true;
+        const carry = this.carry;
+        this.carry = null;
+        if (this.skipping > 0) {
+          this.lineTooLong(this.skipping);
+          this.skipping = 0;
+        } else if (carry !== null && carry.length > 0) {
+          this.line(carry, 0, carry.length);
+        } else {
+          return false;
+        }
+        this.lineNumber++;
+        return true;
+      }
+    }
+  }
+
+  /** Takes the next line of the chunk, or carries its unfinished end over; true for a line. */
+  private take(): boolean {
+    const chunk = this.chunk;
+    const start = this.pos;
+    const nl = chunk.indexOf(10, start);
+    if (nl < 0) {
+      this.pos = chunk.length;
+      const tail = chunk.length - start;
       if (this.skipping > 0) {
-        this.lines.push({ tooLong: this.skipping + nl - start });
-        this.skipping = 0;
-      } else if (this.carry !== null) {
-        const whole = Buffer.concat([this.carry, chunk.subarray(start, nl)]);
-        this.carry = null;
-        this.lines.push(whole.length > this.maxLineBytes ? { tooLong: whole.length } : whole.toString('latin1'));
+        this.skipping += tail;
       } else {
-        this.lines.push(nl - start > this.maxLineBytes ? { tooLong: nl - start } : chunk.toString('latin1', start, nl));
+        const carried = (this.carry?.length ?? 0) + tail;
+        if (carried > this.maxLineBytes) {
+          this.skipping = carried;
+          this.carry = null;
+        } else {
+          // Copy: the chunk buffer is reused by the next read.
+          this.carry = Buffer.concat(this.carry === null ? [chunk.subarray(start)] : [this.carry, chunk.subarray(start)]);
+        }
       }
-      start = nl + 1;
+      return false;
     }
-    const tail = n - start;
-    if (tail === 0) return;
+    this.pos = nl + 1;
     if (this.skipping > 0) {
-      this.skipping += tail;
+      this.lineTooLong(this.skipping + nl - start);
+      this.skipping = 0;
+    } else if (this.carry !== null) {
+      const whole = Buffer.concat([this.carry, chunk.subarray(start, nl)]);
+      this.carry = null;
+      if (whole.length > this.maxLineBytes) this.lineTooLong(whole.length);
+      else this.line(whole, 0, whole.length);
+    } else if (nl - start > this.maxLineBytes) {
+      this.lineTooLong(nl - start);
     } else {
-      const carried = (this.carry?.length ?? 0) + tail;
-      if (carried > this.maxLineBytes) {
-        this.skipping = carried;
-        this.carry = null;
-      } else {
-        // Copy: the chunk buffer is reused by the next read.
-        this.carry = Buffer.concat(this.carry === null ? [chunk.subarray(start)] : [this.carry, chunk.subarray(start)]);
-      }
+      this.line(chunk, start, nl);
     }
+    return true;
+  }
+
+  private line(bytes: Buffer, start: number, end: number): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.tooLong = 0;
+  }
+
+  private lineTooLong(length: number): void {
+    this.tooLong = length;
   }
 
   close(): void {

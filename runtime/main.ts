@@ -9,22 +9,23 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { createActor, toPromise } from 'xstate';
-import { listJobs, supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { errorMessage } from '../protocol/guards.js';
+import type { SupervisorOutput } from '../actors/supervisor.js';
 import { escapeControls } from '../protocol/keys.js';
 import type { KvStore } from '../protocol/store-contract.js';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { BackupChildren } from './backup-children.js';
 import { HELP_HINT, USAGE, parseCommandLine, type RunOptions } from './command-line.js';
+import { folderSupervisorMachine, listJobs } from './jobs-folder.js';
+import { PiscinaJobPool } from './job-pool.js';
 import { startInspection } from './inspect.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
-import { startServer, type Server } from './server.js';
+import type { Server } from './server.js';
 import { openStore } from './store-choice.js';
 import { removeStaleTemps } from './stale-temps.js';
 
 const JOB_WORKER = new URL('./job-worker.js', import.meta.url).href;
-/** Backup children started ahead of need; more are forked when more backups run at once. */
-const PREFORKED_BACKUP_CHILDREN = 2;
 
 /** One line on stderr. Lines can quote what clients sent: control characters are escaped. */
 function report(line: string): void {
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     report(`no .job files found in ${options.jobsDir} (only regular files named *.job directly in it are run)`);
     return 0;
   }
-  return run(options);
+  return run(options, jobs.length);
 }
 
 /** The reason, and one line pointing at --help; exit status 2. */
@@ -68,7 +69,8 @@ function badArguments(reason: string): number {
   return 2;
 }
 
-async function run(options: RunOptions): Promise<number> {
+/** `jobCount`: the job files found at start, so that no more worker threads are started than they need. */
+async function run(options: RunOptions, jobCount: number): Promise<number> {
   // First: a store that cannot be reached is one line and exit 1, before anything is started.
   const opened = await openStore(options.store);
   if (!opened.ok) {
@@ -78,27 +80,37 @@ async function run(options: RunOptions): Promise<number> {
   }
   const store = opened.store;
   try {
-    return await runOn(options, store);
+    return await runOn(options, store, jobCount);
   } finally {
     await store.close();
   }
 }
 
-async function runOn(options: RunOptions, store: KvStore): Promise<number> {
+async function runOn(options: RunOptions, store: KvStore, jobCount: number): Promise<number> {
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
+  // A worker thread costs a few tens of milliseconds of start-up: start one per job found, up to
+  // max_threads (piscina starts more on demand, for jobs submitted later in server mode).
   const pool = new Piscina({
     filename: JOB_WORKER,
-    minThreads: Math.min(options.threads, availableParallelism()),
+    minThreads: Math.min(options.threads, availableParallelism(), jobCount),
     maxThreads: options.threads,
     idleTimeout: 60_000,
   });
-  const children = new BackupChildren(Math.min(options.backups, PREFORKED_BACKUP_CHILDREN));
+  // Forked when the first BACKUP is written, not ahead of need: most runs have none.
+  const children = new BackupChildren();
   const inspection = await startInspection(options.inspect, report);
-  const supervisor = createActor(supervisorMachine, {
+  // Server mode: the server lists the folder once, as its watch begins (see startServer), and the
+  // supervisor, started after the server, runs that list instead of reading the folder again.
+  let initialJobs: readonly string[] = [];
+  const machine =
+    options.mode === 'server'
+      ? folderSupervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
+      : folderSupervisorMachine;
+  const supervisor = createActor(machine, {
     inspect: inspection.inspect,
     input: {
       jobsDir: options.jobsDir,
-      pool,
+      pool: new PiscinaJobPool(pool),
       store,
       compat: options.compat,
       maxBackups: options.backups,
@@ -145,6 +157,8 @@ async function runOn(options: RunOptions, store: KvStore): Promise<number> {
     if (options.mode === 'server') {
       try {
         // Started before the supervisor lists the folder, so that no job file falls between the two.
+        // The server's modules are loaded only in server mode: a batch run does without them.
+        const { startServer } = await import('./server.js');
         server = await startServer({
           store,
           registerFifo: options.registerFifo!,
@@ -156,9 +170,10 @@ async function runOn(options: RunOptions, store: KvStore): Promise<number> {
           inspect: inspection.inspect,
         });
       } catch (error) {
-        report(error instanceof Error ? error.message : String(error));
+        report(errorMessage(error));
         return 1;
       }
+      initialJobs = server.initialJobs;
       if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
       if (interrupted || storeLost) void server.close();
     }

@@ -13,31 +13,14 @@
  *   reader that stopped reading).
  * A reader that keeps up, however big the burst below the hard cap, gets everything, in order.
  */
-import type { Subscriber } from '../actors/subscriptions.js';
+import type { NotificationLimits } from '../protocol/notification-limits.js';
+import type { Subscriber } from '../protocol/subscriptions.js';
 
 /** What the writer needs of a socket: tests pass a fake. */
 export interface WritableSink {
   write(chunk: Buffer): boolean;
   readonly writableLength: number;
 }
-
-export type NotificationLimits = {
-  capBytes: number;
-  stallBytes: number;
-  stallMs: number;
-  /** The soft limit; none when left out. */
-  softBytes?: number;
-  softMs?: number;
-};
-
-/** Redis's pub/sub defaults are 32 MB hard and 8 MB for 60 s soft; 10 s is plenty to tell here. */
-export const DEFAULT_LIMITS: NotificationLimits = {
-  capBytes: 32 * 1024 * 1024,
-  softBytes: 8 * 1024 * 1024,
-  softMs: 10_000,
-  stallBytes: 256 * 1024,
-  stallMs: 2000,
-};
 
 /** How many times over `softMs` the soft limit is looked at: a dip below it restarts the count. */
 const SOFT_SAMPLES = 10;

@@ -87,7 +87,6 @@ export function formatProgress(figures: ProgressFigures): string {
   return `kvs: ${files}, ${formatRate(figures.commandsPerSecond)} commands/s, ${backups}, ${formatDuration(figures.elapsedMs)}`;
 }
 
-/** The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. */
 /**
  * Server mode's line for one job that ended (there is no end of run to sum up at), e.g.
  * `kvs: jobs/update.job done: 2 commands, 0 invalid lines, 0 backups`. A failed job is reported
@@ -99,6 +98,7 @@ export function formatJobDone(result: JobResult): string | null {
   return `kvs: ${result.jobPath} ${stopped ? 'stopped' : 'done'}: ${plural(commands, 'command')}, ${plural(invalid, 'invalid line')}, ${plural(backups, 'backup')}`;
 }
 
+/** The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. */
 export function formatSummary(summary: RunSummary): string {
   const failedFiles = summary.failedFiles > 0 ? ` (${summary.failedFiles} failed)` : '';
   const failedBackups = summary.failedBackups > 0 ? ` (${summary.failedBackups} failed)` : '';

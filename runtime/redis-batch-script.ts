@@ -28,7 +28,7 @@
  * A change is published as one message: 'W' or 'D', the key's length in two bytes (big endian),
  * the key, then the value for 'W'.
  */
-import { Op, type BusValue } from '../protocol/bus.js';
+import { Op, type BusValue } from '../protocol/batch-codec.js';
 
 export const BATCH_SCRIPT = `#!lua
 local data = KEYS[1]

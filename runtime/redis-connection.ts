@@ -8,6 +8,7 @@
  * reconnected silently would miss the changes published while it was away.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { errorMessage } from '../protocol/guards.js';
 
 export type RedisStoreErrorCode =
   /** The `--store` URL cannot be used. */
@@ -98,9 +99,8 @@ const closing = new WeakSet<Redis>();
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** Kept under the name the Redis modules use; one implementation, in protocol/guards.ts. */
+export const errorText = errorMessage;
 
 /**
  * Opens one connection and waits until Redis answers; rejects with REDIS_STORE_UNREACHABLE

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { compareKeys } from '../protocol/keys.js';
-import type { Compat } from '../protocol/options.js';
+import type { Compat } from '../protocol/compat.js';
 import { formatPairs } from '../protocol/output.js';
 import type { RemoteSnapshot, StoreSnapshot } from '../protocol/store-contract.js';
 import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl } from './redis-connection.js';

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Op, checkOps, type BusValue } from '../protocol/bus.js';
+import { Op, checkOps, decodeOps, encodeResults, type BusValue } from '../protocol/batch-codec.js';
 import type { ChangeListener, KvStore, StoreSnapshot } from '../protocol/store-contract.js';
 import { ChangeFeed } from './redis-changes.js';
 import { BATCH_SCRIPT, packBatch } from './redis-batch-script.js';
@@ -193,11 +193,11 @@ export class RedisStore implements KvStore {
   }
 
   /**
-   * Applies a batch atomically and resolves with its results in the in-memory store's shape
-   * (SHOW's pairs in no order). `onBackup(n, snapshot)` is called for each BACKUP, in order,
+   * Applies a batch of decoded operations (protocol/batch-codec.ts `decodeOps`) atomically and
+   * resolves with its results as values (SHOW's pairs in no order). `onBackup(n, snapshot)` is called for each BACKUP, in order,
    * before the promise resolves; the snapshot is the caller's to read and release.
    */
-  async apply(ops: readonly BusValue[], onBackup: OnRedisBackup = () => undefined): Promise<BusValue[]> {
+  async applyOps(ops: readonly BusValue[], onBackup: OnRedisBackup = () => undefined): Promise<BusValue[]> {
     if (this.lost !== null) throw this.lost;
     const problem = checkOps(ops);
     if (problem !== null) throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${problem}`);
@@ -242,6 +242,20 @@ export class RedisStore implements KvStore {
     }
     this.commandsApplied += commands;
     return results;
+  }
+
+  /**
+   * The seam's `apply`: a batch as the bus carries it (protocol/batch-codec.ts), its results in the
+   * same layout as the in-memory store's. A malformed batch is refused whole.
+   */
+  async apply(batch: Uint8Array, onBackup: OnRedisBackup = () => undefined): Promise<Uint8Array> {
+    let ops: BusValue[];
+    try {
+      ops = decodeOps(batch);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    }
+    return encodeResults(ops, await this.applyOps(ops, onBackup));
   }
 
   private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {

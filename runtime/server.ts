@@ -4,20 +4,22 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Actor, createActor, type InspectionEvent, waitFor } from 'xstate';
-import { ConnectQueue } from '../actors/connect-queue.js';
-import { Host, type SignalSource } from '../actors/host.js';
-import { sessionMachine } from '../actors/session.js';
-import { SubscriptionRegistry } from '../actors/subscriptions.js';
-import { Op, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
-import type { Compat } from '../protocol/options.js';
+import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
+import { ConnectQueue } from '../protocol/connect-queue.js';
+import type { SignalSource } from '../actors/host.js';
+import { sessionMachine, type OpenLinkInput } from '../actors/session.js';
+import { SubscriptionRegistry } from '../protocol/subscriptions.js';
+import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
+import type { Compat } from '../protocol/compat.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
+import type { SessionLink } from '../protocol/session-link.js';
 import type { KvStore } from '../protocol/store-contract.js';
-import { fifoId, openWriteEnd } from './fifo.js';
+import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
-import { JobsWatcher, isJobFileName } from './jobs-watcher.js';
-import { DEFAULT_LIMITS, type NotificationLimits } from './notification-writer.js';
+import { startHost } from './registration.js';
+import { openSessionFifos } from './session-fifos.js';
+import { listJobs } from './jobs-folder.js';
+import { JobsWatcher } from './jobs-watcher.js';
 
 /**
  * A client has this long to open its response FIFO once a session takes its request, and as long
@@ -51,6 +53,11 @@ export type ServerOptions = {
 };
 
 export interface Server {
+  /**
+   * The jobs in the folder when the server began to watch it: the supervisor runs these, and the
+   * watch every job file that comes or changes later, so none is run twice or missed.
+   */
+  readonly initialJobs: readonly string[];
   /** Idempotent; resolves once every session has ended and the registration FIFO is gone. */
   close(): Promise<void>;
 }
@@ -63,8 +70,22 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   let sessions: Actor<typeof sessionMachine>[] = [];
   let closing: Promise<void> | null = null;
 
+  // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
+  const machine = sessionMachine.provide({
+    actors: {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+        openSessionFifos(input.request, {
+          handshakeMs: input.handshakeMs,
+          notifyLimits: input.notifyLimits,
+          signal,
+          claims,
+          owner: `session ${input.id}`,
+        }),
+      ),
+    },
+  });
   const startSession = (id: number): Actor<typeof sessionMachine> => {
-    const actor = createActor(sessionMachine, {
+    const actor = createActor(machine, {
       id: `session-${id}`,
       inspect: options.inspect,
       input: {
@@ -75,7 +96,6 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
         notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
-        claims,
         log,
       },
     });
@@ -92,7 +112,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return actor.start();
   };
 
-  const host = await Host.start({
+  const host = await startHost({
     path: options.registerFifo,
     queue,
     log,
@@ -110,11 +130,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   try {
     // No client may name the registration FIFO as one of its own.
     claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
-    const existing = await readdir(options.jobsDir).catch(() => []);
-    watcher = await JobsWatcher.start(
-      { jobsDir: options.jobsDir, submitJob: options.submitJob, log },
-      existing.filter(isJobFileName).map((name) => join(options.jobsDir, name)),
-    );
+    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
   } catch (error) {
     await host.close();
     throw error;
@@ -148,7 +164,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return closing;
   };
 
-  return { close };
+  return { initialJobs: watcher.initialJobs, close };
 }
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
@@ -159,14 +175,5 @@ async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> 
   if (id === null || claims.has(id)) return;
   const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
   if (socket === null) return;
-  socket.on('error', () => {});
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 200);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(encodeResponse(Op.Connect, RESULT_ERROR), () => socket.destroy());
-  });
-  socket.destroy();
+  await endWithin(socket, 200, encodeResponse(OpCode.Connect, RESULT_ERROR));
 }

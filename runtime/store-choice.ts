@@ -4,6 +4,7 @@
  * place that knows both, and the Redis client is loaded only when it is asked for.
  */
 import { MemoryStore } from '../actors/store.js';
+import { errorMessage } from '../protocol/guards.js';
 import type { KvStore } from '../protocol/store-contract.js';
 
 export type StoreOpening =
@@ -19,6 +20,6 @@ export async function openStore(url: string | null): Promise<StoreOpening> {
     return { ok: true, store: await RedisStore.open(url) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return { ok: false, badUrl: code === 'REDIS_STORE_URL', reason: error instanceof Error ? error.message : String(error) };
+    return { ok: false, badUrl: code === 'REDIS_STORE_URL', reason: errorMessage(error) };
   }
 }

@@ -24,7 +24,7 @@ export interface FoundMachine {
 }
 
 /** The reading order: the way a run unfolds. Machines not listed follow, by file name. */
-const READING_ORDER = ['supervisor', 'job', 'backup-coordinator', 'host', 'session'];
+const READING_ORDER = ['supervisor', 'job', 'backup-coordinator', 'host', 'session', 'subscription'];
 
 function rank(file: string): number {
   const at = READING_ORDER.indexOf(file.replace(/\.js$/, ''));

@@ -35,7 +35,7 @@ export interface OverviewLink {
 export const PLACES: Record<Place, string> = {
   main: 'main thread: node runtime/main.js',
   worker: 'worker threads: piscina pool of max_threads',
-  child: 'child processes: forked at start-up, reused',
+  child: 'child processes: forked at the first backup, reused',
   client: 'other processes',
 };
 
@@ -49,6 +49,7 @@ export const OVERVIEW_ACTORS: readonly OverviewActor[] = [
   { id: 'host', label: 'host<br/>(machine)', place: 'main' },
   { id: 'queue', label: 'connect queue<br/>(bounded buffer)', place: 'main' },
   { id: 'session', label: 'session, S of them<br/>(machine)', place: 'main' },
+  { id: 'subscription', label: 'subscription, one per<br/>session and key<br/>(machine)', place: 'main' },
   { id: 'worker', label: 'job worker<br/>reads and parses the .job,<br/>writes the .out', place: 'worker' },
   { id: 'backupChild', label: 'backup child<br/>writes a .bck', place: 'child' },
   { id: 'client', label: 'client<br/>node runtime/client.js<br/>or a C client', place: 'client' },
@@ -62,6 +63,7 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'supervisor', to: 'job', kind: 'starts', how: 'spawns' },
   { from: 'supervisor', to: 'backups', kind: 'starts', how: 'invokes' },
   { from: 'job', to: 'worker', kind: 'starts', how: 'runs a piscina task' },
+  { from: 'session', to: 'subscription', kind: 'starts', how: 'spawns on SUBSCRIBE' },
 
   { from: 'runtime', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.submit', 'supervisor.stop'] },
   { from: 'supervisor', to: 'job', kind: 'messages', channel: 'event', messages: ['job.stop'] },
@@ -72,7 +74,7 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'store', to: 'worker', kind: 'messages', channel: 'bus', messages: ['results', 'refused', 'failed'] },
   { from: 'job', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.request', 'backup.cancelled'] },
   { from: 'supervisor', to: 'backups', kind: 'messages', channel: 'event', messages: ['coordinator.drain'] },
-  { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end', 'copy'] },
+  { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end', 'cancel', 'copy'] },
   { from: 'backupChild', to: 'backups', kind: 'messages', channel: 'pipe', messages: ['done', 'failed'] },
   { from: 'backupChild', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.finished'] },
   { from: 'store', to: 'registry', kind: 'messages', channel: 'call', messages: ['change'] },
@@ -93,6 +95,8 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   },
   { from: 'session', to: 'client', kind: 'messages', channel: 'fifo', messages: ['response'] },
   { from: 'registry', to: 'session', kind: 'messages', channel: 'call', messages: ['notification'] },
+  { from: 'session', to: 'subscription', kind: 'messages', channel: 'event', messages: ['subscription.end'] },
+  { from: 'registry', to: 'subscription', kind: 'messages', channel: 'event', messages: ['key.deleted', 'key.created'] },
   { from: 'session', to: 'client', kind: 'messages', channel: 'fifo', messages: ['notification'] },
 ];
 

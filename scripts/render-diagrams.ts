@@ -61,6 +61,7 @@ export async function renderDiagrams(diagrams: readonly Diagram[]): Promise<Rend
           } catch (error) {
             // Mermaid leaves its error drawing in the page: remove it so the next render starts clean.
             document.getElementById(`d${id}`)?.remove();
+            // This function runs in the browser page: it cannot call protocol/guards.ts's errorMessage.
             return { svg: null, error: error instanceof Error ? error.message : String(error) };
           }
         },

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../protocol/guards.js';
 import { hasReader, removeFileSync } from '../runtime/fifo.js';
 
 /** The checkout: this file is compiled to dist/scripts/; runtime/*.js are the launchers. */
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
+  fail(errorMessage(error));
   process.stderr.write(`soak: ${failures.at(-1)}\n`);
 } finally {
   cleanup();

@@ -4,7 +4,10 @@
 'use strict';
 
 const MAX_EVENTS = 60;
+/** Ended subscriptions kept in a session's card, the oldest dropped first. */
+const MAX_ENDED_SUBSCRIPTIONS = 20;
 const actors = new Map(); // sessionId -> { name, machine, card, value, status }
+const subscriptions = new Map(); // sessionId -> { row, value, status, context }
 const svgs = new Map(); // machine id -> Promise<svg text>
 const names = new Map(); // sessionId -> name, for every actor, with a machine or not
 let diagrams = {};
@@ -52,6 +55,50 @@ function highlight(actor) {
   actor.card.classList.toggle('ended', actor.status !== undefined && actor.status !== 'active');
 }
 
+// Keys are byte strings (one character a byte): shown as their UTF-8 text.
+function keyText(key) {
+  if (typeof key !== 'string') return '?';
+  try {
+    return new TextDecoder().decode(Uint8Array.from(key, (c) => c.charCodeAt(0) & 0xff));
+  } catch {
+    return key;
+  }
+}
+
+// A subscription is a line in its session's card: its key, its state, and its end with the reason.
+function showSubscription(sub) {
+  const state = sub.row.querySelector('.state');
+  state.innerHTML = '';
+  const b = document.createElement('b');
+  b.textContent = describeValue(sub.value);
+  state.append(b);
+  const ended = sub.status !== undefined && sub.status !== 'active';
+  if (ended) state.append(` (${sub.context?.reason ?? sub.status})`);
+  sub.row.classList.toggle('ended', ended);
+  sub.row.dataset.state = describeValue(sub.value);
+  sub.row.dataset.ended = ended ? (sub.context?.reason ?? sub.status) : '';
+}
+
+function addSubscription(message, parent) {
+  const row = document.createElement('li');
+  row.className = 'subscription';
+  const key = message.snapshot?.context?.key ?? message.name.replace(/^subscription:/, '');
+  row.dataset.key = keyText(key);
+  const name = document.createElement('span');
+  name.className = 'key';
+  name.textContent = keyText(key);
+  const state = document.createElement('span');
+  state.className = 'state';
+  row.append(name, ' ', state);
+  const list = parent.card.querySelector('.subscriptions');
+  list.append(row);
+  const sub = { row, value: message.snapshot?.value, status: message.snapshot?.status, context: message.snapshot?.context };
+  subscriptions.set(message.sessionId, sub);
+  showSubscription(sub);
+  const ended = [...list.querySelectorAll('.subscription.ended')];
+  for (const old of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_SUBSCRIPTIONS))) old.remove();
+}
+
 function addActor(message) {
   names.set(message.sessionId, message.name);
   let machine = null;
@@ -59,6 +106,11 @@ function addActor(message) {
     machine = JSON.parse(message.definition).id;
   } catch {
     machine = null;
+  }
+  const parent = actors.get(message.parentId);
+  if (machine === 'subscription' && parent !== undefined && !subscriptions.has(message.sessionId)) {
+    addSubscription(message, parent);
+    return;
   }
   if (!machine || !(machine in diagrams) || actors.has(message.sessionId)) return;
   document.getElementById('waiting')?.remove();
@@ -75,7 +127,9 @@ function addActor(message) {
   state.className = 'state';
   const diagram = document.createElement('div');
   diagram.className = 'diagram';
-  card.append(title, meta, state, diagram);
+  const subs = document.createElement('ul');
+  subs.className = 'subscriptions';
+  card.append(title, meta, state, subs, diagram);
   document.getElementById('actors').append(card);
   const actor = { name: message.name, machine, card, value: message.snapshot?.value, status: message.snapshot?.status };
   actors.set(message.sessionId, actor);
@@ -109,6 +163,13 @@ function receive(message) {
       actor.value = message.snapshot.value;
       actor.status = message.snapshot.status;
       highlight(actor);
+    }
+    const sub = subscriptions.get(message.sessionId);
+    if (sub && message.snapshot) {
+      sub.value = message.snapshot.value;
+      sub.status = message.snapshot.status;
+      sub.context = message.snapshot.context;
+      showSubscription(sub);
     }
   }
 }

@@ -6,11 +6,11 @@ import test from 'ava';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
 import { MemorySnapshot, Store } from '../../actors/store.js';
+import type { BackupOutcome, BackupTarget } from '../../protocol/backup-messages.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
-import type { BackupJob, BackupOutcome } from '../../runtime/backup-children.js';
 
 interface PendingWrite {
-  readonly job: BackupJob;
+  readonly job: BackupTarget;
   readonly snapshot: StoreSnapshot;
   readonly finish: (outcome: BackupOutcome) => void;
 }
@@ -43,7 +43,7 @@ function request(store: Store, job: string, n: number): BackupRequest {
 }
 
 function start(max: number, writer: BackupWriter, reports: string[]) {
-  const actor = createActor(backupCoordinatorMachine, { input: { max, separator: ',', writer, report: (line) => reports.push(line) } });
+  const actor = createActor(backupCoordinatorMachine, { input: { max, compat: 'seed', writer, report: (line) => reports.push(line) } });
   actor.start();
   return actor;
 }

@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { ConnectQueue } from '../../actors/connect-queue.js';
-import { Host, type SignalSource } from '../../actors/host.js';
+import { ConnectQueue } from '../../protocol/connect-queue.js';
+import type { SignalSource } from '../../actors/host.js';
 import { encode } from '../../protocol/frames.js';
 import { openWriteEnd } from '../../runtime/fifo.js';
+import { startHost as startHostActor } from '../../runtime/registration.js';
 import { waitUntil } from '../helpers/processes.js';
 
 function fakeSignals(): SignalSource & { fire(): void; count(): number } {
@@ -23,7 +24,7 @@ async function startHost(t: import('ava').ExecutionContext, capacity: number) {
   const signals = fakeSignals();
   let usr1 = 0;
   const logs: string[] = [];
-  const host = await Host.start({ path, queue, signals, onSigusr1: () => usr1++, log: (l) => void logs.push(l) });
+  const host = await startHostActor({ path, queue, signals, onSigusr1: () => usr1++, log: (l) => void logs.push(l) });
   const writer = await openWriteEnd(path, AbortSignal.timeout(2000));
   t.teardown(async () => {
     writer.destroy();

@@ -1,12 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../actors/connect-queue.js';
+import { ConnectQueue } from '../../protocol/connect-queue.js';
 import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../actors/subscriptions.js';
-import { type ConnectFrame, Op } from '../../protocol/frames.js';
-import type { Compat } from '../../protocol/options.js';
-import type { ClientLink } from '../../runtime/client-link.js';
-import { FifoClaims } from '../../runtime/fifo-claims.js';
+import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { type ConnectFrame, OpCode } from '../../protocol/frames.js';
+import type { Compat } from '../../protocol/compat.js';
+import type { SessionLink } from '../../protocol/session-link.js';
 import { FakeLink } from '../helpers/fake-link.js';
 
 function request(n: number): ConnectFrame {
@@ -22,7 +21,7 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
   const logs: string[] = [];
   const machine = sessionMachine.provide({
     actors: {
-      openLink: fromPromise<ClientLink, OpenLinkInput>(async ({ input }) => {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
         if (options.failOpen === true) throw new Error(`${input.request.respPipe}: is not a FIFO`);
         const link = new FakeLink(input.request.reqPipe);
         links.push(link);
@@ -39,7 +38,6 @@ function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boole
       compat: options.compat ?? 'seed',
       handshakeMs: 1000,
       notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      claims: new FifoClaims(),
       log: (line: string) => void logs.push(line),
     },
   }).start();
@@ -56,9 +54,9 @@ test('a session takes a request, answers connect, and SUBSCRIBE of an existing k
   t.true(actor.getSnapshot().matches('idle'));
   queue.offer(request(1));
   const link = await connected();
-  t.deepEqual(link.answers, [[Op.Connect, 0]]);
+  t.deepEqual(link.answers, [[OpCode.Connect, 0]]);
   actor.send({ type: 'client.subscribe', key: 'k' });
-  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 0]);
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 0]);
   t.is(registry.subscribersOf('k'), 1);
   t.deepEqual([...actor.getSnapshot().context.subscriptions], ['k']);
 });
@@ -68,7 +66,7 @@ test('SUBSCRIBE of a missing key answers 1 (seed) and registers nothing', async 
   queue.offer(request(1));
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'ghost' });
-  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 1]);
   t.is(registry.keyCount, 0);
 });
 
@@ -78,7 +76,7 @@ test('--compat=course flips the SUBSCRIBE result codes', async (t) => {
   const link = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'client.subscribe', key: 'ghost' });
-  t.deepEqual(link.answers.slice(1), [[Op.Subscribe, 1], [Op.Subscribe, 0]]);
+  t.deepEqual(link.answers.slice(1), [[OpCode.Subscribe, 1], [OpCode.Subscribe, 0]]);
   t.is(subscribeResult('seed', true), 0);
   t.is(subscribeResult('course', true), 1);
 });
@@ -92,7 +90,7 @@ test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1'
   t.is(registry.subscribersOf('k'), 1);
   actor.send({ type: 'client.unsubscribe', key: 'k' });
   actor.send({ type: 'client.unsubscribe', key: 'k' });
-  t.deepEqual(link.answers.slice(3), [[Op.Unsubscribe, 0], [Op.Unsubscribe, 1]]);
+  t.deepEqual(link.answers.slice(3), [[OpCode.Unsubscribe, 0], [OpCode.Unsubscribe, 1]]);
   t.is(registry.keyCount, 0);
 });
 
@@ -103,7 +101,7 @@ test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serve
   const first = await connected();
   actor.send({ type: 'client.subscribe', key: 'k' });
   actor.send({ type: 'client.disconnect' });
-  t.deepEqual(first.answers.at(-1), [Op.Disconnect, 0]);
+  t.deepEqual(first.answers.at(-1), [OpCode.Disconnect, 0]);
   await waitFor(actor, (s) => s.matches('connected') && links.length === 2, { timeout: 60_000 });
   t.is(first.closedWith, true);
   t.is(registry.keyCount, 0);
@@ -128,9 +126,9 @@ test('a malformed SUBSCRIBE is answered with the failure code, then the session 
   const { actor, queue, logs, connected } = setup(t);
   queue.offer(request(1));
   const link = await connected();
-  actor.send({ type: 'client.malformed', error: { code: 'bad-string', message: 'key not NUL-terminated', op: Op.Subscribe } });
+  actor.send({ type: 'client.malformed', error: { code: 'bad-string', message: 'key not NUL-terminated', op: OpCode.Subscribe } });
   await waitFor(actor, (s) => s.matches('idle'), { timeout: 60_000 });
-  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 1]);
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 1]);
   t.regex(logs.join('\n'), /malformed request: key not NUL-terminated/);
 });
 
@@ -140,7 +138,7 @@ test('requests from the link arrive as events through the serving callback actor
   const link = await connected();
   link.handlers?.request({ kind: 'subscribe', key: 'k' });
   t.is(registry.subscribersOf('k'), 1);
-  t.deepEqual(link.answers.at(-1), [Op.Subscribe, 0]);
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 0]);
 });
 
 test('a client whose FIFOs cannot be opened is logged and the session waits for the next', async (t) => {

@@ -6,8 +6,14 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
-import { Op, type BusValue } from '../../protocol/bus.js';
+import { Op, decodeResults, encodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import { Store, type SnapshotReader } from '../../actors/store.js';
+
+/** Applies a batch given in the flat form; its results in the flat form. */
+function applyFlat(store: Store, ops: readonly BusValue[], onBackup: (n: number) => void): BusValue[] {
+  const batch = encodeOps(ops);
+  return decodeResults(batch, store.apply(batch, onBackup));
+}
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
 
@@ -94,7 +100,7 @@ function applyBatch(store: Store, model: Map<string, string>, opened: Open[], ba
       else if (op.t === 'show') expectedResults.push(model.size * 2, ...[...model].sort().flat());
     }
   };
-  const results = store.apply(ops, (n) => {
+  const results = applyFlat(store, ops, (n) => {
     const at = backupAt.get(n)!;
     runModelTo(at);
     opened.push({ reader: store.snapshot(), expected: new Map(model), seen: new Map() });
@@ -169,7 +175,7 @@ test('snapshots read in chunks equal the store at snapshot time while it keeps c
 test('a BACKUP in the middle of a batch snapshots exactly the commands before it', (t) => {
   const store = new Store();
   let reader: SnapshotReader | undefined;
-  store.apply([Op.Write, 2, 'a', '1', 'b', '1', Op.Backup, 1, Op.Write, 1, 'a', '2', Op.Delete, 1, 'b', Op.Write, 1, 'c', '3'], (n) => {
+  applyFlat(store, [Op.Write, 2, 'a', '1', 'b', '1', Op.Backup, 1, Op.Write, 1, 'a', '2', Op.Delete, 1, 'b', Op.Write, 1, 'c', '3'], (n) => {
     t.is(n, 1);
     reader = store.snapshot();
   });
@@ -183,7 +189,7 @@ test('a BACKUP in the middle of a batch snapshots exactly the commands before it
 
 test('apply answers READ, DELETE and SHOW in command order', (t) => {
   const store = new Store();
-  const results = store.apply([Op.Write, 2, 'b', '2', 'a', '1', Op.Read, 2, 'a', 'z', Op.Delete, 3, 'b', 'b', 'y', Op.Show], () => t.fail());
+  const results = applyFlat(store, [Op.Write, 2, 'b', '2', 'a', '1', Op.Read, 2, 'a', 'z', Op.Delete, 3, 'b', 'b', 'y', Op.Show], () => t.fail());
   t.deepEqual(results, ['1', null, 2, 'b', 'y', 2, 'a', '1']);
 });
 
@@ -191,20 +197,20 @@ test('the change listener hears every write and delete in order, and not a delet
   const store = new Store();
   const heard: Array<[string, string | null]> = [];
   store.onChange = (key, value) => heard.push([key, value]);
-  store.apply([Op.Write, 2, 'a', '1', 'a', '2', Op.Delete, 2, 'a', 'b', Op.Write, 1, 'b', '3'], () => undefined);
+  applyFlat(store, [Op.Write, 2, 'a', '1', 'a', '2', Op.Delete, 2, 'a', 'b', Op.Write, 1, 'b', '3'], () => undefined);
   t.deepEqual(heard, [['a', '1'], ['a', '2'], ['a', null], ['b', '3']]);
 });
 
 test('a released snapshot reads as finished and releasing it twice is harmless', (t) => {
   const store = new Store();
-  store.apply([Op.Write, 1, 'a', '1'], () => undefined);
+  applyFlat(store, [Op.Write, 1, 'a', '1'], () => undefined);
   const first = store.snapshot();
   const second = store.snapshot();
   first.release();
   first.release();
   t.is(first.next(10), null);
   t.is(store.openSnapshots, 1);
-  store.apply([Op.Write, 1, 'a', '2'], () => undefined);
+  applyFlat(store, [Op.Write, 1, 'a', '2'], () => undefined);
   t.deepEqual(second.next(10), ['a', '1']);
   t.is(second.next(10), null);
   second.release();

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
 import { MemorySnapshot, Store } from '../../actors/store.js';
+import type { BackupOutcome } from '../../protocol/backup-messages.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
-import type { BackupOutcome } from '../../runtime/backup-children.js';
 import { readBytes, startKvs, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
 
 test('a snapshot is taken only when a slot is free, and a request given up frees its slot', async (t) => {
@@ -35,7 +35,7 @@ test('a snapshot is taken only when a slot is free, and a request given up frees
       return give ? Promise.resolve(new MemorySnapshot(store.snapshot())) : null;
     },
   });
-  const actor = createActor(backupCoordinatorMachine, { input: { max: 1, separator: ',', writer, report: () => undefined } });
+  const actor = createActor(backupCoordinatorMachine, { input: { max: 1, compat: 'seed', writer, report: () => undefined } });
   actor.start();
   actor.send({ type: 'backup.request', request: request('a', 1, true) });
   actor.send({ type: 'backup.request', request: request('b', 1, false) });

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Store } from '../../actors/store.js';
-import { Op, decode, encode, isBatchMessage, type BusValue } from '../../protocol/bus.js';
-import type { JobTask } from '../../runtime/job-worker.js';
+import { Op, decodeOps, type BusValue } from '../../protocol/batch-codec.js';
+import { decode, encode, isBatchMessage } from '../../protocol/bus.js';
+import type { JobTask } from '../../protocol/job-task.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { startServer, waitUntil } from '../helpers/processes.js';
 
@@ -42,13 +43,13 @@ test('a SHOW ends its batch and a worker never has two SHOWs in flight', async (
   port1.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
     if (!isBatchMessage(message)) throw new Error('not a batch');
-    const ops = [...message.ops];
+    const ops = decodeOps(message.ops);
     batches.push(ops);
     const hasShow = ops.includes(Op.Show);
     if (hasShow) mostShowsInFlight = Math.max(mostShowsInFlight, ++showsInFlight);
     const answer = () => {
       if (hasShow) showsInFlight--;
-      const reply = encode({ t: 'results', seq: message.seq, results: store.apply(ops, () => undefined) });
+      const reply = encode({ t: 'results', seq: message.seq, results: store.apply(message.ops, () => undefined) });
       port1.postMessage(reply, [reply.buffer as ArrayBuffer]);
     };
     // Held a while, so that a worker that would send past a SHOW has the time to.

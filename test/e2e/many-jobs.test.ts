@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { MemoryStore } from '../../actors/store.js';
-import { supervisorMachine } from '../../actors/supervisor.js';
+import { PiscinaJobPool } from '../../runtime/job-pool.js';
+import { folderSupervisorMachine } from '../../runtime/jobs-folder.js';
 import { readBytes, tempDir, writeFiles } from '../helpers/batch.js';
 
 const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
@@ -20,10 +21,10 @@ test('200 job files run with at most a window of job actors alive at once, each 
   writeFiles(dir, files);
   const pool = new Piscina({ filename: JOB_WORKER, maxThreads: 2 });
   t.teardown(() => pool.destroy());
-  const supervisor = createActor(supervisorMachine, {
+  const supervisor = createActor(folderSupervisorMachine, {
     input: {
       jobsDir: dir,
-      pool,
+      pool: new PiscinaJobPool(pool),
       store: new MemoryStore(),
       compat: 'seed',
       maxBackups: 1,

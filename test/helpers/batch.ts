@@ -4,17 +4,12 @@
  * `t.teardown`, also when the test fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
+import { MAIN, PROJECT_ROOT, tempDir, waitFor as pollFor, writeFiles } from './fixtures.js';
 import { RUN_SLOTS } from './slots.js';
 
-/** The checkout: this file is compiled to dist/test/helpers/. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MAIN = join(PROJECT_ROOT, 'runtime', 'main.js');
+export { MAIN, PROJECT_ROOT, tempDir, writeFiles } from './fixtures.js';
 
 /**
  * Default deadline for one run of the program. It only bounds how long a hung run keeps a failing
@@ -22,32 +17,6 @@ export const MAIN = join(PROJECT_ROOT, 'runtime', 'main.js');
  * average 40-70) a run that takes 2 s alone took more than 45 s. KVS_TEST_RUN_DEADLINE_MS overrides it.
  */
 export const RUN_DEADLINE_MS = Number(process.env['KVS_TEST_RUN_DEADLINE_MS'] ?? 240_000);
-
-/**
- * The shared/ folder beside the checkout. No test reads it any more (the conformance cases are
- * fixtures in test/fixtures/conformance, read by test/helpers/conformance.ts); kept for scripts. Throws with the path it looked at, so a missing checkout fails clearly instead of skipping.
- */
-export function sharedDir(): string {
-  const dir = resolve(PROJECT_ROOT, '..', 'shared');
-  if (!existsSync(join(dir, 'conformance'))) {
-    throw new Error(`conformance data not found: expected ${join(dir, 'conformance')} (shared/ cloned beside the checkout)`);
-  }
-  return dir;
-}
-
-/** A fresh folder under the system's temporary folder, removed when the test ends. */
-export function tempDir(t: ExecutionContext, prefix = 'kvs-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** Writes files (text is written as latin1, so every char is one byte) into `dir`. */
-export function writeFiles(dir: string, files: Readonly<Record<string, string | Uint8Array>>): void {
-  for (const [name, content] of Object.entries(files)) {
-    writeFileSync(join(dir, name), typeof content === 'string' ? Buffer.from(content, 'latin1') : content);
-  }
-}
 
 /** A job folder holding `files`, removed when the test ends. */
 export function jobsDir(t: ExecutionContext, files: Readonly<Record<string, string | Uint8Array>>): string {
@@ -146,15 +115,9 @@ export async function runKvs(t: ExecutionContext, args: readonly string[], optio
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined, or throws after the deadline. */
-export async function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = RUN_DEADLINE_MS, everyMs = 5): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/** fixtures.ts's waitFor with a run's deadline: what is awaited here is a run getting somewhere. */
+export function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = RUN_DEADLINE_MS, everyMs = 5): Promise<T> {
+  return pollFor(probe, what, deadlineMs, everyMs);
 }
 
 /** The stderr lines that are not empty. */

@@ -1,10 +1,10 @@
-/** A ClientLink fake for session machine tests: records answers, lets a test play the client. */
-import type { Subscriber } from '../../actors/subscriptions.js';
-import type { Op } from '../../protocol/frames.js';
-import type { ClientLink, LinkHandlers } from '../../runtime/client-link.js';
+/** A SessionLink fake for session machine tests: records answers, lets a test play the client. */
+import type { Subscriber } from '../../protocol/subscriptions.js';
+import type { OpCode } from '../../protocol/frames.js';
+import type { LinkHandlers, SessionLink } from '../../protocol/session-link.js';
 
-export class FakeLink implements ClientLink {
-  readonly answers: Array<[Op, number]> = [];
+export class FakeLink implements SessionLink {
+  readonly answers: Array<[OpCode, number]> = [];
   readonly notifications: Buffer[] = [];
   readonly subscriber: Subscriber = { notify: (frame) => void this.notifications.push(frame) };
   handlers: LinkHandlers | null = null;
@@ -12,7 +12,7 @@ export class FakeLink implements ClientLink {
 
   constructor(readonly name: string) {}
 
-  respond(op: Op, result: number): void {
+  respond(op: OpCode, result: number): void {
     this.answers.push([op, result]);
   }
 

@@ -4,51 +4,21 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { hasReader, removeFileSync } from '../../runtime/fifo.js';
+import { DEADLINE_MS, PROJECT_ROOT, tempDir, waitUntil, waitUntilSeen } from './fixtures.js';
 import { SERVER_SLOTS } from './slots.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { DEADLINE_MS, tempDir, waitUntil, waitUntilSeen } from './fixtures.js';
+
+/** The checkout, without a trailing slash. */
+export const ROOT = resolve(PROJECT_ROOT);
 export const CLIENT = join(ROOT, 'runtime/client.js');
 export const RAW_CLIENT = join(ROOT, 'test/helpers/raw_client.py');
 
 export const SERVER_ENTRY = join(ROOT, 'runtime/main.js');
-
-/**
- * The default deadline for an awaited event. A deadline only bounds how long a failing test
- * hangs, so it is generous: on a loaded 2-core machine (load average 40-70 under `npm run
- * test:stress`) a Node process took tens of seconds to start.
- * KVS_TEST_DEADLINE_MS overrides it.
- */
-export const DEADLINE_MS = Number(process.env['KVS_TEST_DEADLINE_MS'] ?? 120_000);
-
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. Never a bare sleep. */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = DEADLINE_MS, intervalMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-/**
- * Polls `probe` until it reports `ok`; past the deadline, fails with `what` and the last thing the
- * probe saw (`seen`), so a timeout says what state things were in rather than only that it waited.
- */
-export async function waitUntilSeen(what: string, probe: () => Promise<{ ok: boolean; seen: string }> | { ok: boolean; seen: string }, timeoutMs = DEADLINE_MS, intervalMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ok, seen } = await probe();
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 let counter = 0;
 /** A client id unique across concurrent test processes; short enough for a 40-byte path. */
@@ -58,12 +28,6 @@ export function uniqueId(): string {
 
 export function clientFifos(id: string): string[] {
   return [`/tmp/req${id}`, `/tmp/resp${id}`, `/tmp/notif${id}`];
-}
-
-export async function tempDir(t: ExecutionContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kvs-e2e-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** A child process with its output collected, and a promise of its exit code. */

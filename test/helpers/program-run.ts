@@ -4,15 +4,10 @@
  * latest, and every folder is removed when the test ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
+import { MAIN, PROJECT_ROOT, tempDir, waitUntil, writeFiles } from './fixtures.js';
 
-/** The project root, seen from `dist/test/helpers/`. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MAIN = join(PROJECT_ROOT, 'runtime', 'main.js');
+export { MAIN, PROJECT_ROOT } from './fixtures.js';
 
 export interface ProgramRun {
   readonly code: number | null;
@@ -72,19 +67,15 @@ export function runProgram(args: readonly string[], options?: RunOptions): Promi
 
 /** A fresh folder holding the given `.job` files (name -> text), removed after the test. */
 export async function makeJobsDir(t: ExecutionContext, jobs: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kvs-viz-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(jobs)) await writeFile(join(dir, name), text);
+  const dir = tempDir(t, 'kvs-viz-');
+  // UTF-8, as the tests write them: these jobs are text a person would type.
+  writeFiles(dir, Object.fromEntries(Object.entries(jobs).map(([name, text]) => [name, Buffer.from(text, 'utf8')])));
   return dir;
 }
 
-/** Resolves once `check()` holds, polling; rejects after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Resolves once `check()` holds, polling (fixtures.ts's waitUntil); rejects after `ms`. */
+export function until(check: () => boolean | Promise<boolean>, ms = 120_000, what = 'the condition'): Promise<void> {
+  return waitUntil(what, check, ms);
 }
 
 /** The lines of a text, without the empty one after a final newline. */

@@ -7,7 +7,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { FrameReader } from '../../protocol/frame-reader.js';
-import { type Channel, type Frame, Op, encode } from '../../protocol/frames.js';
+import { type Channel, type Frame, OpCode, encode } from '../../protocol/frames.js';
 
 const pathByte = fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c));
 const text = (max: number) => fc.string({ unit: pathByte, minLength: 1, maxLength: max });
@@ -18,7 +18,7 @@ const framesOf: Record<Channel, fc.Arbitrary<Frame>> = {
     fc.constant({ kind: 'disconnect' as const }),
     fc.record({ kind: fc.constantFrom('subscribe' as const, 'unsubscribe' as const), key: text(40) }),
   ),
-  response: fc.record({ kind: fc.constant('response' as const), op: fc.constantFrom(Op.Connect, Op.Disconnect, Op.Subscribe, Op.Unsubscribe), result: fc.integer({ min: 0, max: 255 }) }),
+  response: fc.record({ kind: fc.constant('response' as const), op: fc.constantFrom(OpCode.Connect, OpCode.Disconnect, OpCode.Subscribe, OpCode.Unsubscribe), result: fc.integer({ min: 0, max: 255 }) }),
   notification: fc.record({ kind: fc.constant('notification' as const), key: text(40), value: text(40) }),
 };
 
@@ -123,7 +123,7 @@ const FIELDS: Record<Channel, Array<[number, number]>> = {
 function sameUpToPadding(ch: Channel, there: Buffer, sent: Buffer): boolean {
   if (there.length !== sent.length) return false;
   const cleared = Buffer.from(there);
-  for (const [offset, size] of ch === 'request' && there[0] === Op.Disconnect ? [] : FIELDS[ch]) {
+  for (const [offset, size] of ch === 'request' && there[0] === OpCode.Disconnect ? [] : FIELDS[ch]) {
     const nul = cleared.indexOf(0, offset);
     if (nul >= 0 && nul < offset + size) cleared.fill(0, nul, offset + size);
   }

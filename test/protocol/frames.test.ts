@@ -7,7 +7,7 @@ import {
   CONNECT_SIZE,
   KEY_REQUEST_SIZE,
   NOTIFICATION_SIZE,
-  Op,
+  OpCode,
   decode,
   encode,
   encodeNotification,
@@ -56,7 +56,7 @@ test('request, response and notification frames have the course sizes', (t) => {
   t.is(sub.length, KEY_REQUEST_SIZE);
   t.deepEqual([...sub.subarray(0, 5)], [3, 97, 98, 99, 0]);
   t.is(encode({ kind: 'unsubscribe', key: 'k' })[0], 4);
-  t.deepEqual([...encodeResponse(Op.Subscribe, 1)], [3, 1]);
+  t.deepEqual([...encodeResponse(OpCode.Subscribe, 1)], [3, 1]);
   const notif = encodeNotification('key1', 'DELETED');
   t.is(notif.length, NOTIFICATION_SIZE);
   t.is(notif.toString('latin1', 41, 48), 'DELETED');
@@ -90,7 +90,7 @@ for (const [name, channel, bytes, code] of badRequests) {
 test('a malformed subscribe still reports its op code so the session can answer it', (t) => {
   const result = decode('request', Buffer.concat([Buffer.of(3), Buffer.alloc(41, 0x61)]));
   t.false(result.ok);
-  if (!result.ok) t.is(result.error.op, Op.Subscribe);
+  if (!result.ok) t.is(result.error.op, OpCode.Subscribe);
 });
 
 test('bytes after the NUL of a key field are ignored, as a C client may leave them', (t) => {
@@ -111,7 +111,7 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ kind: fc.constant('connect' as const), reqPipe: byteString(1, 40), respPipe: byteString(1, 40), notifPipe: byteString(1, 40) }),
   fc.constant({ kind: 'disconnect' as const }),
   fc.record({ kind: fc.constantFrom('subscribe' as const, 'unsubscribe' as const), key: byteString(1, 40) }),
-  fc.record({ kind: fc.constant('response' as const), op: fc.constantFrom(Op.Connect, Op.Disconnect, Op.Subscribe, Op.Unsubscribe), result: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('response' as const), op: fc.constantFrom(OpCode.Connect, OpCode.Disconnect, OpCode.Subscribe, OpCode.Unsubscribe), result: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('notification' as const), key: byteString(1, 40), value: byteString(1, 40) }),
 );
 

@@ -45,7 +45,7 @@ test('the inspector is shown names, not the insides, of the pool, the store and 
   const supervisorId = relay.messages.find((message) => message.name === 'supervisor')!.sessionId;
   const snapshot = relay.messages.find((message) => message.type === '@xstate.snapshot' && message.sessionId === supervisorId)!.snapshot!;
   const context = snapshot.context as Record<string, unknown>;
-  t.is(context['pool'], '[Piscina]');
+  t.is(context['pool'], '[PiscinaJobPool]');
   t.is(context['store'], '[MemoryStore]'); // the store behind the seam (protocol/store-contract.ts), by name
   t.is(context['report'], '[function report]');
   t.is(context['jobsDir'], dir);

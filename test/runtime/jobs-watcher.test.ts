@@ -11,7 +11,7 @@ async function watch(t: import('ava').ExecutionContext, existing: Record<string,
   const submitted: string[] = [];
   const watcher = await JobsWatcher.start(
     { jobsDir: dir, submitJob: (p) => void submitted.push(p.slice(dir.length + 1)), log: () => {}, settleMs: 30 },
-    Object.keys(existing).map((n) => join(dir, n)),
+    async () => Object.keys(existing).map((n) => join(dir, n)),
   );
   t.teardown(async () => {
     watcher.close();
@@ -19,6 +19,26 @@ async function watch(t: import('ava').ExecutionContext, existing: Record<string,
   });
   return { dir, submitted };
 }
+
+test('a job file that arrives between the start of the watch and the listing is listed and not submitted again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kvs-watch-'));
+  const submitted: string[] = [];
+  const watcher = await JobsWatcher.start({ jobsDir: dir, submitJob: (p) => void submitted.push(p.slice(dir.length + 1)), log: () => {}, settleMs: 30 }, async () => {
+    // The watch has begun: a file renamed in now is seen by it, and by this listing.
+    await writeFile(join(dir, 'race.tmp'), 'SHOW\n');
+    await rename(join(dir, 'race.tmp'), join(dir, 'race.job'));
+    return [join(dir, 'race.job')];
+  });
+  t.teardown(async () => {
+    watcher.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  t.deepEqual(watcher.initialJobs, [join(dir, 'race.job')]);
+  // A later file settles after any duplicate of race.job would have.
+  await writeFile(join(dir, 'later.job'), 'SHOW\n');
+  await waitUntil('later.job submitted', () => submitted.includes('later.job'));
+  t.deepEqual(submitted, ['later.job']);
+});
 
 test('a .job created while watching is submitted once it is complete, and only once', async (t) => {
   const { dir, submitted } = await watch(t);

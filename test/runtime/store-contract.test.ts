@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { MemoryStore } from '../../actors/store.js';
-import { Op, type BusValue } from '../../protocol/bus.js';
+import { Op, decodeResults, encodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import type { KvStore, StoreSnapshot } from '../../protocol/store-contract.js';
 import { RedisStore } from '../../runtime/redis-store.js';
 import { launchRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -32,6 +32,12 @@ const kinds: ReadonlyArray<readonly [string, (t: ExecutionContext) => Promise<Kv
   ],
 ];
 
+/** A batch of operations through the seam, as bytes both ways (protocol/batch-codec.ts). */
+async function applyOps(store: KvStore, ops: BusValue[], onBackup: (n: number, snapshot: StoreSnapshot) => void = () => undefined): Promise<BusValue[]> {
+  const batch = encodeOps(ops);
+  return decodeResults(batch, await store.apply(batch, onBackup));
+}
+
 /** Every pair of a snapshot, sorted, then released. */
 async function readAll(snapshot: StoreSnapshot): Promise<string[]> {
   const pairs: string[] = [];
@@ -45,7 +51,7 @@ async function readAll(snapshot: StoreSnapshot): Promise<string[]> {
 for (const [kind, open] of kinds) {
   test(`${kind}: a batch gives the bus's results, and has and size see it`, async (t) => {
     const store = await open(t);
-    const results = await store.apply([Op.Write, 2, 'a', '1', 'b\xe9', '2\xff', Op.Read, 2, 'a', 'zz', Op.Delete, 2, 'a', 'q'], () => undefined);
+    const results = await applyOps(store, [Op.Write, 2, 'a', '1', 'b\xe9', '2\xff', Op.Read, 2, 'a', 'zz', Op.Delete, 2, 'a', 'q'], () => undefined);
     t.deepEqual(results, ['1', null, 1, 'q']);
     t.true(await store.has('b\xe9'));
     t.false(await store.has('a'));
@@ -57,11 +63,11 @@ for (const [kind, open] of kinds) {
   test(`${kind}: a BACKUP's snapshot is the store at its place, whatever comes after`, async (t) => {
     const store = await open(t);
     let snapshot: StoreSnapshot | null = null;
-    await store.apply([Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (n, taken) => {
+    await applyOps(store, [Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (n, taken) => {
       t.is(n, 1);
       snapshot = taken;
     });
-    await store.apply([Op.Write, 1, 'a', 'changed', Op.Delete, 1, 'b', Op.Write, 1, 'c', '3'], () => undefined);
+    await applyOps(store, [Op.Write, 1, 'a', 'changed', Op.Delete, 1, 'b', Op.Write, 1, 'c', '3'], () => undefined);
     t.not(snapshot, null);
     t.is(snapshot!.remote === null, kind === 'memory', 'a copy on Redis can be read by another process');
     t.deepEqual(await readAll(snapshot!), ['a=1', 'b=2']);
@@ -71,7 +77,7 @@ for (const [kind, open] of kinds) {
     const store = await open(t);
     const settled: number[] = [];
     const batches: Promise<BusValue[]>[] = [];
-    for (let i = 0; i < 20; i++) batches.push(store.apply([Op.Write, 1, 'k', String(i), Op.Read, 1, 'k'], () => undefined).then((r) => (settled.push(i), r)));
+    for (let i = 0; i < 20; i++) batches.push(applyOps(store, [Op.Write, 1, 'k', String(i), Op.Read, 1, 'k'], () => undefined).then((r) => (settled.push(i), r)));
     const results = await Promise.all(batches);
     t.deepEqual(settled, Array.from({ length: 20 }, (_, i) => i));
     t.deepEqual(results.map((r) => r[0]), Array.from({ length: 20 }, (_, i) => String(i)));
@@ -81,12 +87,12 @@ for (const [kind, open] of kinds) {
     const store = await open(t);
     const heard: string[] = [];
     const stop = await store.watch((key, value) => heard.push(`${key}=${value ?? 'DELETED'}`));
-    await store.apply([Op.Write, 2, 'a', '1', 'b', '2', Op.Delete, 2, 'a', 'none'], () => undefined);
-    await store.apply([Op.Write, 1, 'a', '3'], () => undefined);
+    await applyOps(store, [Op.Write, 2, 'a', '1', 'b', '2', Op.Delete, 2, 'a', 'none'], () => undefined);
+    await applyOps(store, [Op.Write, 1, 'a', '3'], () => undefined);
     await waitUntilSeen('4 changes', () => ({ ok: heard.length >= 4, seen: heard.join(' ') }));
     t.deepEqual(heard, ['a=1', 'b=2', 'a=DELETED', 'a=3']);
     await stop();
-    await store.apply([Op.Write, 1, 'after', '1', Op.Read, 1, 'after'], () => undefined);
+    await applyOps(store, [Op.Write, 1, 'after', '1', Op.Read, 1, 'after'], () => undefined);
     // In memory a change is told inside the batch; on Redis the feed is closed, so nothing can come.
     t.deepEqual(heard, ['a=1', 'b=2', 'a=DELETED', 'a=3'], 'nothing after the stop');
   });
@@ -99,10 +105,10 @@ test('redis: a store whose connection drops fails every later batch and tells it
   t.teardown(() => store.close());
   const told: string[] = [];
   store.onFailure((error) => told.push(error.message));
-  await store.apply([Op.Write, 1, 'a', '1'], () => undefined);
+  await applyOps(store, [Op.Write, 1, 'a', '1'], () => undefined);
   await own.kill();
   await waitUntilSeen('the failure to be told', () => ({ ok: told.length > 0, seen: `${told.length} told` }));
-  const error = await t.throwsAsync(store.apply([Op.Write, 1, 'a', '2'], () => undefined));
+  const error = await t.throwsAsync(applyOps(store, [Op.Write, 1, 'a', '2'], () => undefined));
   t.regex(error.message, /^redis store redis\+unix:\/\/\S+: connection/);
   t.is(told.length, 1);
   t.is(store.failure?.message, told[0]);

@@ -25,7 +25,7 @@ function eventTypes(text: string): string[] {
 /** What the code has, channel by channel. */
 async function codeMessages(): Promise<Record<Channel, Set<string>>> {
   const frames = await source('protocol/frames.ts');
-  const ops = /export const Op = \{([^}]*)\}/.exec(frames)![1]!;
+  const ops = /export const OpCode = \{([^}]*)\}/.exec(frames)![1]!;
   const fifo = new Set([...ops.matchAll(/(\w+):/g)].map((match) => match[1]!.toLowerCase()));
   // The two frames the server sends, each with its encoder.
   for (const [, name] of frames.matchAll(/export function encode(Response|Notification)\(/g)) fifo.add(name!.toLowerCase());

@@ -25,6 +25,7 @@ test('every diagram of docs/machines.md and the README renders, with every state
   t.not(findChromium(), null, NO_CHROMIUM);
   const diagrams = await projectDiagrams();
   t.true(diagrams.length >= 7, `found ${diagrams.length} diagrams`);
+  t.true(diagrams.some(({ text }) => text.includes('state "keyDeleted" as s_keyDeleted')), 'the subscription machine is among them');
   const rendered = await renderDiagrams([...diagrams, { name: 'broken', text: BROKEN }]);
   await saveRendered(rendered, join(ARTIFACTS_DIR, 'diagrams'));
 

@@ -1,11 +1,12 @@
 /**
- * A session's three FIFOs to one client: the request FIFO it reads, the response and the
- * notification FIFOs it writes.
+ * The server's end of one client's three FIFOs, for a session (the SessionLink of
+ * protocol/session-link.ts): the request FIFO it reads, the response and the notification FIFOs it
+ * writes.
  *
  * The order of the opens matters. The course's client writes its connect request, opens its
  * response FIFO, reads the answer, and only then opens its request and notification FIFOs, all
  * with blocking opens; other clients open them in other orders, before or after the answer. So
- * `openClientLink` opens the request read end at once (a client blocked opening its write end goes
+ * `openSessionFifos` opens the request read end at once (a client blocked opening its write end goes
  * on), starts opening the notification write end, and returns as soon as the response FIFO is
  * open, when the session answers connect. `ready()` then waits, within the handshake deadline, for
  * the client's writer on the request FIFO and its reader on the notification FIFO: a client that
@@ -16,39 +17,20 @@
  */
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
-import { type ConnectFrame, type DecodeError, Op, RESULT_ERROR, type RequestFrame, encodeResponse } from '../protocol/frames.js';
-import type { Subscriber } from '../actors/subscriptions.js';
-import { FifoError, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
+import { type ConnectFrame, OpCode, RESULT_ERROR, encodeResponse } from '../protocol/frames.js';
+import type { LinkHandlers, SessionLink } from '../protocol/session-link.js';
+import type { Subscriber } from '../protocol/subscriptions.js';
+import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
 import type { FifoClaims } from './fifo-claims.js';
-import { type NotificationLimits, NotificationWriter } from './notification-writer.js';
+import type { NotificationLimits } from '../protocol/notification-limits.js';
+import { NotificationWriter } from './notification-writer.js';
 
 /** Responses are 2 bytes: a client this far behind is flooding requests without reading answers. */
 const RESPONSE_CAP_BYTES = 64 * 1024;
 /** How long a DISCONNECT may take to flush what is queued before the FIFOs are simply closed. */
 const FLUSH_DEADLINE_MS = 1000;
 
-export interface LinkHandlers {
-  request(frame: RequestFrame): void;
-  malformed(error: DecodeError): void;
-  gone(reason: string): void;
-  overflow(): void;
-}
-
-/** What a session needs of its client: tests provide fakes. */
-export interface ClientLink {
-  readonly name: string;
-  /** Valid once `ready()` has resolved. */
-  readonly subscriber: Subscriber;
-  respond(op: Op, result: number): void;
-  /** Resolves once the client has opened its request and notification FIFOs too. */
-  ready(signal: AbortSignal): Promise<void>;
-  /** Starts delivering events; returns the way to stop. */
-  listen(handlers: LinkHandlers): () => void;
-  /** Graceful: flush queued responses and notifications first (bounded by a deadline). */
-  close(graceful: boolean): Promise<void>;
-}
-
-export type OpenLinkOptions = {
+export type SessionFifosOptions = {
   handshakeMs: number;
   notifyLimits: NotificationLimits;
   signal: AbortSignal;
@@ -62,7 +44,7 @@ export type OpenLinkOptions = {
  * is refused (after answering it with an error if its response FIFO is its own) or does not open
  * its response FIFO within the deadline.
  */
-export async function openClientLink(request: ConnectFrame, options: OpenLinkOptions): Promise<ClientLink> {
+export async function openSessionFifos(request: ConnectFrame, options: SessionFifosOptions): Promise<SessionLink> {
   const { claims, owner } = options;
   const reqPath = bytesOf(request.reqPipe);
   const respPath = bytesOf(request.respPipe);
@@ -96,7 +78,7 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
     notifOpening.catch(() => {});
     try {
       const resp = await openWriteEnd(respPath, deadline, respId);
-      return new SocketClientLink(request.reqPipe, resp, { reqEnd, notifOpening, join, release, handshakeMs: options.handshakeMs, notifyLimits: options.notifyLimits });
+      return new SessionFifos(request.reqPipe, resp, { reqEnd, notifOpening, join, release, handshakeMs: options.handshakeMs, notifyLimits: options.notifyLimits });
     } catch (error) {
       join.abort(error);
       reqEnd.close();
@@ -111,9 +93,7 @@ export async function openClientLink(request: ConnectFrame, options: OpenLinkOpt
 
 /** The protocol lets us tell the client no: connect answered with an error. */
 function answerNo(resp: net.Socket): void {
-  resp.on('error', () => {});
-  resp.end(encodeResponse(Op.Connect, RESULT_ERROR));
-  setTimeout(() => resp.destroy(), FLUSH_DEADLINE_MS).unref();
+  void endWithin(resp, FLUSH_DEADLINE_MS, encodeResponse(OpCode.Connect, RESULT_ERROR));
 }
 
 /** Frame strings are latin1 byte strings: the path's bytes exactly as the client sent them. */
@@ -130,7 +110,7 @@ type Joining = {
   notifyLimits: NotificationLimits;
 };
 
-class SocketClientLink implements ClientLink {
+class SessionFifos implements SessionLink {
   private handlers: LinkHandlers | null = null;
   private failure: string | null = null;
   private closed = false;
@@ -196,7 +176,7 @@ class SocketClientLink implements ClientLink {
     req.pause();
   }
 
-  respond(op: Op, result: number): void {
+  respond(op: OpCode, result: number): void {
     if (this.closed) return;
     if (this.resp.writableLength > RESPONSE_CAP_BYTES) {
       this.handlers?.overflow();
@@ -264,14 +244,3 @@ class SocketClientLink implements ClientLink {
   }
 }
 
-function endWithin(socket: net.Socket, ms: number): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => socket.destroy(), ms);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(() => socket.destroy());
-  });
-}

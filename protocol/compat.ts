@@ -1,5 +1,5 @@
 /**
- * Output and protocol styles. `seed` follows seed.txt (the default); `course` follows the
+ * The output and protocol style (`--compat`). `seed` follows seed.txt (the default); `course` follows the
  * course's reference code and public tests (DESIGN.md section 2).
  */
 export type Compat = 'seed' | 'course';

@@ -1,0 +1,138 @@
+/**
+ * The subscription registry: key -> subscribers. The store calls `onChange` for every WRITE and
+ * DELETE inside a batch's turn, so a key nobody watches must cost one Map lookup and nothing more.
+ * Watchers (the subscription actors) hear only of a watched key's DELETE and of the WRITE that
+ * re-creates it: a WRITE of a key that exists costs them nothing but a size check. They are told
+ * at most once per window (WATCH_WINDOW_MS), of where the key ended up: a key deleted and re-created
+ * a thousand times in a window costs each watcher one event at most, not one per change (an XState
+ * event costs ~2.5 µs, and a key may have many subscribers).
+ */
+import { DELETED_VALUE, encodeNotification } from './frames.js';
+
+/** Told `deleted` when its key is deleted, `created` when it is written again after that. */
+export type KeyWatcher = (change: 'deleted' | 'created') => void;
+
+/** Runs `tell` later; returns the way to cancel it. */
+export type WatchSchedule = (tell: () => void) => () => void;
+
+/** How long watchers may lag their key's DELETE or re-creation: they only show a lifecycle. */
+export const WATCH_WINDOW_MS = 10;
+
+const afterWindow: WatchSchedule = (tell) => {
+  const timer = setTimeout(tell, WATCH_WINDOW_MS);
+  // Nothing waits for a subscription's state: it must not hold the process.
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+/** Takes an 82-byte notification; must not throw and must not call back into the registry. */
+export interface Subscriber {
+  notify(frame: Buffer): void;
+}
+
+export class SubscriptionRegistry {
+  private readonly byKey = new Map<string, Set<Subscriber>>();
+  private readonly watchers = new Map<string, Set<KeyWatcher>>();
+  /** Watched keys deleted and not written since: only these make a WRITE tell the watchers. */
+  private readonly deletedKeys = new Set<string>();
+  /** Watched keys deleted or re-created (an odd number of times) since the watchers were last told. */
+  private readonly flipped = new Set<string>();
+  private cancelTell: (() => void) | null = null;
+
+  /** `schedule` decides when watchers are told (tests tell them at once). */
+  constructor(private readonly schedule: WatchSchedule = afterWindow) {}
+
+  /** True when the subscription is new; subscribing twice is one subscription. */
+  add(key: string, subscriber: Subscriber): boolean {
+    let subscribers = this.byKey.get(key);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.byKey.set(key, subscribers);
+    }
+    const before = subscribers.size;
+    subscribers.add(subscriber);
+    return subscribers.size !== before;
+  }
+
+  /** True when the subscription existed and is now gone. */
+  remove(key: string, subscriber: Subscriber): boolean {
+    const subscribers = this.byKey.get(key);
+    if (subscribers === undefined || !subscribers.delete(subscriber)) return false;
+    if (subscribers.size === 0) this.byKey.delete(key);
+    return true;
+  }
+
+  removeAll(subscriber: Subscriber, keys: Iterable<string>): void {
+    for (const key of keys) this.remove(key, subscriber);
+  }
+
+  /** Watches `key` for its DELETE and its re-creation; returns the way to stop, idempotent. */
+  watch(key: string, watcher: KeyWatcher): () => void {
+    let watchers = this.watchers.get(key);
+    if (watchers === undefined) {
+      watchers = new Set();
+      this.watchers.set(key, watchers);
+    }
+    watchers.add(watcher);
+    const set = watchers;
+    return () => {
+      if (!set.delete(watcher) || set.size !== 0 || this.watchers.get(key) !== set) return;
+      this.watchers.delete(key);
+      this.deletedKeys.delete(key);
+      this.flipped.delete(key);
+    };
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.watchers.clear();
+    this.deletedKeys.clear();
+    this.flipped.clear();
+    this.cancelTell?.();
+    this.cancelTell = null;
+  }
+
+  /** Keys with at least one subscriber. */
+  get keyCount(): number {
+    return this.byKey.size;
+  }
+
+  subscribersOf(key: string): number {
+    return this.byKey.get(key)?.size ?? 0;
+  }
+
+  watchersOf(key: string): number {
+    return this.watchers.get(key)?.size ?? 0;
+  }
+
+  /** The store's change listener; an arrow so it can be handed over as it is. */
+  readonly onChange = (key: string, value: string | null): void => {
+    const subscribers = this.byKey.get(key);
+    if (subscribers !== undefined) {
+      const frame = encodeNotification(key, value ?? DELETED_VALUE);
+      for (const subscriber of subscribers) subscriber.notify(frame);
+    }
+    if (value === null ? this.watchers.size !== 0 : this.deletedKeys.size !== 0) this.tellWatchers(key, value);
+  };
+
+  private tellWatchers(key: string, value: string | null): void {
+    if (value === null) {
+      if (!this.watchers.has(key) || this.deletedKeys.has(key)) return;
+      this.deletedKeys.add(key);
+    } else if (!this.deletedKeys.delete(key)) return;
+    // Deleted then re-created within the window: back where the watchers last saw it.
+    if (!this.flipped.delete(key)) this.flipped.add(key);
+    this.cancelTell ??= this.schedule(this.tell);
+  }
+
+  private readonly tell = (): void => {
+    this.cancelTell = null;
+    const keys = [...this.flipped];
+    this.flipped.clear();
+    for (const key of keys) {
+      const change = this.deletedKeys.has(key) ? 'deleted' : 'created';
+      // A copy: a watcher may stop watching while it is told.
+      for (const watcher of [...(this.watchers.get(key) ?? [])]) watcher(change);
+    }
+  };
+}
