@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     report(`no .job files found in ${options.jobsDir} (only regular files named *.job directly in it are run)`);
     return 0;
   }
-  return run(options, jobs.length);
+  return run(options, jobs);
 }
 
 /** The reason, and one line pointing at --help; exit status 2. */
@@ -69,8 +69,8 @@ function badArguments(reason: string): number {
   return 2;
 }
 
-/** `jobCount`: the job files found at start, so that no more worker threads are started than they need. */
-async function run(options: RunOptions, jobCount: number): Promise<number> {
+/** `jobs`: the job files found at start: the batch run's jobs, and no more worker threads than they need. */
+async function run(options: RunOptions, jobs: readonly string[]): Promise<number> {
   // First: a store that cannot be reached is one line and exit 1, before anything is started.
   const opened = await openStore(options.store);
   if (!opened.ok) {
@@ -80,32 +80,30 @@ async function run(options: RunOptions, jobCount: number): Promise<number> {
   }
   const store = opened.store;
   try {
-    return await runOn(options, store, jobCount);
+    return await runOn(options, store, jobs);
   } finally {
     await store.close();
   }
 }
 
-async function runOn(options: RunOptions, store: KvStore, jobCount: number): Promise<number> {
+async function runOn(options: RunOptions, store: KvStore, jobs: readonly string[]): Promise<number> {
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   // A worker thread costs a few tens of milliseconds of start-up: start one per job found, up to
   // max_threads (piscina starts more on demand, for jobs submitted later in server mode).
   const pool = new Piscina({
     filename: JOB_WORKER,
-    minThreads: Math.min(options.threads, availableParallelism(), jobCount),
+    minThreads: Math.min(options.threads, availableParallelism(), jobs.length),
     maxThreads: options.threads,
     idleTimeout: 60_000,
   });
   // Forked when the first BACKUP is written, not ahead of need: most runs have none.
   const children = new BackupChildren();
   const inspection = await startInspection(options.inspect, report);
-  // Server mode: the server lists the folder once, as its watch begins (see startServer), and the
-  // supervisor, started after the server, runs that list instead of reading the folder again.
-  let initialJobs: readonly string[] = [];
-  const machine =
-    options.mode === 'server'
-      ? folderSupervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } })
-      : folderSupervisorMachine;
+  // The folder is listed once and the supervisor runs that list: in batch mode the list main()
+  // made; in server mode the server's, made as its watch begins (see startServer), so that no file
+  // is missed or run twice between the two.
+  let initialJobs: readonly string[] = jobs;
+  const machine = folderSupervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } });
   const supervisor = createActor(machine, {
     inspect: inspection.inspect,
     input: {
