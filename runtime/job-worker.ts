@@ -39,14 +39,27 @@ interface Batch {
 export function openRegularForWriting(path: string): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+    // O_NOFOLLOW: a `.out` that is a symbolic link may point at any file; it is refused, never
+    // followed (the file it points at is not this job's to overwrite).
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW, 0o666);
   } catch (error) {
-    // ENXIO: a FIFO with no reader. Anything else (EACCES, EISDIR, EMFILE...) speaks for itself.
-    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new Error(`${path} is not a regular file (a FIFO): refusing to write to it`);
-    throw error;
+    // Anything else (EACCES, EMFILE...) speaks for itself.
+    switch ((error as NodeJS.ErrnoException).code) {
+      case 'ENXIO': // a FIFO with no reader
+        throw new Error(`${path} is not a regular file (a FIFO): refusing to write to it`);
+      case 'ELOOP':
+        throw new Error(`${path} is not a regular file (a symbolic link): refusing to write through it`);
+      case 'EISDIR':
+        throw new Error(`${path} is not a regular file (a folder): refusing to write to it`);
+      default:
+        throw error;
+    }
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file: refusing to write to it`);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`${path} is not a regular file: refusing to write to it`);
+    // Another name for the same file: truncating it would empty that one too.
+    if (stats.nlink > 1) throw new Error(`${path} has ${stats.nlink - 1} other hard link(s): refusing to overwrite a file that lives under another name too`);
     ftruncateSync(fd, 0);
   } catch (error) {
     closeSync(fd);
