@@ -52,6 +52,11 @@ export interface RunOptions {
   readonly quiet: boolean;
 }
 
+/** An inspector relay's address: `ws://` or `wss://` and a host. */
+export function isInspectorAddress(url: string): boolean {
+  return /^wss?:\/\/[^/]/.test(url);
+}
+
 function count(text: string, name: string, max: number): number | string {
   if (!/^[0-9]+$/.test(text)) return `${name} must be a whole number, not '${text}'`;
   const n = Number(text);
@@ -163,6 +168,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (rest.length === 3 && values['fifo'] !== undefined) {
     return { kind: 'error', reason: 'give the registration FIFO either as an argument or as --fifo, not both' };
   }
+  if (rest.length === 2 && values['fifo'] !== undefined) {
+    // Two counts read in batch order (<max_backups> <max_threads>) would be swapped for a server
+    // (<max_threads> <max_backups> <register_fifo>): rather than guess, ask for names.
+    return { kind: 'error', reason: 'with --fifo, give the counts as --threads N and --backups N (as arguments, batch mode reads <max_backups> <max_threads> and server mode <max_threads> <max_backups> <register_fifo>)' };
+  }
 
   // Batch mode takes <max_backups> <max_threads>; server mode <max_threads> <max_backups>. A
   // message names a count as the user gave it: the positional's name, or the option.
@@ -185,6 +195,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (storeText !== 'memory' && !/^(redis|redis\+unix|unix):\/\//.test(storeText)) {
     return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${storeText}'` };
   }
+  const inspect = values['inspect'] ?? null;
+  if (inspect !== null && inspect !== '' && !isInspectorAddress(inspect)) {
+    return { kind: 'error', reason: `--inspect must be a ws:// or wss:// address, such as ws://localhost:8080, not '${inspect}'` };
+  }
   const warnings = !server && values['sessions'] !== undefined ? ['--sessions is ignored in batch mode: it counts the clients a server serves at once'] : [];
 
   return {
@@ -198,7 +212,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       sessions,
       compat,
       store: storeText === 'memory' ? null : storeText,
-      inspect: values['inspect'] ?? null,
+      inspect,
       quiet: flags.has('quiet'),
     },
     warnings,

@@ -14,6 +14,7 @@ import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import type WebSocket from 'ws';
 import { errorMessage } from '../protocol/guards.js';
 import { errorCode } from '../protocol/system-errors.js';
+import { isInspectorAddress } from './command-line.js';
 import { SystemNames, tidyMessage, tidySnapshot } from './inspector-view.js';
 
 /** The package's default address, the one `npm run inspect` listens on. */
@@ -46,7 +47,7 @@ export const NO_INSPECTION: Inspection = { inspect: undefined, close: async () =
 export async function startInspection(address: string | null, warn: (line: string) => void): Promise<Inspection> {
   if (address === null) return NO_INSPECTION;
   const url = address === '' ? DEFAULT_INSPECT_URL : address;
-  if (!/^wss?:\/\/[^/]/.test(url)) {
+  if (!isInspectorAddress(url)) {
     warn(`inspector: '${url}' is not a ws:// or wss:// address; running without the inspector`);
     return NO_INSPECTION;
   }

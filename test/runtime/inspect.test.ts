@@ -88,11 +88,15 @@ test('when the relay goes away during the run, one warning is printed and the ru
   t.regex(run.stderr, /^kvs: inspector: (the relay at|lost the relay at) ws:\/\/127\.0\.0\.1:\d+/);
 });
 
-test('an address that is not ws:// is one warning, and the run goes on without the inspector', async (t) => {
+test('an address that is not ws:// is a bad argument: one reason, the --help line, exit 2, no job run', async (t) => {
   const dir = await makeJobsDir(t, { 'a.job': JOB });
   const run = await runProgram([dir, '1', '1', '--inspect=http://localhost:1', '--quiet']);
-  t.is(run.code, 0);
-  t.deepEqual(lines(run.stderr), ["kvs: inspector: 'http://localhost:1' is not a ws:// or wss:// address; running without the inspector"]);
+  t.is(run.code, 2);
+  t.deepEqual(lines(run.stderr), [
+    "kvs: --inspect must be a ws:// or wss:// address, such as ws://localhost:8080, not 'http://localhost:1'",
+    "kvs: run 'node runtime/main.js --help' for the usage",
+  ]);
+  t.false(existsSync(join(dir, 'a.out')), 'no job ran');
 });
 
 class Pool {
