@@ -107,6 +107,15 @@ export const errorText = errorMessage;
  * (after at most `connectTimeoutMs` for a host that does not answer), never retries.
  * `onLost` is called once if the connection later drops without `quit()`.
  */
+/** ioredis' words for a failed connect, in a user's: what happened, not which option refused. */
+function plainConnectError(text: string, spokeOtherProtocol: boolean, connectTimeoutMs: number): string {
+  if (spokeOtherProtocol) return 'what answers there is not a Redis server (its reply is not the Redis protocol)';
+  if (/ETIMEDOUT|no answer within/.test(text)) return `no answer within ${connectTimeoutMs} ms (the host does not answer, or a firewall drops the connection)`;
+  // The connection closed before the first command could be sent.
+  if (/Stream isn't writeable|Connection is closed/.test(text)) return 'the connection was closed before the server answered';
+  return text;
+}
+
 export async function connectRedis(target: RedisTarget, role: string, onLost: (error: RedisStoreError) => void, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Redis> {
   let lastError: unknown = null;
   let ready = false;
@@ -125,7 +134,12 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
     connectTimeout: connectTimeoutMs,
     disableClientInfo: true,
   });
-  client.on('error', (error: unknown) => (lastError = error));
+  let spokeOtherProtocol = false;
+  client.on('error', (error: unknown) => {
+    lastError = error;
+    // ioredis' parser on bytes that are not RESP (an HTTP proxy, another service on the port).
+    if (/Unknown RESP type|Protocol error/.test(errorText(error))) spokeOtherProtocol = true;
+  });
   client.on('end', () => {
     if (!ready || closing.has(client)) return;
     onLost(new RedisStoreError('REDIS_STORE_LOST', `redis store ${target.describe}: connection (${role}) lost${lastError === null ? '' : `: ${errorText(lastError)}`}`, { cause: lastError }));
@@ -147,7 +161,8 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
     client.disconnect();
     // The socket's own error (ENOENT, ECONNREFUSED) says more than "Connection is closed".
     const cause = lastError ?? error;
-    throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${errorText(cause)}`, { cause });
+    const text = plainConnectError(errorText(cause), spokeOtherProtocol, connectTimeoutMs);
+    throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${text}`, { cause });
   } finally {
     clearTimeout(timer);
   }

@@ -315,7 +315,20 @@ test('a peer that accepts the connection and never answers is reported within th
   const url = `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   const error = await t.throwsAsync(RedisStore.open(url, { connectTimeoutMs: 300 }), { instanceOf: RedisStoreError });
   t.is(error?.code, 'REDIS_STORE_UNREACHABLE');
-  t.is(error?.message, `redis store ${url}: cannot connect: no answer within 300 ms`);
+  t.is(error?.message, `redis store ${url}: cannot connect: no answer within 300 ms (the host does not answer, or a firewall drops the connection)`);
+});
+
+test('a peer that is not Redis (an HTTP proxy on the port) is named as such, not in ioredis\' words', async (t) => {
+  const http = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  const url = `redis://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const error = await t.throwsAsync(RedisStore.open(url, { connectTimeoutMs: 3000 }), { instanceOf: RedisStoreError });
+  t.is(error?.code, 'REDIS_STORE_UNREACHABLE');
+  t.is(error?.message, `redis store ${url}: cannot connect: what answers there is not a Redis server (its reply is not the Redis protocol)`);
 });
 
 test('store URLs: host, port, db and unix sockets; bad ones are named', (t) => {
