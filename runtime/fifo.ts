@@ -80,7 +80,14 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
     execFile('mkfifo', ['-m', mode.toString(8), '--', ...paths], (error, _stdout, stderr) => {
       if (error === null) resolve();
       else {
-        const reason = stderr.trim() || error.message;
+        // mkfifo's own line repeats the path: "mkfifo: cannot create fifo 'P': No such file or
+        // directory". Keep the reason, and the path only when there were several.
+        const lines = stderr.trim().split('\n').filter((line) => line !== '');
+        const reasons = lines.map((line) => /^mkfifo: cannot create fifo '(.*)': (.*)$/.exec(line));
+        const reason =
+          lines.length === 0 ? error.message
+          : reasons.every((m) => m !== null) ? reasons.map((m) => (paths.length === 1 ? m![2]! : `${m![1]}: ${m![2]}`)).join('; ')
+          : lines.join('; ');
         reject(new FifoError('create-failed', paths.join(', '), `cannot create FIFO: ${reason}`, error));
       }
     });
