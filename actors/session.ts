@@ -79,7 +79,7 @@ export function endReason(event: SessionEvent): SubscriptionEndReason {
   }
 }
 
-/** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (DESIGN.md section 2). */
+/** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (docs/DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
   return subscribed === (compat === 'seed') ? RESULT_OK : RESULT_ERROR;
 }

@@ -26,7 +26,7 @@ import { writeJobFile, type Workload } from './workload.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
 const SAMPLE_JOBS = new URL('../../jobs/', import.meta.url).pathname;
-/** The course's C implementations on 4 x 50,000 commands, on this kind of machine (DESIGN.md). */
+/** The course's C implementations on 4 x 50,000 commands, on this kind of machine (docs/DESIGN.md). */
 const C_SECONDS = 22.5;
 
 interface Run {

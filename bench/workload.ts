@@ -1,6 +1,6 @@
 /**
  * Job-file generators for the benchmarks: the mix the C implementations were measured on
- * (DESIGN.md section 5): keys key00000..key09999, 60% WRITE of 1-4 pairs, 30% READ of 1-4 keys,
+ * (docs/DESIGN.md section 5): keys key00000..key09999, 60% WRITE of 1-4 pairs, 30% READ of 1-4 keys,
  * 10% DELETE of 1-4 keys, values `v` + 6 digits; optionally a BACKUP every N commands.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';

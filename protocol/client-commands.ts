@@ -1,5 +1,5 @@
 /**
- * The client's command language (DESIGN.md section 3): one command a line, `#` comments and blank
+ * The client's command language (docs/DESIGN.md section 3): one command a line, `#` comments and blank
  * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
  */
 import { MAX_STRING_BYTES } from './keys.js';

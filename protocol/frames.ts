@@ -1,5 +1,5 @@
 /**
- * The binary client-server protocol (DESIGN.md section 3), byte for byte compatible with the
+ * The binary client-server protocol (docs/DESIGN.md section 3), byte for byte compatible with the
  * course's C clients. Strings travel as latin1 "byte strings" (one UTF-16 code unit per byte), so
  * any key a job can write goes out exactly as it came in. Pure code: no I/O.
  */

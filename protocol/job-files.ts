@@ -1,6 +1,6 @@
 /**
  * Which files of the jobs folder are jobs, and the names of the files a job writes beside it. One
- * rule, used when the folder is listed at start and by the watcher while serving (DESIGN.md
+ * rule, used when the folder is listed at start and by the watcher while serving (docs/DESIGN.md
  * section 2). Paths are handled as text, with `/` as the separator: the job paths here always come
  * from `join(jobsDir, name)`, so they are already normalised.
  */

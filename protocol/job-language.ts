@@ -1,5 +1,5 @@
 /**
- * The job language (DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
+ * The job language (docs/DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
  * command, `null` for a blank line or a comment, or an `Invalid` with the reason.
  */
 import { assertNever } from './guards.js';

@@ -1,4 +1,4 @@
-/** The text a job writes to its `.out` and a backup to its `.bck` (DESIGN.md section 2). */
+/** The text a job writes to its `.out` and a backup to its `.bck` (docs/DESIGN.md section 2). */
 import type { BatchReader } from './batch-codec.js';
 import type { Compat } from './compat.js';
 

@@ -1,5 +1,5 @@
 /**
- * `node runtime/client.js <client_id> <register_fifo> [--compat=course]` (DESIGN.md section 3).
+ * `node runtime/client.js <client_id> <register_fifo> [--compat=course]` (docs/DESIGN.md section 3).
  *
  * Opening order, chosen so that the client never polls and the server always sees it die: the
  * response and notification read ends first (non-blocking, no EOF before the server's writer

@@ -1,5 +1,5 @@
 /**
- * The command line of `runtime/main.js` (DESIGN.md section 1). Pure: it returns what to run, or
+ * The command line of `runtime/main.js` (docs/DESIGN.md section 1). Pure: it returns what to run, or
  * the reason the arguments are wrong; main.ts does the printing and exiting.
  *
  *   main.js <jobs_dir> <max_backups> <max_threads>                  batch mode (seed Part 1 order)

@@ -1,6 +1,6 @@
 /**
  * FIFO helpers. Every open here is non-blocking: a blocking open of a FIFO holds one of libuv's
- * four pool threads until the other side opens (DESIGN.md, measured facts), so write ends retry
+ * four pool threads until the other side opens (docs/DESIGN.md, measured facts), so write ends retry
  * ENXIO until a deadline instead. A path a client gives us is checked to be a FIFO before and
  * after the open, so a client cannot make the server write into a regular file or a device.
  */

@@ -16,7 +16,7 @@ import { compareKeys, display } from '../protocol/keys.js';
 import type { Compat } from '../protocol/compat.js';
 import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
-import { LineReader } from './line-reader.js';
+import { LineReader, MAX_LINE_BYTES } from './line-reader.js';
 import { writeAll } from './write-all.js';
 
 /** A batch is sent once it holds this many bytes (about 1,000 commands of the benchmark's mix). */
@@ -233,7 +233,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       const parsed =
         reader.tooLong === 0
           ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
-          : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long` };
+          : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;

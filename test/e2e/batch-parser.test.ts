@@ -1,6 +1,6 @@
 /**
  * The job language as a user meets it: job files run by the real program, checked on the `.out`,
- * the `.bck` and the stderr report (DESIGN.md section 2).
+ * the `.bck` and the stderr report (docs/DESIGN.md section 2).
  */
 import test from 'ava';
 import { join } from 'node:path';

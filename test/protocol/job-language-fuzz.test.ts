@@ -1,7 +1,7 @@
 /**
  * Fuzz: the job-language parser against a small reference model written here, independently of
  * protocol/job-language.ts (regular expressions and splits instead of its one-pass scanner), from
- * DESIGN.md section 2 as the parser implements it. Valid lines parse to what the model says; every
+ * docs/DESIGN.md section 2 as the parser implements it. Valid lines parse to what the model says; every
  * mutated or random line is either valid by the model (and parses to the same command) or is
  * reported invalid; parseLine never throws.
  */
