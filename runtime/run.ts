@@ -1,0 +1,116 @@
+/**
+ * The run itself, loaded by main.ts once the pool's first worker thread is starting: the store,
+ * the supervisor and its job actors, the backup children, the server in server mode.
+ */
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { Store } from '../actors/store.js';
+import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { errorMessage } from '../protocol/guards.js';
+import { BackupChildren } from './backup-children.js';
+import type { RunOptions } from './command-line.js';
+import type { PiscinaJobPool } from './job-pool.js';
+import { startInspection } from './inspect.js';
+import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
+import { report } from './report.js';
+import type { Server } from './server.js';
+import { removeStaleTemps } from './stale-temps.js';
+
+/**
+ * Runs the jobs found at start (`jobs`, in name order) on `pool`, and in server mode serves
+ * clients and the jobs that come later. Destroys the pool before it returns.
+ */
+export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[]): Promise<number> {
+  for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
+  const store = new Store();
+  // Forked when the first BACKUP is written, not ahead of need: most runs have none.
+  const children = new BackupChildren();
+  const inspection = await startInspection(options.inspect, report);
+  // The folder is listed once: by main.ts in batch mode; in server mode by the server, as its
+  // watch begins (see startServer), so that no job file falls between the listing and the watch.
+  let initialJobs: readonly string[] = jobs;
+  const machine = supervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } });
+  const supervisor = createActor(machine, {
+    inspect: inspection.inspect,
+    input: {
+      jobsDir: options.jobsDir,
+      pool,
+      store,
+      compat: options.compat,
+      maxBackups: options.backups,
+      backupWriter: children,
+      serve: options.mode === 'server',
+      report,
+    },
+  });
+  // Made when the supervisor starts: a server that could not start has no run to sum up.
+  let watch: RunWatch | null = null;
+
+  let server: Server | null = null;
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      report('interrupted twice: exiting now');
+      // process.exit() would join the worker threads, and one blocked in a system call never
+      // joins: die of the signal itself instead (the shell sees 130 for SIGINT, 143 for SIGTERM),
+      // taking the backups under way with us (their temporary files are removed by the next run).
+      children.killAll();
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      process.kill(process.pid, signal);
+      return;
+    }
+    interrupted = true;
+    report('stopping: finishing the commands under way and the backups in progress');
+    supervisor.send({ type: 'supervisor.stop' });
+    void server?.close();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    if (options.mode === 'server') {
+      try {
+        // Started before the supervisor lists the folder, so that no job file falls between the two.
+        // The server's modules are loaded only in server mode: a batch run does without them.
+        const { startServer } = await import('./server.js');
+        server = await startServer({
+          store,
+          registerFifo: options.registerFifo!,
+          sessions: options.sessions,
+          compat: options.compat,
+          jobsDir: options.jobsDir,
+          submitJob: (jobPath) => supervisor.send({ type: 'job.submit', jobPath }),
+          log: report,
+          inspect: inspection.inspect,
+        });
+      } catch (error) {
+        report(errorMessage(error));
+        return 1;
+      }
+      initialJobs = server.initialJobs;
+      if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
+      if (interrupted) void server.close();
+    }
+    watch = watchRun(supervisor, {
+      store,
+      quiet: options.quiet,
+      live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr),
+      eachJob: options.mode === 'server',
+    });
+    supervisor.start();
+    if (interrupted) supervisor.send({ type: 'supervisor.stop' });
+    const output: SupervisorOutput = await toPromise(supervisor);
+    await server?.close();
+    // Server mode ends only on a signal, and then cleanly; a failed job was reported when it failed.
+    if (options.mode === 'server') return 0;
+    const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
+    return interrupted ? 130 : failed ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    watch?.finish();
+    children.close();
+    await pool.destroy();
+    await inspection.close();
+  }
+}
