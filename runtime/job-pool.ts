@@ -22,7 +22,7 @@ export const BIG_JOB_BYTES = 1 << 16;
  * A queued job starts one more thread when no job has ended for this long since the last thread
  * came up: many times a small job's run (about a millisecond), and less than a thread's start.
  */
-export const GROW_AFTER_MS = 50;
+export const GROW_AFTER_MS = 25;
 
 interface Queued {
   readonly task: JobTask;

@@ -6,10 +6,10 @@ import { createActor, fromPromise, toPromise } from 'xstate';
 import { Store } from '../actors/store.js';
 import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { errorMessage } from '../protocol/guards.js';
-import { BackupChildren } from './backup-children.js';
 import type { RunOptions } from './command-line.js';
 import type { PiscinaJobPool } from './job-pool.js';
-import { startInspection } from './inspect.js';
+import type { Inspection } from './inspect.js';
+import { LazyBackupChildren } from './lazy-backups.js';
 import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
 import { report } from './report.js';
 import type { Server } from './server.js';
@@ -22,9 +22,11 @@ import { removeStaleTemps } from './stale-temps.js';
 export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[]): Promise<number> {
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   const store = new Store();
-  // Forked when the first BACKUP is written, not ahead of need: most runs have none.
-  const children = new BackupChildren();
-  const inspection = await startInspection(options.inspect, report);
+  // Loaded and forked when the first BACKUP is written, not ahead of need: most runs have none.
+  const children = new LazyBackupChildren();
+  // The inspector's modules only with --inspect.
+  const inspection: Inspection =
+    options.inspect === null ? { inspect: undefined, close: async () => {} } : await (await import('./inspect.js')).startInspection(options.inspect, report);
   // The folder is listed once: by main.ts in batch mode; in server mode by the server, as its
   // watch begins (see startServer), so that no job file falls between the listing and the watch.
   let initialJobs: readonly string[] = jobs;
