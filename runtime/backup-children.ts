@@ -4,7 +4,9 @@
  * spawned, and the snapshot's chunks wait in the pipe while the child starts. Each
  * writes one backup at a time; `write` streams a snapshot to it a chunk per event-loop turn, so
  * the jobs are paused only for the time it takes to read one chunk. A snapshot that is a copy
- * on Redis is not streamed: the child is told where it is and reads it itself.
+ * on Redis is not streamed: the child is told where it is and reads it itself. A backup that
+ * finds every child busy waits a fork's time (FORK_AFTER_MS) for one to be free before forking
+ * one more.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -145,13 +147,28 @@ class BackupChild {
   }
 }
 
+/**
+ * A backup that finds every child busy waits this long for one to be free before forking one
+ * more: about one fork's time (a forked Node child is ready after 70-100 ms here, and a small
+ * backup takes well under a millisecond), so waiting costs at most what the fork would.
+ */
+export const FORK_AFTER_MS = 150;
+
 export class BackupChildren {
   private readonly idle: BackupChild[] = [];
   private readonly busy = new Set<BackupChild>();
+  /** Backups waiting for a busy child to be free, oldest first. */
+  private readonly waiting: ((child: BackupChild | undefined) => void)[] = [];
   private nextId = 1;
 
-  /** Starts `prefork` children now (none by default: a run without BACKUP forks nothing). */
-  constructor(prefork = 0) {
+  /**
+   * Starts `prefork` children now (none by default: a run without BACKUP forks nothing).
+   * `forkAfterMs`: how long a backup waits for a busy child before forking (FORK_AFTER_MS).
+   */
+  constructor(
+    prefork = 0,
+    private readonly forkAfterMs = FORK_AFTER_MS,
+  ) {
     if (prefork > 0) {
       void loadStreams().then((loaded) => {
         for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild(loaded));
@@ -159,27 +176,61 @@ export class BackupChildren {
     }
   }
 
-  /** Writes one backup on an idle child (a new one if none is idle or alive). */
+  /**
+   * Writes one backup on an idle child; when every child is busy, on the first to be free
+   * within `forkAfterMs`, else on a new child.
+   */
   async write(target: BackupTarget, snapshot: StoreSnapshot, signal: AbortSignal = new AbortController().signal): Promise<BackupOutcome> {
+    let loaded: Streams;
+    try {
+      loaded = streams ?? (await loadStreams());
+    } catch (error) {
+      await releaseQuietly(snapshot);
+      return { ok: false, reason: `cannot load the backup writer: ${errorMessage(error)}` };
+    }
+    // From here to busy.add, no await but for a busy child: backups asked for at once see each other's.
     let child = this.idle.pop();
     while (child !== undefined && child.exited) child = this.idle.pop();
-    if (child === undefined) {
-      let loaded: Streams;
-      try {
-        loaded = streams ?? (await loadStreams());
-      } catch (error) {
+    if (child === undefined && this.busy.size > 0) {
+      child = await this.nextFree(signal);
+      if (child === undefined && signal.aborted) {
         await releaseQuietly(snapshot);
-        return { ok: false, reason: `cannot load the backup writer: ${errorMessage(error)}` };
+        return { ok: false, reason: `cancelled: ${errorMessage(signal.reason)}` };
       }
-      child = new BackupChild(loaded);
     }
+    child ??= new BackupChild(loaded);
     this.busy.add(child);
     try {
       return await child.write(this.nextId++, target, snapshot, signal);
     } finally {
       this.busy.delete(child);
-      if (!child.exited) this.idle.push(child);
+      if (!child.exited) this.free(child);
     }
+  }
+
+  /** A child that ended its backup goes to the oldest backup waiting for one, else back to idle. */
+  private free(child: BackupChild): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(child);
+    else this.idle.push(child);
+  }
+
+  /** The first busy child to be free within `forkAfterMs`; undefined past it or on abort. */
+  private nextFree(signal: AbortSignal): Promise<BackupChild | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const settle = (child: BackupChild | undefined) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        const at = this.waiting.indexOf(settle);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve(child);
+      };
+      const onAbort = () => settle(undefined);
+      const timer = setTimeout(onAbort, this.forkAfterMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(settle);
+    });
   }
 
   /** Exiting at once (a second Ctrl-C): the backups under way are abandoned. */

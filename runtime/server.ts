@@ -18,7 +18,7 @@ import { endWithin, fifoId, openWriteEnd } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { startHost } from './registration.js';
 import { openSessionFifos } from './session-fifos.js';
-import { listJobs } from './jobs-folder.js';
+import { listJobs } from './job-listing.js';
 import { JobsWatcher } from './jobs-watcher.js';
 
 /**

@@ -53,7 +53,7 @@ test('SIGTERM during a run of big SHOWs stops the job at a SHOW boundary, not af
   await waitFor(() => (existsSync(join(dir, 'a.out')) && statSync(join(dir, 'a.out')).size > 0 ? true : undefined), 'the first SHOW in a.out', 60_000);
   running.child.kill('SIGTERM');
   const result = await running.result;
-  t.is(result.code, 130, result.stderr);
+  t.is(result.code, 143, result.stderr);
   const text = readFileSync(join(dir, 'a.out'), 'latin1');
   const written = text.length / block.length;
   t.true(Number.isInteger(written) && text === block.repeat(written), `a.out is whole SHOWs (${text.length} bytes, a SHOW is ${block.length})`);

@@ -1,0 +1,154 @@
+/**
+ * The run itself, loaded by main.ts once the pool's first worker thread is starting: the store,
+ * the supervisor and its job actors, the backup children, the server in server mode.
+ */
+import { constants as osConstants } from 'node:os';
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
+import { errorMessage } from '../protocol/guards.js';
+import type { KvStore } from '../protocol/store-contract.js';
+import { HELP_HINT, type RunOptions } from './command-line.js';
+import type { PiscinaJobPool } from './job-pool.js';
+import type { Inspection } from './inspect.js';
+import { LazyBackupChildren } from './lazy-backups.js';
+import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
+import { report } from './report.js';
+import type { Server } from './server.js';
+import { removeStaleTemps } from './stale-temps.js';
+import { openStore } from './store-choice.js';
+
+/**
+ * The signals that stop a run the graceful way: the commands under way finish, every `.out` is
+ * flushed, the backups in progress finish. SIGHUP too: a closed terminal or a dropped ssh session
+ * must not lose what ran. A second one exits at once, by that signal.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs the jobs found at start (`jobs`, in name order) on `pool`, and in server mode serves
+ * clients and the jobs that come later. Destroys the pool before it returns.
+ */
+export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[]): Promise<number> {
+  // First: a store that cannot be reached is one line and exit 1, before anything else is started.
+  const opened = await openStore(options.store);
+  if (!opened.ok) {
+    await pool.destroy();
+    report(opened.reason);
+    if (!opened.badUrl) return 1;
+    report(HELP_HINT);
+    return 2;
+  }
+  const store = opened.store;
+  try {
+    return await runOn(options, pool, jobs, store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[], store: KvStore): Promise<number> {
+  for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
+  // Loaded and forked when the first BACKUP is written, not ahead of need: most runs have none.
+  const children = new LazyBackupChildren();
+  // The inspector's modules only with --inspect.
+  const inspection: Inspection =
+    options.inspect === null ? { inspect: undefined, close: async () => {} } : await (await import('./inspect.js')).startInspection(options.inspect, report);
+  // The folder is listed once: by main.ts in batch mode; in server mode by the server, as its
+  // watch begins (see startServer), so that no job file falls between the listing and the watch.
+  let initialJobs: readonly string[] = jobs;
+  const machine = supervisorMachine.provide({ actors: { listJobs: fromPromise<string[], string>(async () => [...initialJobs]) } });
+  const supervisor = createActor(machine, {
+    inspect: inspection.inspect,
+    input: {
+      jobsDir: options.jobsDir,
+      pool,
+      store,
+      compat: options.compat,
+      maxBackups: options.backups,
+      backupWriter: children,
+      serve: options.mode === 'server',
+      report,
+    },
+  });
+  // Made when the supervisor starts: a server that could not start has no run to sum up.
+  let watch: RunWatch | null = null;
+
+  let server: Server | null = null;
+  /** The signal that stopped the run, if one did. */
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== null) {
+      report('interrupted twice: exiting now');
+      // process.exit() would join the worker threads, and one blocked in a system call never
+      // joins: die of the signal itself instead (the shell sees 128 + its number: 130 for SIGINT),
+      // taking the backups under way with us (their temporary files are removed by the next run).
+      children.killAll();
+      for (const name of STOP_SIGNALS) process.removeAllListeners(name);
+      process.kill(process.pid, signal);
+      return;
+    }
+    interrupted = signal;
+    report(`stopping (${signal}): finishing the commands under way and the backups in progress`);
+    supervisor.send({ type: 'supervisor.stop' });
+    void server?.close();
+  };
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  // The store gone (Redis): the jobs under way fail naming it, nothing more is started, the
+  // server stops taking clients, and the run exits 1 once the backups under way have ended.
+  let storeLost = false;
+  const stopWatchingStore = store.onFailure((error) => {
+    storeLost = true;
+    report(`${error.message}: stopping: the jobs under way fail, no more jobs or clients are taken`);
+    supervisor.send({ type: 'supervisor.stop' });
+    void server?.close();
+  });
+
+  try {
+    if (options.mode === 'server') {
+      try {
+        // Started before the supervisor lists the folder, so that no job file falls between the two.
+        // The server's modules are loaded only in server mode: a batch run does without them.
+        const { startServer } = await import('./server.js');
+        server = await startServer({
+          store,
+          registerFifo: options.registerFifo!,
+          sessions: options.sessions,
+          compat: options.compat,
+          jobsDir: options.jobsDir,
+          submitJob: (jobPath) => supervisor.send({ type: 'job.submit', jobPath }),
+          log: report,
+          inspect: inspection.inspect,
+        });
+      } catch (error) {
+        report(errorMessage(error));
+        return 1;
+      }
+      initialJobs = server.initialJobs;
+      if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
+      if (interrupted !== null || storeLost) void server.close();
+    }
+    watch = watchRun(supervisor, {
+      store,
+      quiet: options.quiet,
+      live: wantsLiveLine(options.mode, options.quiet, process.stdout, process.stderr),
+      eachJob: options.mode === 'server',
+    });
+    supervisor.start();
+    if (interrupted !== null) supervisor.send({ type: 'supervisor.stop' });
+    const output: SupervisorOutput = await toPromise(supervisor);
+    await server?.close();
+    if (storeLost) return 1;
+    // Server mode ends only on a signal, and then cleanly; a failed job was reported when it failed.
+    if (options.mode === 'server') return 0;
+    const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
+    // As a shell reports a process killed by a signal: 128 + its number (130 for Ctrl-C).
+    return interrupted !== null ? 128 + osConstants.signals[interrupted] : failed ? 1 : 0;
+  } finally {
+    stopWatchingStore();
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    watch?.finish();
+    children.close();
+    await pool.destroy();
+    await inspection.close();
+  }
+}
