@@ -23,7 +23,8 @@ export const USAGE = `Usage:
 
 Runs every .job file in <jobs_dir> on a pool of <max_threads> workers against one store, writing
 <name>.out beside each job and <name>-<n>.bck for its n-th BACKUP, with at most <max_backups>
-backups being written at once. With a registration FIFO it also serves clients until SIGINT/SIGTERM.
+backups being written at once. With a registration FIFO it also serves clients until SIGINT,
+SIGTERM or SIGHUP.
 
 Options:
   --threads N        worker threads (default ${DEFAULT_THREADS})
@@ -35,7 +36,11 @@ Options:
                      redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N]
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
-  -h, --help         show this help`;
+  -h, --help         show this help
+
+Exit status: 0 all done; 1 a job or backup failed, the folder cannot be read, the server could not
+start, or the store was unreachable or lost; 2 bad arguments; 128 + the signal's number when a batch
+run is stopped by one (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). A server stopped by a signal exits 0.`;
 
 export interface RunOptions {
   readonly mode: 'batch' | 'server';
