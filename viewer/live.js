@@ -197,6 +197,8 @@ function runNotice(message) {
   if (cleared.has(message.run)) return;
   if (message.live && known === undefined) clearEndedRuns();
   runs.set(message.run, { label: message.label, from: message.from, live: message.live === true });
+  // A program killed leaves its actors' last states: its cards are greyed out with the run.
+  if (!message.live) for (const actor of actors.values()) if (actor.run === message.run) actor.card.classList.add('ended');
   // A line when a run is first heard of and when it ends; not again on a reconnect to the relay.
   if (known !== undefined && !(known.live && !message.live)) return;
   const li = document.createElement('li');
