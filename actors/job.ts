@@ -38,12 +38,13 @@ export interface JobInput {
 export type JobEvent =
   | { type: 'job.stop' }
   | { type: 'worker.done'; summary: JobSummary }
-  | { type: 'worker.failed'; error: string };
+  | { type: 'worker.failed'; error: string; applied: number };
 
 /** Told to the supervisor when the job ends. */
 export type JobReport =
   | { type: 'job.done'; jobPath: string; summary: JobSummary }
-  | { type: 'job.failed'; jobPath: string; error: string };
+  /** `applied`: the commands the store applied for the job before it failed. */
+  | { type: 'job.failed'; jobPath: string; error: string; applied: number };
 
 const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, system, sendBack, receive }) => {
   const { jobPath, pool, store } = input;
@@ -59,6 +60,8 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
   let stopped = false;
   let failed = false;
   let closed = false;
+  /** Commands in the batches the store applied: what a failed job still changed. */
+  let applied = 0;
   /** Answers go out in batch order: each waits for the one before it. */
   let answered: Promise<void> = Promise.resolve();
 
@@ -77,10 +80,13 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     reply({ t: 'failed', reason: errorMessage(error) });
   };
   const apply = (batch: HeldBatch, onBackup: (n: number, snapshot: StoreSnapshot) => void): Promise<StoreResults> => {
-    const applied = store.apply(batch.ops, onBackup);
+    const applying = store.apply(batch.ops, onBackup);
     // A handler now, not when the batches before it settle: a rejection must never go unhandled.
-    const outcome = applied.then(
-      (results) => ({ results, error: null }),
+    const outcome = applying.then(
+      (results) => {
+        applied += batch.commands;
+        return { results, error: null };
+      },
       (error: unknown) => ({ results: null, error }),
     );
     answered = answered
@@ -91,7 +97,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
         // The batch's bytes are no longer read once it settled: its buffer carries the answer.
         else reply({ t: 'results', seq: batch.seq, results }, batch.ops.buffer as ArrayBuffer);
       });
-    return applied;
+    return applying;
   };
 
   /** Applies held batches in order until one ends in a BACKUP, which asks for a backup slot. */
@@ -135,7 +141,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
       abort.abort(new Error(`malformed batch from the worker: ${check.ok ? 'not a batch' : check.error}`));
       return;
     }
-    held.push({ seq: message.seq, ops: message.ops, backup: check.backup });
+    held.push({ seq: message.seq, ops: message.ops, commands: check.commands, backup: check.backup });
     pump();
   });
 
@@ -147,7 +153,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
     },
     (error: unknown) => {
       settled = true;
-      if (!closed) sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error) });
+      if (!closed) sendBack({ type: 'worker.failed', error: errorMessage(abort.signal.reason ?? error), applied });
     },
   );
   receive(() => {
@@ -181,6 +187,7 @@ const runInWorker = fromCallback<{ type: 'job.stop' }, JobInput>(({ input, syste
 interface HeldBatch {
   readonly seq: number;
   readonly ops: Uint8Array;
+  readonly commands: number;
   readonly backup: number | null;
 }
 
@@ -210,7 +217,7 @@ export const jobMachine = setup({
         },
         'worker.failed': {
           target: 'failed',
-          actions: sendParent(({ context, event }): JobReport => ({ type: 'job.failed', jobPath: context.jobPath, error: event.error })),
+          actions: sendParent(({ context, event }): JobReport => ({ type: 'job.failed', jobPath: context.jobPath, error: event.error, applied: event.applied })),
         },
       },
     },

@@ -32,6 +32,8 @@ export interface JobResult {
   readonly jobPath: string;
   readonly summary?: JobSummary;
   readonly error?: string;
+  /** A job that failed: the commands the store had applied for it (they changed the store). */
+  readonly applied?: number;
 }
 
 interface SupervisorContext extends SupervisorInput {
@@ -134,7 +136,7 @@ export const supervisorMachine = setup({
         if (id.startsWith('job-') && child?.getSnapshot().status !== 'active' && child?.getSnapshot().context.jobPath === event.jobPath) enqueue.stopChild(id);
       }
       const result: JobResult =
-        event.type === 'job.done' ? { jobPath: event.jobPath, summary: event.summary } : { jobPath: event.jobPath, error: event.error };
+        event.type === 'job.done' ? { jobPath: event.jobPath, summary: event.summary } : { jobPath: event.jobPath, error: event.error, applied: event.applied };
       if (event.type === 'job.failed') context.report(`job ${event.jobPath} failed: ${event.error}`);
       const active = context.active.filter((p) => p !== event.jobPath);
       enqueue.assign({ results: [...context.results, result], ...fillWindow(context, enqueue, { active, waiting: context.waiting, next: context.next }) });
@@ -190,7 +192,7 @@ export const supervisorMachine = setup({
           // Recorded as a failed result, so the run does not exit 0 having run nothing.
           actions: [
             ({ context, event }) => context.report(`cannot read the jobs folder ${context.jobsDir}: ${describeError(event.error)}`),
-            assign({ results: ({ context, event }) => [...context.results, { jobPath: context.jobsDir, error: describeError(event.error) }] }),
+            assign({ results: ({ context, event }) => [...context.results, { jobPath: context.jobsDir, error: describeError(event.error), applied: 0 }] }),
           ],
         },
       },

@@ -2,7 +2,7 @@
  * The client's command language (docs/DESIGN.md section 3): one command a line, `#` comments and blank
  * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
  */
-import { MAX_STRING_BYTES } from './keys.js';
+import { MAX_STRING_BYTES, checkToken } from './keys.js';
 
 export type ClientCommand =
   | { kind: 'subscribe'; key: string }
@@ -13,20 +13,28 @@ export type ClientCommand =
 
 export type ParsedClientLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
 
-const KEY_COMMAND = /^(SUBSCRIBE|UNSUBSCRIBE)\s+(?:\[([^\]]*)\]|(\S+))$/;
+/**
+ * Blanks as the job language has them (space, tab, CR, VT, FF). Not `\s` or trim(): lines are
+ * latin1, and those also take byte 0xA0 (NBSP), which ends many UTF-8 characters (`à` is C3 A0).
+ */
+const BLANKS = '[ \\t\\r\\v\\f]';
+const BLANK_RUN = new RegExp(`${BLANKS}+`);
+const TRIM = new RegExp(`^${BLANKS}+|${BLANKS}+$`, 'g');
+const KEY_COMMAND = new RegExp(`^(SUBSCRIBE|UNSUBSCRIBE)${BLANKS}+(?:\\[([^\\]]*)\\]|([^ \\t\\r\\v\\f]+))$`);
 
 export function parseClientLine(raw: string): ParsedClientLine {
-  const line = raw.trim();
+  const line = raw.replace(TRIM, '');
   if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
-  const [word = '', ...args] = line.split(/\s+/);
+  const [word = '', ...args] = line.split(BLANK_RUN);
   switch (word) {
     case 'SUBSCRIBE':
     case 'UNSUBSCRIBE': {
       const match = KEY_COMMAND.exec(line);
-      const key = (match?.[2] ?? match?.[3] ?? '').trim();
+      const key = (match?.[2] ?? match?.[3] ?? '').replace(TRIM, '');
       if (match === null || key === '') return { ok: false, reason: `usage: ${word} <key> or ${word} [<key>]` };
-      if (key.length > MAX_STRING_BYTES) return { ok: false, reason: `key is ${key.length} bytes, longer than ${MAX_STRING_BYTES}` };
-      if (/[\s\0,]/.test(key)) return { ok: false, reason: `key '${key}' has a space, comma or NUL` };
+      // The job language's rule for keys: a key no job could write is refused here, not sent.
+      const problem = checkToken(key, 'key');
+      if (problem !== null) return { ok: false, reason: problem };
       return { ok: true, command: { kind: word === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', key } };
     }
     case 'DELAY': {

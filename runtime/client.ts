@@ -90,10 +90,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
     : null;
   if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) return badUsage(problem ?? 'bad arguments');
   const paths = clientPaths(id);
-  if ('error' in paths) {
-    fail(paths.error);
-    return exitAfterFlush(2);
-  }
+  if ('error' in paths) return badUsage(paths.error);
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
   let made: FifoId[] = [];

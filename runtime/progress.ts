@@ -18,6 +18,8 @@ const REDRAW_MS = 250;
 const CLEAR_LINE = '\r\u001b[K';
 /** The commands/s figure is the rate over about the last second. */
 const RATE_WINDOW_MS = 1_000;
+/** The width assumed when the terminal does not say. */
+const DEFAULT_COLUMNS = 80;
 
 export interface ProgressFigures {
   /** Bytes of the job files read so far, and their total (null until the folder has been read). */
@@ -35,8 +37,14 @@ export interface ProgressFigures {
 export interface RunSummary {
   readonly files: number;
   readonly failedFiles: number;
+  /** Commands of the jobs that ended, and those the store applied for jobs that failed. */
   readonly commands: number;
+  /** Of `commands`, those the store applied for jobs that failed before they did. */
+  readonly failedJobCommands: number;
+  /** Failed jobs whose applied commands are not known (not in `commands`). */
+  readonly uncountedFailedJobs: number;
   readonly invalid: number;
+  /** Backups written (`.bck` files). */
   readonly backups: number;
   readonly failedBackups: number;
   readonly elapsedMs: number;
@@ -74,17 +82,79 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${unit}`;
 }
 
+/** How much of the live line to show: 0 all of it, each level after it less (see fitProgress). */
+export const PROGRESS_LEVELS = 9;
+
 /**
  * The live line, without its `\r`:
  * `kvs: 1.20 MB of 4.80 MB read (25%), 2/4 files, 1.25M commands/s, 1 backup in progress, 3.10 s`.
+ * At each `level` past 0 a part is shortened or left out, the least important first and the
+ * elapsed time never: first shorter words that lose nothing (1 the backups without "in progress",
+ * and none at all when there are none; 2 `cmd/s`), then figures (3 the bytes read as a percentage
+ * only, 4 no backups, 5 no rate, 6 nothing read, 7 no files), 8 no `kvs: ` either.
  */
-export function formatProgress(figures: ProgressFigures): string {
+export function formatProgress(figures: ProgressFigures, level = 0): string {
   const { bytesRead, bytesTotal } = figures;
-  const read = bytesTotal === null ? '' : `${formatBytes(bytesRead)} of ${formatBytes(bytesTotal)} read (${bytesTotal === 0 ? 100 : Math.floor((100 * Math.min(bytesRead, bytesTotal)) / bytesTotal)}%), `;
-  const files = figures.filesTotal === null ? 'reading the jobs folder' : `${read}${figures.filesDone}/${figures.filesTotal} files`;
+  const percent = bytesTotal === null ? '' : `${bytesTotal === 0 ? 100 : Math.floor((100 * Math.min(bytesRead, bytesTotal)) / bytesTotal)}%`;
+  const read = bytesTotal === null || level >= 6 ? null : level >= 3 ? `${percent} read` : `${formatBytes(bytesRead)} of ${formatBytes(bytesTotal)} read (${percent})`;
+  const files = level >= 7 ? null : figures.filesTotal === null ? 'reading the jobs folder' : `${figures.filesDone}/${figures.filesTotal} files`;
+  const rate = level >= 5 ? null : `${formatRate(figures.commandsPerSecond)} ${level >= 2 ? 'cmd/s' : 'commands/s'}`;
   const waiting = figures.backupsWaiting > 0 ? ` (${figures.backupsWaiting} waiting)` : '';
-  const backups = `${plural(figures.backupsRunning, 'backup')} in progress${waiting}`;
-  return `kvs: ${files}, ${formatRate(figures.commandsPerSecond)} commands/s, ${backups}, ${formatDuration(figures.elapsedMs)}`;
+  const backups =
+    level >= 4 || (level >= 1 && figures.backupsRunning + figures.backupsWaiting === 0) ? null
+    : `${plural(figures.backupsRunning, 'backup')}${level >= 1 ? '' : ' in progress'}${waiting}`;
+  const parts = [read, files, rate, backups, formatDuration(figures.elapsedMs)].filter((part) => part !== null);
+  return `${level >= 8 ? '' : 'kvs: '}${parts.join(', ')}`;
+}
+
+/**
+ * The live line in at most `width` columns: the first level of formatProgress that fits, so the
+ * least important parts go first and the elapsed time stays (alone, cut, below 7 columns).
+ */
+export function fitProgress(figures: ProgressFigures, width: number): string {
+  let line = '';
+  for (let level = 0; level < PROGRESS_LEVELS; level++) {
+    line = formatProgress(figures, level);
+    if (line.length <= width) return line;
+  }
+  return line.slice(0, Math.max(0, width));
+}
+
+/**
+ * The commands/s figure. While jobs run: the rate over about the last second. Once every job is
+ * done (backups may still be written), the rate no longer falls towards 0: it is the average over
+ * the time commands were applied, from the last sample before the first to the first sample
+ * after the last (so to within a redraw at each end), and it stays there.
+ */
+export class CommandRate {
+  private readonly samples: { at: number; commands: number }[];
+  private readonly initial: number;
+  /** The last sample before commands started, and the first one after they last moved. */
+  private startedAt: number;
+  private lastMovedAt: number | null = null;
+  private final: number | null = null;
+
+  constructor(at: number, commands: number) {
+    this.samples = [{ at, commands }];
+    this.initial = commands;
+    this.startedAt = at;
+  }
+
+  sample(at: number, commands: number, allDone: boolean): number {
+    if (this.final !== null) return this.final;
+    const previous = this.samples[this.samples.length - 1]!;
+    if (commands === this.initial) this.startedAt = at;
+    if (commands > previous.commands) this.lastMovedAt = at;
+    if (allDone) {
+      const ran = this.lastMovedAt === null ? 0 : this.lastMovedAt - this.startedAt;
+      this.final = ran > 0 ? ((commands - this.initial) * 1_000) / ran : 0;
+      return this.final;
+    }
+    this.samples.push({ at, commands });
+    while (this.samples.length > 2 && at - this.samples[1]!.at >= RATE_WINDOW_MS) this.samples.shift();
+    const first = this.samples[0]!;
+    return at > first.at ? ((commands - first.commands) * 1_000) / (at - first.at) : 0;
+  }
 }
 
 /**
@@ -98,19 +168,35 @@ export function formatJobDone(result: JobResult): string | null {
   return `kvs: ${result.jobPath} ${stopped ? 'stopped' : 'done'}: ${plural(commands, 'command')}, ${plural(invalid, 'invalid line')}, ${plural(backups, 'backup')}`;
 }
 
-/** The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. */
+/**
+ * The last line: `kvs: 4 files, 200,000 commands, 3 invalid lines, 4 backups in 1.24 s`. What
+ * failed is told apart: `2 files (1 failed), 250,000 commands (200,000 of them applied by the job
+ * that failed), ..., 2 backups (1 written, 1 failed)`.
+ */
 export function formatSummary(summary: RunSummary): string {
   const failedFiles = summary.failedFiles > 0 ? ` (${summary.failedFiles} failed)` : '';
-  const failedBackups = summary.failedBackups > 0 ? ` (${summary.failedBackups} failed)` : '';
+  const by = summary.failedFiles === 1 ? 'the job that failed' : 'jobs that failed';
+  const ofFailed =
+    summary.uncountedFailedJobs > 0 ? ' (commands of failed jobs not counted)'
+    : summary.failedJobCommands > 0 ? ` (${groupDigits(summary.failedJobCommands)} of them applied by ${by})`
+    : '';
+  const backups = summary.failedBackups > 0
+    ? `${plural(summary.backups + summary.failedBackups, 'backup')} (${groupDigits(summary.backups)} written, ${groupDigits(summary.failedBackups)} failed)`
+    : plural(summary.backups, 'backup');
   return (
-    `kvs: ${plural(summary.files, 'file')}${failedFiles}, ${plural(summary.commands, 'command')}, ` +
-    `${plural(summary.invalid, 'invalid line')}, ${plural(summary.backups, 'backup')}${failedBackups} in ${formatDuration(summary.elapsedMs)}`
+    `kvs: ${plural(summary.files, 'file')}${failedFiles}, ${plural(summary.commands, 'command')}${ofFailed}, ` +
+    `${plural(summary.invalid, 'invalid line')}, ${backups} in ${formatDuration(summary.elapsedMs)}`
   );
 }
 
-/** Totals over the jobs that ended; `backups` counts the `.bck` files written. */
+/**
+ * Totals over the jobs that ended; `backups` counts the `.bck` files written. A failed job counts
+ * the commands the store applied for it (its `applied`), when known.
+ */
 export function summarize(results: readonly JobResult[], backups: { completed: number; failed: number }, elapsedMs: number): RunSummary {
   let commands = 0;
+  let failedJobCommands = 0;
+  let uncountedFailedJobs = 0;
   let invalid = 0;
   let failedFiles = 0;
   for (const result of results) {
@@ -118,9 +204,13 @@ export function summarize(results: readonly JobResult[], backups: { completed: n
       commands += result.summary.commands;
       invalid += result.summary.invalid;
     }
-    if (result.error !== undefined) failedFiles++;
+    if (result.error === undefined) continue;
+    failedFiles++;
+    if (result.applied === undefined) uncountedFailedJobs++;
+    else failedJobCommands += result.applied;
   }
-  return { files: results.length, failedFiles, commands, invalid, backups: backups.completed, failedBackups: backups.failed, elapsedMs };
+  commands += failedJobCommands;
+  return { files: results.length, failedFiles, commands, failedJobCommands, uncountedFailedJobs, invalid, backups: backups.completed, failedBackups: backups.failed, elapsedMs };
 }
 
 interface Terminal {
@@ -155,7 +245,7 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   const stderr = options.stderr ?? process.stderr;
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const samples: { at: number; commands: number }[] = [{ at: started, commands: options.store.commandsApplied }];
+  const rate = new CommandRate(started, options.store.commandsApplied);
   const positions = new ReadPositions();
   let finished = false;
   let shown = false;
@@ -170,18 +260,17 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   };
 
   const draw = () => {
+    if (finished) return;
     const at = now();
-    const commands = options.store.commandsApplied;
-    samples.push({ at, commands });
-    while (samples.length > 2 && at - samples[1]!.at >= RATE_WINDOW_MS) samples.shift();
-    const first = samples[0]!;
-    const rate = at > first.at ? ((commands - first.commands) * 1_000) / (at - first.at) : 0;
     const figures = readFigures(supervisor);
+    const allDone = figures.filesTotal !== null && figures.filesDone >= figures.filesTotal;
+    const commandsPerSecond = rate.sample(at, options.store.commandsApplied, allDone);
     const { bytesRead, bytesTotal } = figures.filesTotal === null ? { bytesRead: 0, bytesTotal: null } : positions.read(supervisor);
-    const line = formatProgress({ ...figures, bytesRead, bytesTotal, commandsPerSecond: rate, elapsedMs: at - started });
-    // Never wider than the terminal: a wrapped line could not be erased with one `\r`.
-    const width = (stderr.columns || 80) - 1;
-    write.call(stderr, `\r${line.length > width ? line.slice(0, width) : line}\u001b[K`);
+    // Never as wide as the terminal (its real width, read at each redraw): a line that wraps, or
+    // one in the last column, could not be erased with one `\r`.
+    const width = (stderr.columns || DEFAULT_COLUMNS) - 1;
+    const line = fitProgress({ ...figures, bytesRead, bytesTotal, commandsPerSecond, elapsedMs: at - started }, width);
+    write.call(stderr, `\r${line}\u001b[K`);
     shown = true;
   };
 
@@ -207,6 +296,8 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
     } as typeof write;
     timer = setInterval(draw, REDRAW_MS);
     timer.unref();
+    // Redrawn at once in the new width: a line wider than the terminal now would wrap.
+    stderr.on('resize', draw);
   }
 
   return {
@@ -216,6 +307,7 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
       if (timer !== null) clearInterval(timer);
       eachJob?.unsubscribe();
       if (options.live) {
+        stderr.off('resize', draw);
         hide();
         stderr.write = write;
       }

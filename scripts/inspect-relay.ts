@@ -7,10 +7,15 @@
  *              state highlighted, and the last events; from local files only, no network
  *   /stately   the page that frames the Stately inspector from stately.ai (needs the internet)
  * It prints one line when a program connects and when it goes, with the events it relayed.
+ *
+ * Each program connection is a run. Two runs number their actors alike (every process starts at
+ * `x:0`), so the live view, which connects on LIVE_PATH, gets each message tagged with its run
+ * (`"kvsRun"`) and told when a run starts and ends (`@kvs.run`); others get the stream untouched.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { exec } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import { drawMachine, findMachines } from './diagrams.js';
@@ -22,6 +27,8 @@ const MAX_KEPT_ACTORS = 2_000;
 const MAX_KEPT_OTHERS = 200;
 /** A browser that stops reading is dropped rather than let to grow the relay's heap. */
 const MAX_BUFFERED_BYTES = 16 << 20;
+/** The WebSocket path of the live view, which gets messages tagged with their run. */
+const LIVE_PATH = '/live';
 
 const USAGE = `usage: npm run inspect [-- --port N] [-- --host ADDRESS] [-- --open]
 
@@ -43,6 +50,31 @@ const FILES: Record<string, { path: URL; type: string }> = {
   '/live.css': { path: new URL('viewer/live.css', ROOT), type: 'text/css; charset=utf-8' },
   '/mermaid.min.js': { path: new URL('node_modules/mermaid/dist/mermaid.min.js', ROOT), type: 'text/javascript; charset=utf-8' },
 };
+
+/** A program's connection. Its id is unique beyond this relay's life (a page outlives a relay). */
+interface Run {
+  readonly id: string;
+  /** 1, 2, ... in this relay's life: what the page shows. */
+  readonly label: number;
+  readonly from: string;
+  live: boolean;
+}
+
+interface Kept {
+  readonly run: Run;
+  readonly text: string;
+}
+
+/** A message of a run as the live view gets it: the run's id added as the object's first field. */
+function tagWithRun(text: string, runId: string): string {
+  // A JSON object with at least one field; anything else (which the page cannot read) goes as is.
+  return /^\{\s*"/.test(text) ? `{"kvsRun":${JSON.stringify(runId)},${text.slice(1)}` : text;
+}
+
+/** The live view's notice that a run started (live) or ended. */
+function runNotice(run: Run): string {
+  return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live });
+}
 
 function statelyPage(): string {
   // The package's bridge page: it frames the inspector and passes it what arrives here.
@@ -131,6 +163,11 @@ async function main(): Promise<number> {
       response.writeHead(200, { 'content-type': 'application/json' }).end(await diagramsJson);
       return;
     }
+    if (path === '/favicon.ico') {
+      // Browsers ask for it on their own; an empty answer keeps a 404 out of their console.
+      response.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+      return;
+    }
     if (path === '/stately') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statelyPage());
       return;
@@ -148,34 +185,65 @@ async function main(): Promise<number> {
   };
   const http = createServer((request, response) => void serve(request, response));
   const sockets = new WebSocketServer({ server: http });
-  const keptActors: string[] = [];
-  const keptOthers: string[] = [];
-  let programs = 0;
+  // Kept for a browser that opens late: the messages of the live runs and, until a new run starts,
+  // of the runs that ended (their final state is worth seeing; an older run's is not).
+  const keptActors: Kept[] = [];
+  const keptOthers: Kept[] = [];
+  const relayId = randomUUID().slice(0, 8);
+  let runs = 0;
+  const liveRuns = new Set<Run>();
+  const liveViews = new WeakSet<WebSocket>();
+  const isLive = (client: WebSocket) => liveViews.has(client);
+
+  /** Sends `raw` to every other connection, `tagged()` (made once) to live views; null: only them. */
+  const broadcast = (from: WebSocket | null, raw: string | null, tagged: () => string) => {
+    let forLive: string | null = null;
+    for (const client of sockets.clients) {
+      if (client === from || client.readyState !== WebSocket.OPEN || (raw === null && !isLive(client))) continue;
+      if (client.bufferedAmount > MAX_BUFFERED_BYTES) client.terminate();
+      else client.send(isLive(client) ? (forLive ??= tagged()) : (raw as string));
+    }
+  };
+  const startRun = (from: string): Run => {
+    for (const kept of [keptActors, keptOthers]) {
+      const current = kept.filter((message) => message.run.live);
+      kept.splice(0, kept.length, ...current);
+    }
+    const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true };
+    liveRuns.add(run);
+    process.stdout.write(`inspect: a program connected from ${from}\n`);
+    broadcast(null, null, () => runNotice(run));
+    return run;
+  };
 
   sockets.on('connection', (socket, request) => {
     const from = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-    for (const message of [...keptActors, ...keptOthers]) socket.send(message);
+    const live = new URL(request.url ?? '/', 'http://relay').pathname === LIVE_PATH;
+    if (live) {
+      liveViews.add(socket);
+      const known = new Set([...keptActors, ...keptOthers].map((message) => message.run).concat([...liveRuns]));
+      for (const run of known) socket.send(runNotice(run));
+    }
+    for (const { run, text } of [...keptActors, ...keptOthers]) socket.send(live ? tagWithRun(text, run.id) : text);
     // A program is a connection that sends; a browser only listens.
+    let run: Run | null = null;
     let relayed = 0;
     socket.on('message', (data) => {
       const message = data.toString();
-      if (relayed++ === 0) {
-        programs++;
-        process.stdout.write(`inspect: a program connected from ${from}\n`);
-      }
+      relayed++;
+      run ??= startRun(from);
+      const thisRun = run;
       const kept = message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers;
-      kept.push(message);
+      kept.push({ run, text: message });
       if (kept.length > (kept === keptActors ? MAX_KEPT_ACTORS : MAX_KEPT_OTHERS)) kept.shift();
-      for (const client of sockets.clients) {
-        if (client === socket || client.readyState !== WebSocket.OPEN) continue;
-        if (client.bufferedAmount > MAX_BUFFERED_BYTES) client.terminate();
-        else client.send(message);
-      }
+      broadcast(socket, message, () => tagWithRun(message, thisRun.id));
     });
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
-      if (relayed === 0) return;
-      programs--;
+      if (run === null) return;
+      run.live = false;
+      liveRuns.delete(run);
+      broadcast(null, null, () => runNotice(run!));
       process.stdout.write(`inspect: the program from ${from} disconnected after ${relayed} events relayed\n`);
     });
   });
@@ -208,7 +276,7 @@ async function main(): Promise<number> {
   sockets.close();
   http.closeAllConnections();
   http.close();
-  if (programs > 0) process.stdout.write(`inspect: stopped with ${programs} program(s) still connected\n`);
+  if (liveRuns.size > 0) process.stdout.write(`inspect: stopped with ${liveRuns.size} program(s) still connected\n`);
   return 0;
 }
 

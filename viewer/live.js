@@ -1,15 +1,19 @@
 // The live view: listens to the relay, keeps one card per actor that runs a known machine,
 // draws the machine once with Mermaid (served from node_modules) and highlights the current state.
+// Every program connection is a run, and every process numbers its actors from x:0: so actors are
+// known by run and session id, and when a new run starts the cards of the runs that ended go.
 /* global mermaid */
 'use strict';
 
 const MAX_EVENTS = 60;
 /** Ended subscriptions kept in a session's card, the oldest dropped first. */
 const MAX_ENDED_SUBSCRIPTIONS = 20;
-const actors = new Map(); // sessionId -> { name, machine, card, value, status }
-const subscriptions = new Map(); // sessionId -> { row, value, status, context }
+const actors = new Map(); // run/sessionId -> { name, machine, card, value, status, run }
+const subscriptions = new Map(); // run/sessionId -> { row, value, status, context, run }
 const svgs = new Map(); // machine id -> Promise<svg text>
-const names = new Map(); // sessionId -> name, for every actor, with a machine or not
+const names = new Map(); // run/sessionId -> name, for every actor, with a machine or not
+const runs = new Map(); // run id -> { label, from, live }
+const cleared = new Set(); // runs whose cards were taken off: their late messages are ignored
 let diagrams = {};
 let renders = 0;
 
@@ -25,7 +29,14 @@ function stateIds(value, prefix = []) {
   return ids;
 }
 
+/** An actor across runs: its run's id (the relay's `kvsRun`; '' from a relay without it) and session id. */
+function actorKey(message, sessionId = message.sessionId) {
+  return `${message.kvsRun ?? ''}/${sessionId}`;
+}
+
 function describeValue(value) {
+  // A snapshot without a value (an actor that is not a machine, or not reported yet).
+  if (value === undefined) return 'unknown';
   if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object') return String(value);
   return Object.entries(value).map(([key, inner]) => `${key}.${describeValue(inner)}`).join(', ');
@@ -92,37 +103,40 @@ function addSubscription(message, parent) {
   row.append(name, ' ', state);
   const list = parent.card.querySelector('.subscriptions');
   list.append(row);
-  const sub = { row, value: message.snapshot?.value, status: message.snapshot?.status, context: message.snapshot?.context };
-  subscriptions.set(message.sessionId, sub);
+  const sub = { row, value: message.snapshot?.value, status: message.snapshot?.status, context: message.snapshot?.context, run: message.kvsRun ?? '' };
+  subscriptions.set(actorKey(message), sub);
   showSubscription(sub);
   const ended = [...list.querySelectorAll('.subscription.ended')];
   for (const old of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_SUBSCRIPTIONS))) old.remove();
 }
 
 function addActor(message) {
-  names.set(message.sessionId, message.name);
+  const key = actorKey(message);
+  names.set(key, message.name);
   let machine = null;
   try {
     machine = JSON.parse(message.definition).id;
   } catch {
     machine = null;
   }
-  const parent = actors.get(message.parentId);
-  if (machine === 'subscription' && parent !== undefined && !subscriptions.has(message.sessionId)) {
+  const parent = message.parentId === undefined ? undefined : actors.get(actorKey(message, message.parentId));
+  if (machine === 'subscription' && parent !== undefined && !subscriptions.has(key)) {
     addSubscription(message, parent);
     return;
   }
-  if (!machine || !(machine in diagrams) || actors.has(message.sessionId)) return;
+  if (!machine || !(machine in diagrams) || actors.has(key)) return;
   document.getElementById('waiting')?.remove();
   const card = document.createElement('article');
   card.className = 'actor';
   card.dataset.name = message.name;
   card.dataset.sessionId = message.sessionId;
+  const run = runs.get(message.kvsRun);
+  if (run !== undefined) card.dataset.run = String(run.label);
   const title = document.createElement('h3');
   title.textContent = message.name;
   const meta = document.createElement('div');
   meta.className = 'meta';
-  meta.textContent = `machine ${machine} · ${message.sessionId}`;
+  meta.textContent = `${run === undefined ? '' : `run ${run.label} · `}machine ${machine} · ${message.sessionId}`;
   const state = document.createElement('div');
   state.className = 'state';
   const diagram = document.createElement('div');
@@ -131,8 +145,8 @@ function addActor(message) {
   subs.className = 'subscriptions';
   card.append(title, meta, state, subs, diagram);
   document.getElementById('actors').append(card);
-  const actor = { name: message.name, machine, card, value: message.snapshot?.value, status: message.snapshot?.status };
-  actors.set(message.sessionId, actor);
+  const actor = { name: message.name, machine, card, value: message.snapshot?.value, status: message.snapshot?.status, run: message.kvsRun ?? '' };
+  actors.set(key, actor);
   highlight(actor);
   svgFor(machine).then(
     (svg) => {
@@ -148,27 +162,72 @@ function addActor(message) {
 function logEvent(message) {
   const li = document.createElement('li');
   const at = new Date(Number(message.createdAt) || Date.now()).toISOString().slice(11, 23);
-  li.textContent = `${at} ${names.get(message.sessionId) ?? message.sessionId} ← ${message.event?.type ?? '?'}`;
+  li.textContent = `${at} ${names.get(actorKey(message)) ?? message.sessionId} ← ${message.event?.type ?? '?'}`;
+  addToEvents(li);
+}
+
+function addToEvents(li) {
   const list = document.getElementById('events');
   list.prepend(li);
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
 }
 
+/** Takes the cards (and their subscriptions and names) of every run that ended off the page. */
+function clearEndedRuns() {
+  const ended = new Set([...runs].filter(([, run]) => !run.live).map(([id]) => id));
+  // Cards from a relay without runs ('') belong to no run that could still be live.
+  ended.add('');
+  for (const map of [actors, subscriptions]) {
+    for (const [key, item] of map) {
+      if (!ended.has(item.run)) continue;
+      (item.card ?? item.row).remove();
+      map.delete(key);
+    }
+  }
+  // A key is run/sessionId; a run id has no '/' (a session id may: s2/x:0).
+  for (const key of names.keys()) if (ended.has(key.slice(0, key.indexOf('/')))) names.delete(key);
+  for (const id of ended) {
+    runs.delete(id);
+    cleared.add(id);
+  }
+}
+
+function runNotice(message) {
+  const known = runs.get(message.run);
+  if (cleared.has(message.run)) return;
+  if (message.live && known === undefined) clearEndedRuns();
+  runs.set(message.run, { label: message.label, from: message.from, live: message.live === true });
+  // A program killed leaves its actors' last states: its cards are greyed out with the run.
+  if (!message.live) for (const actor of actors.values()) if (actor.run === message.run) actor.card.classList.add('ended');
+  // A line when a run is first heard of and when it ends; not again on a reconnect to the relay.
+  if (known !== undefined && !(known.live && !message.live)) return;
+  const li = document.createElement('li');
+  li.className = 'run';
+  li.textContent = `run ${message.label} (${message.from}) ${message.live ? 'started' : 'ended'}`;
+  addToEvents(li);
+}
+
 function receive(message) {
+  if (message.type === '@kvs.run') return runNotice(message);
+  if (message.kvsRun !== undefined && cleared.has(message.kvsRun)) return;
   if (message.type === '@xstate.actor') addActor(message);
   else if (message.type === '@xstate.event') logEvent(message);
   else if (message.type === '@xstate.snapshot') {
-    const actor = actors.get(message.sessionId);
-    if (actor && message.snapshot) {
-      actor.value = message.snapshot.value;
-      actor.status = message.snapshot.status;
+    const key = actorKey(message);
+    const snapshot = message.snapshot;
+    if (!snapshot) return;
+    // A snapshot without a value keeps the last value known (only its status is news).
+    const actor = actors.get(key);
+    if (actor) {
+      if (snapshot.value !== undefined) actor.value = snapshot.value;
+      actor.status = snapshot.status;
       highlight(actor);
     }
-    const sub = subscriptions.get(message.sessionId);
-    if (sub && message.snapshot) {
-      sub.value = message.snapshot.value;
-      sub.status = message.snapshot.status;
-      sub.context = message.snapshot.context;
+    const sub = subscriptions.get(key);
+    if (sub) {
+      if (snapshot.value !== undefined) sub.value = snapshot.value;
+      sub.status = snapshot.status;
+      sub.context = snapshot.context;
       showSubscription(sub);
     }
   }
@@ -176,8 +235,10 @@ function receive(message) {
 
 function connect() {
   const status = document.getElementById('status');
-  const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host);
+  const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live');
   socket.onopen = () => {
+    // The relay (perhaps a new one) tells which runs are live right after this.
+    for (const run of runs.values()) run.live = false;
     status.textContent = 'connected to the relay';
     status.className = 'status open';
   };

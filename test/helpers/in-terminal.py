@@ -1,4 +1,5 @@
-"""Runs a command with stdin, stdout and stderr on a pseudo-terminal (120 columns), types keys
+"""Runs a command with stdin, stdout and stderr on a pseudo-terminal (120 columns, or
+$PTY_COLUMNS), types keys
 into it when it has printed given text, copies what it prints to our stdout as it comes, and exits
 with its exit code. For tests of what a terminal shows; standard library only.
 
@@ -20,7 +21,7 @@ if args and args[0] == "--":
 
 pid, fd = pty.fork()
 if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, int(os.environ.get("PTY_COLUMNS", "120")), 0, 0))
     os.execvp(args[0], args)
 
 out = bytearray()

@@ -5,7 +5,7 @@ import test from 'ava';
 import { formatBytes, formatDuration, formatJobDone, formatProgress, openPositions, formatRate, formatSummary, groupDigits, summarize, wantsLiveLine } from '../../runtime/progress.js';
 import { MAIN, PROJECT_ROOT, lines, makeJobsDir, runCommand, runProgram } from '../helpers/program-run.js';
 
-const SUMMARY = /^kvs: \d+ files?(?: \(\d+ failed\))?, [\d,]+ commands?, [\d,]+ invalid lines?, [\d,]+ backups?(?: \(\d+ failed\))? in [\d.]+ s$/;
+const SUMMARY = /^kvs: \d+ files?(?: \(\d+ failed\))?, [\d,]+ commands?(?: \([^)]*\))?, [\d,]+ invalid lines?, [\d,]+ backups?(?: \([\d,]+ written, [\d,]+ failed\))? in [\d.]+ s$/;
 
 test('the progress line shows bytes read of the total, files done of total, commands/s, backups in progress and the time', (t) => {
   t.is(
@@ -51,11 +51,11 @@ test('the summary adds up every job and says what failed', (t) => {
   const results = [
     { jobPath: 'a.job', summary: { commands: 150_000, invalid: 2, backups: 1, stopped: false } },
     { jobPath: 'b.job', summary: { commands: 50_000, invalid: 1, backups: 3, stopped: false } },
-    { jobPath: 'c.job', error: 'EACCES' },
+    { jobPath: 'c.job', error: 'EACCES', applied: 0 },
   ];
   const summary = summarize(results, { completed: 3, failed: 1 }, 1_240);
-  t.deepEqual(summary, { files: 3, failedFiles: 1, commands: 200_000, invalid: 3, backups: 3, failedBackups: 1, elapsedMs: 1_240 });
-  t.is(formatSummary(summary), 'kvs: 3 files (1 failed), 200,000 commands, 3 invalid lines, 3 backups (1 failed) in 1.24 s');
+  t.deepEqual(summary, { files: 3, failedFiles: 1, commands: 200_000, failedJobCommands: 0, uncountedFailedJobs: 0, invalid: 3, backups: 3, failedBackups: 1, elapsedMs: 1_240 });
+  t.is(formatSummary(summary), 'kvs: 3 files (1 failed), 200,000 commands, 3 invalid lines, 4 backups (3 written, 1 failed) in 1.24 s');
   t.is(formatSummary(summarize([results[0]!], { completed: 1, failed: 0 }, 90)), 'kvs: 1 file, 150,000 commands, 2 invalid lines, 1 backup in 0.09 s');
 });
 
