@@ -183,7 +183,9 @@ export class RedisStore implements KvStore {
     if (text.startsWith('KVSREFUSED')) {
       return new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${text.slice(11)}`, { cause: error });
     }
-    const closed = this.client.status === 'end' || this.client.status === 'close' || /closed|ECONNRESET|EPIPE|ENOENT|ECONNREFUSED/.test(text);
+    // Not ready, or ioredis refusing to queue on a dead stream: the connection is gone, even when
+    // this rejection comes before its 'close' event.
+    const closed = this.client.status !== 'ready' || /closed|Stream isn't writeable|ECONNRESET|EPIPE|ENOENT|ECONNREFUSED/.test(text);
     if (closed) {
       const lost = new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: connection lost while ${during} (a batch under way is applied whole or not at all): ${text}`, { cause: error });
       this.fail(lost);
