@@ -62,7 +62,11 @@ function childOf(pid: number): number | null {
  */
 async function measure(command: readonly string[]): Promise<Run> {
   const started = process.hrtime.bigint();
-  const child = spawn('sh', ['-c', '"$@"; status=$?; times >&3; exit $status', 'sh', ...command], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  // stderr is kept, and shown only if the run fails: the sample folder's mistakes.job reports its
+  // invalid lines there on purpose, which would bury the figures.
+  const child = spawn('sh', ['-c', '"$@"; status=$?; times >&3; exit $status', 'sh', ...command], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('latin1')).slice(-4096)));
   let times = '';
   child.stdio[3]!.on('data', (chunk: Buffer) => (times += chunk.toString('latin1')));
   let peak = 0;
@@ -74,7 +78,7 @@ async function measure(command: readonly string[]): Promise<Run> {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(poll);
-  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}`);
+  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}; its stderr ended with:\n${stderr}`);
   await new Promise((resolve) => setImmediate(resolve));
   // Two lines: the shell's own user and system time, then its children's.
   const fields = [...(times.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
