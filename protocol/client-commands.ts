@@ -20,12 +20,16 @@ export type ParsedClientLine = { ok: true; command: ClientCommand } | { ok: fals
 const BLANKS = '[ \\t\\r\\v\\f]';
 const BLANK_RUN = new RegExp(`${BLANKS}+`);
 const TRIM = new RegExp(`^${BLANKS}+|${BLANKS}+$`, 'g');
-const KEY_COMMAND = new RegExp(`^(SUBSCRIBE|UNSUBSCRIBE)${BLANKS}+(?:\\[([^\\]]*)\\]|([^ \\t\\r\\v\\f]+))$`);
+/** `SUBSCRIBE k`, `SUBSCRIBE [k]`, and `SUBSCRIBE[k]` as the job language takes `READ[k]`. */
+const KEY_COMMAND = new RegExp(`^(SUBSCRIBE|UNSUBSCRIBE)(?:${BLANKS}*\\[([^\\]]*)\\]|${BLANKS}+([^ \\t\\r\\v\\f]+))$`);
+/** The command word: up to the first blank or bracket. */
+const WORD = /^[^ \t\r\v\f[]*/;
 
 export function parseClientLine(raw: string): ParsedClientLine {
   const line = raw.replace(TRIM, '');
   if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
-  const [word = '', ...args] = line.split(BLANK_RUN);
+  const word = WORD.exec(line)![0];
+  const args = line.slice(word.length).replace(TRIM, '').split(BLANK_RUN).filter((arg) => arg !== '');
   switch (word) {
     case 'SUBSCRIBE':
     case 'UNSUBSCRIBE': {

@@ -4,6 +4,9 @@ import { clientPaths, parseClientLine } from '../../protocol/client-commands.js'
 const good: Array<[string, unknown]> = [
   ['SUBSCRIBE k', { kind: 'subscribe', key: 'k' }],
   ['SUBSCRIBE [k]', { kind: 'subscribe', key: 'k' }],
+  // No blank before the bracket, as the job language takes READ[k].
+  ['SUBSCRIBE[k]', { kind: 'subscribe', key: 'k' }],
+  ['UNSUBSCRIBE[ key1 ]', { kind: 'unsubscribe', key: 'key1' }],
   ['  UNSUBSCRIBE   key1  ', { kind: 'unsubscribe', key: 'key1' }],
   ['DELAY 5', { kind: 'delay', amount: 5 }],
   ['DISCONNECT', { kind: 'disconnect' }],
@@ -17,7 +20,7 @@ for (const [line, command] of good) {
   });
 }
 
-const bad = ['SUBSCRIBE', 'SUBSCRIBE a b', 'SUBSCRIBE []', `SUBSCRIBE ${'k'.repeat(41)}`, 'DELAY', 'DELAY -1', 'DELAY x', 'DISCONNECT now', 'subscribe k', 'WRITE [(a,b)]'];
+const bad = ['SUBSCRIBE', 'SUBSCRIBE a b', 'SUBSCRIBE []', `SUBSCRIBE ${'k'.repeat(41)}`, 'DELAY', 'DELAY -1', 'DELAY x', 'DISCONNECT now', 'subscribe k', 'WRITE [(a,b)]', 'SUBSCRIBE[a', 'SUBSCRIBEk', 'DELAY[5]', 'DISCONNECT[]'];
 
 for (const line of bad) {
   test(`client line '${line}' is refused with a reason`, (t) => {
