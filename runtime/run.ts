@@ -47,6 +47,8 @@ export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: reado
 }
 
 async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[], store: KvStore): Promise<number> {
+  // A busy store holds back threads for big jobs past the cores (runtime/job-pool.ts).
+  pool.watchStore(() => store.commandsApplied);
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   // Loaded and forked when the first BACKUP is written, not ahead of need: most runs have none.
   const children = new LazyBackupChildren();

@@ -10,16 +10,17 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Piscina } from 'piscina';
 import type { JobSummary } from '../../protocol/job-task.js';
-import { BIG_JOB_BYTES, PiscinaJobPool } from '../../runtime/job-pool.js';
+import { BIG_JOB_BYTES, GROW_AFTER_MS, PiscinaJobPool } from '../../runtime/job-pool.js';
 import { tempDir, waitUntilSeen } from '../helpers/fixtures.js';
 
 const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
 
-function pools(t: ExecutionContext, maxThreads: number): { piscina: Piscina; pool: PiscinaJobPool } {
+/** `cpuLanes`: jobs that may compute at once beside the store (the program: cores - 1). */
+function pools(t: ExecutionContext, maxThreads: number, cpuLanes = maxThreads): { piscina: Piscina; pool: PiscinaJobPool } {
   // As the program makes it: an idle thread stays (piscina's default ends it at once).
   const piscina = new Piscina({ filename: JOB_WORKER, minThreads: 1, maxThreads, idleTimeout: 60_000 });
   t.teardown(() => piscina.destroy());
-  return { piscina, pool: new PiscinaJobPool(piscina) };
+  return { piscina, pool: new PiscinaJobPool(piscina, cpuLanes) };
 }
 
 interface Started {
@@ -71,6 +72,50 @@ test('a big job file starts a thread of its own at once, up to max_threads', asy
   }
   t.is(piscina.threads.length, 2, 'two big jobs run at once, the third waits: max_threads is 2');
   for (const job of jobs) t.like(await job.done, { commands: 0, stopped: false });
+});
+
+test('past the cores, a big job waits while the store is busy, and gets a thread once the store goes quiet', async (t) => {
+  const dir = tempDir(t);
+  const { piscina, pool } = pools(t, 4, 1);
+  // A store that applies commands all the time, until the test says it went quiet.
+  let applied = 0;
+  let busy = true;
+  const ticking = setInterval(() => busy && applied++, 1);
+  t.teardown(() => clearInterval(ticking));
+  pool.watchStore(() => applied);
+  const big = '# padding\n'.repeat(Math.ceil(BIG_JOB_BYTES / 10));
+  await writeFile(join(dir, 'long.job'), `${big}WAIT 600000\n`);
+  await writeFile(join(dir, 'next.job'), big);
+  const long = start(t, pool, join(dir, 'long.job'));
+  const next = start(t, pool, join(dir, 'next.job'));
+  // Many growth periods pass while the store is busy: the big job stays queued, on one thread.
+  await new Promise((resolve) => setTimeout(resolve, 20 * GROW_AFTER_MS));
+  t.is(next.settled, 'running');
+  t.is(piscina.threads.length, 1, 'no second thread while the store is busy');
+  busy = false;
+  await waitUntilSeen('the big job to run once the store is quiet', () => ({ ok: next.settled !== 'running', seen: `next ${next.settled}, ${piscina.threads.length} threads` }));
+  t.is(next.settled, 'done');
+  t.is(long.settled, 'running');
+  long.abort.abort(new Error('stopped by the test'));
+  await t.throwsAsync(long.done);
+});
+
+test('past the cores, a small job still gets a thread while the store is busy', async (t) => {
+  const dir = tempDir(t);
+  const { piscina, pool } = pools(t, 4, 1);
+  let applied = 0;
+  const ticking = setInterval(() => applied++, 1);
+  t.teardown(() => clearInterval(ticking));
+  pool.watchStore(() => applied);
+  await writeFile(join(dir, 'long.job'), 'WAIT 600000\n');
+  await writeFile(join(dir, 'short.job'), '# a comment only\n');
+  const long = start(t, pool, join(dir, 'long.job'));
+  const short = start(t, pool, join(dir, 'short.job'));
+  await waitUntilSeen('the short job to run beside the long one', () => ({ ok: short.settled !== 'running', seen: `short ${short.settled}, ${piscina.threads.length} threads` }));
+  t.is(short.settled, 'done');
+  t.is(piscina.threads.length, 2);
+  long.abort.abort(new Error('stopped by the test'));
+  await t.throwsAsync(long.done);
 });
 
 test('a job queued behind a long one gets a thread once the queue stops moving', async (t) => {
