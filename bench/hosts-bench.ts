@@ -26,6 +26,7 @@ import { hasReader } from '../runtime/fifo.js';
 import { RedisStore } from '../runtime/redis-store.js';
 import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { writeJobFile, type Workload } from './workload.js';
+import { next, percentile } from './bench-client.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
 const KEY = 'bench';
@@ -33,9 +34,6 @@ const LATENCY_WRITES = Number(process.env['BENCH_LATENCY_WRITES'] ?? 1000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
@@ -76,19 +74,6 @@ async function throughput(redis: RedisServer, name: string, workload: Workload, 
 
 type Done = { type: 'done'; latenciesUs: number[] };
 
-function next<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m as T);
-    };
-    const onExit = (code: number | null) => reject(new Error(`bench client exited with ${code}`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 async function crossHostLatency(redis: RedisServer): Promise<void> {
   const url = `${redis.url}?db=15`;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore, Store } from '../actors/store.js';
 import { startServer } from '../runtime/server.js';
+import { next, percentile } from './bench-client.js';
 
 const CLIENTS_PER_PROCESS = 16;
 const LATENCY_WRITES = Number(process.env['BENCH_LATENCY_WRITES'] ?? 1000);
@@ -28,23 +29,7 @@ const CONNECTS = 64;
 
 type Done = { type: 'done'; latenciesUs: number[]; lastAt: string; connectUs: number[] };
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
-function next<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m as T);
-    };
-    const onExit = (code: number | null) => reject(new Error(`bench client exited with ${code}`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
