@@ -57,6 +57,19 @@ export function waitUntil(what: string, condition: () => boolean | Promise<boole
   return waitUntilSeen(what, async () => ({ ok: await condition(), seen: 'the condition not holding' }), timeoutMs, intervalMs);
 }
 
+/**
+ * Polls `read` until `check` holds of what it returns, and returns that; a timeout says what it
+ * returned last (waitUntilSeen for a state read from outside, such as a page).
+ */
+export async function waitForState<T>(what: string, read: () => Promise<T>, check: (state: T) => boolean, timeoutMs = DEADLINE_MS, intervalMs = 20): Promise<T> {
+  let last: T | undefined;
+  await waitUntilSeen(what, async () => {
+    last = await read();
+    return { ok: check(last), seen: JSON.stringify(last) };
+  }, timeoutMs, intervalMs);
+  return last as T;
+}
+
 /** Polls `probe` until it returns a value other than undefined, and returns that value. */
 export async function waitFor<T>(probe: () => T | undefined, what: string, deadlineMs = DEADLINE_MS, everyMs = 5): Promise<T> {
   let value: T | undefined;

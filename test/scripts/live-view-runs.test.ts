@@ -10,6 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'puppeteer-core';
 import WebSocket from 'ws';
 import { NO_CHROMIUM, findChromium, launchChromium } from '../../scripts/chromium.js';
+import { waitForState } from '../helpers/fixtures.js';
 import { startRelay, type TestRelay } from '../helpers/inspector-relay.js';
 import { makeJobsDir, runProgram } from '../helpers/program-run.js';
 
@@ -21,14 +22,8 @@ function cards(page: Page): Promise<Card[]> {
   }))`) as Promise<Card[]>;
 }
 
-async function waitForPage(page: Page, check: (seen: Card[]) => boolean, what: string, ms = 60_000): Promise<Card[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const seen = await cards(page);
-    if (check(seen)) return seen;
-    if (Date.now() > deadline) throw new Error(`the page never showed ${what}; it showed ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function waitForPage(page: Page, check: (seen: Card[]) => boolean, what: string, ms = 60_000): Promise<Card[]> {
+  return waitForState(`the page to show ${what}`, () => cards(page), check, ms, 100);
 }
 
 interface Watched {

@@ -10,6 +10,7 @@ import test from 'ava';
 import type { Page } from 'puppeteer-core';
 import { NO_CHROMIUM, findChromium, launchChromium } from '../../scripts/chromium.js';
 import { ARTIFACTS_DIR } from '../../scripts/render-diagrams.js';
+import { waitForState } from '../helpers/fixtures.js';
 import { startRelay } from '../helpers/inspector-relay.js';
 import { ask, startClient, startServer, writeJob } from '../helpers/processes.js';
 
@@ -24,14 +25,8 @@ function cards(page: Page): Promise<Card[]> {
   }))`) as Promise<Card[]>;
 }
 
-async function waitForPage(page: Page, check: (seen: Card[]) => boolean, what: string, ms = 60_000): Promise<Card[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const seen = await cards(page);
-    if (check(seen)) return seen;
-    if (Date.now() > deadline) throw new Error(`the page never showed ${what}; it showed ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function waitForPage(page: Page, check: (seen: Card[]) => boolean, what: string, ms = 60_000): Promise<Card[]> {
+  return waitForState(`the page to show ${what}`, () => cards(page), check, ms, 100);
 }
 
 /** The subscription rows of the one session card that has any. */
