@@ -12,7 +12,8 @@ import { listDir, readBytes, runKvs, startKvs, tempDir, writeFiles } from '../he
 import { conformanceCases } from '../helpers/conformance.js';
 import { waitUntilSeen } from '../helpers/processes.js';
 import { launchRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { checkRun, generateWorkload, jobText, type WorkloadShape } from '../helpers/serial-check.js';
+import { modelCheckRun } from '../helpers/model-run.js';
+import type { WorkloadShape } from '../helpers/serial-check.js';
 
 let shared: RedisServer;
 test.before(async () => {
@@ -52,18 +53,7 @@ for (const { name, folder, jobs, args, outputs } of conformanceCases('.expected'
 
 test('on Redis, jobs on shared keys fit one serial order of their commands', async (t) => {
   const shape: WorkloadShape = { jobs: 6, commands: 800, groups: 5, keysPerGroup: 3, waitEvery: 40, backupEvery: 200 };
-  const seed = 20243;
-  const workload = generateWorkload(seed, shape);
-  const dir = tempDir(t);
-  writeFiles(dir, Object.fromEntries(workload.jobs.map((job) => [`${job.name}.job`, jobText(workload, job)])));
-  const result = await runKvs(t, [dir, '2', '4', '--store', storeUrl()]);
-  t.is(result.code, 0, result.stderr);
-  t.is(result.stderr, '');
-  const outs = new Map(workload.jobs.map((job) => [job.name, readBytes(join(dir, `${job.name}.out`))]));
-  const violations = checkRun(workload, outs, (file) => readBytes(join(dir, file)));
-  t.deepEqual(violations.slice(0, 5), [], `${violations.length} violations; replay with seed ${seed}`);
-  const backups = workload.jobs.reduce((n, job) => n + job.commands.filter((c) => c.kind === 'backup').length, 0);
-  t.is(listDir(dir).filter((file) => file.endsWith('.bck')).length, backups, 'one .bck per BACKUP');
+  await modelCheckRun(t, 20243, shape, ['2', '4', '--store', storeUrl()]);
 });
 
 test('on Redis, a BACKUP holds exactly the SHOW just before it, past the inline SHOW size, bytes above 0x7f included', async (t) => {
