@@ -1,6 +1,7 @@
 /**
  * The backup child processes: forked Node processes, started when a backup first needs one and
- * reused. The job never waits for a fork: its BACKUP is applied and answered before the child is
+ * reused. This module (with msgpackr's stream classes) is loaded at the first BACKUP
+ * (lazy-backups.ts). The job never waits for a fork: its BACKUP is applied and answered before the child is
  * spawned, and the snapshot's chunks wait in the pipe while the child starts. Each
  * writes one backup at a time; `write` streams a snapshot to it a chunk per event-loop turn, so
  * the jobs are paused only for the time it takes to read one chunk. A snapshot that is a copy
@@ -11,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isFromBackupChild, type BackupOutcome, type BackupTarget, type FromBackupChild, type ToBackupChild } from '../protocol/backup-messages.js';
 import { errorMessage } from '../protocol/guards.js';
 import type { StoreSnapshot } from '../protocol/store-contract.js';
@@ -19,24 +21,15 @@ const CHILD_SCRIPT = new URL('./backup-child.js', import.meta.url);
 /** Pairs read from a snapshot per turn: about half a millisecond of work (p99 near 1 ms on this machine). */
 export const CHUNK_PAIRS = 1024;
 
-type Streams = typeof import('msgpackr');
-let streams: Streams | null = null;
-
-/** msgpackr's stream classes, loaded with the first backup child: a run without BACKUP does without. */
-async function loadStreams(): Promise<Streams> {
-  return (streams ??= await import('msgpackr'));
-}
-
 class BackupChild {
   private readonly process: ChildProcess;
-  private readonly requests: InstanceType<Streams['PackrStream']>;
+  private readonly requests = new PackrStream({ useRecords: false });
   private waiting: ((outcome: FromBackupChild | null) => void) | null = null;
   exited = false;
   /** Why the child could not be started or was lost (EMFILE, EAGAIN...), when known. */
   private failure: string | null = null;
 
-  constructor({ PackrStream, UnpackrStream }: Streams) {
-    this.requests = new PackrStream({ useRecords: false });
+  constructor() {
     // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and a backup
     // in progress must finish (the parent decides when to stop). It never outlives the parent: it
     // exits when its stdin closes, which the parent does in close() or the kernel does when the
@@ -170,9 +163,7 @@ export class BackupChildren {
     private readonly forkAfterMs = FORK_AFTER_MS,
   ) {
     if (prefork > 0) {
-      void loadStreams().then((loaded) => {
-        for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild(loaded));
-      });
+      for (let i = 0; i < prefork; i++) this.idle.push(new BackupChild());
     }
   }
 
@@ -181,13 +172,6 @@ export class BackupChildren {
    * within `forkAfterMs`, else on a new child.
    */
   async write(target: BackupTarget, snapshot: StoreSnapshot, signal: AbortSignal = new AbortController().signal): Promise<BackupOutcome> {
-    let loaded: Streams;
-    try {
-      loaded = streams ?? (await loadStreams());
-    } catch (error) {
-      await releaseQuietly(snapshot);
-      return { ok: false, reason: `cannot load the backup writer: ${errorMessage(error)}` };
-    }
     // From here to busy.add, no await but for a busy child: backups asked for at once see each other's.
     let child = this.idle.pop();
     while (child !== undefined && child.exited) child = this.idle.pop();
@@ -198,7 +182,7 @@ export class BackupChildren {
         return { ok: false, reason: `cancelled: ${errorMessage(signal.reason)}` };
       }
     }
-    child ??= new BackupChild(loaded);
+    child ??= new BackupChild();
     this.busy.add(child);
     try {
       return await child.write(this.nextId++, target, snapshot, signal);
