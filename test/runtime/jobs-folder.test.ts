@@ -5,7 +5,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { listJobs } from '../../runtime/jobs-folder.js';
+import { listJobs } from '../../runtime/job-listing.js';
 import { JobsWatcher } from '../../runtime/jobs-watcher.js';
 import { tempDir, waitUntil } from '../helpers/processes.js';
 
