@@ -1,6 +1,6 @@
 /**
- * Lists the jobs folder by the one rule of protocol/job-files.ts. Apart from the supervisor's
- * wiring (jobs-folder.ts), so that main.ts lists the folder before the actors are loaded.
+ * Lists the jobs folder by the one rule of protocol/job-files.ts. A module of its own, so that
+ * main.ts lists the folder before the actors are loaded.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -15,7 +15,7 @@ import { MemorySnapshot, MemoryStore, Store } from '../../actors/store.js';
 import type { JobSummary } from '../../protocol/job-task.js';
 import { BackupChildren } from '../../runtime/backup-children.js';
 import { PiscinaJobPool } from '../../runtime/job-pool.js';
-import { folderSupervisorMachine } from '../../runtime/jobs-folder.js';
+import { folderSupervisorMachine } from '../helpers/folder-supervisor.js';
 import { tempDir, waitUntilSeen } from '../helpers/processes.js';
 
 const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
 import { MemoryStore } from '../../actors/store.js';
 import { PiscinaJobPool } from '../../runtime/job-pool.js';
-import { folderSupervisorMachine } from '../../runtime/jobs-folder.js';
+import { folderSupervisorMachine } from '../helpers/folder-supervisor.js';
 import { readBytes, tempDir, writeFiles } from '../helpers/batch.js';
 
 const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
