@@ -81,13 +81,16 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
   const hostB = await RedisStore.open(url);
   const children: ChildProcess[] = [];
   let hostA: ChildProcess | null = null;
+  let hostAErr = '';
   try {
     await hostB.applyOps([Op.Write, 1, KEY, '0'], () => undefined);
     const fifo = join(dir, 'register');
-    hostA = spawn(process.execPath, [ENTRY, dir, '2', '1', fifo, '--sessions', '32', '--quiet', '--store', url], { stdio: ['ignore', 'ignore', 'inherit'] });
+    hostA = spawn(process.execPath, [ENTRY, dir, '2', '1', fifo, '--sessions', '32', '--quiet', '--store', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Host A's stderr (its "stopping (SIGTERM)" line at the end) is shown only if it fails.
+    hostA.stderr!.on('data', (chunk: Buffer) => (hostAErr = (hostAErr + chunk.toString('latin1')).slice(-4096)));
     const deadline = Date.now() + 60_000;
     while (!(existsSync(fifo) && (await hasReader(fifo).catch(() => false)))) {
-      if (hostA.exitCode !== null || Date.now() > deadline) throw new Error('host A did not start');
+      if (hostA.exitCode !== null || Date.now() > deadline) throw new Error(`host A did not start; its stderr ended with:\n${hostAErr}`);
       await pause(20);
     }
     console.log(`notification latency across two hosts (B applies a WRITE on Redis, A's client reads it), ${LATENCY_WRITES} writes ~1 ms apart:`);
@@ -115,8 +118,9 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
     if (hostA !== null && hostA.exitCode === null) {
       hostA.kill('SIGTERM');
       const timer = setTimeout(() => hostA!.kill('SIGKILL'), 5000);
-      await exited(hostA);
+      const code = await exited(hostA);
       clearTimeout(timer);
+      if (code !== 0) console.error(`host A exited with ${code}; its stderr ended with:\n${hostAErr}`);
     }
     await hostB.close();
     rmSync(dir, { recursive: true, force: true });
