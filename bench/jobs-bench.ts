@@ -5,8 +5,9 @@
  * its CPU is the whole process tree's (every thread and backup child: the shell's `times`).
  *
  * - start-up: wall and CPU of the sample `jobs/` folder (and of the same without its WAIT and
- *   BACKUP lines, whose floor is Node's) and of a folder of 20 one-line jobs, against `node -e 0`
- *   (Node's own floor);
+ *   BACKUP lines) and of a folder of 20 one-line jobs, against `node -e 0` (Node's own floor);
+ *   beside them, the design's floor (bench/pool-floor.ts: piscina and one worker thread that
+ *   runs an empty task), which no run can go below;
  * - throughput: commands/s, microseconds of process CPU per command and peak RSS (VmHWM of the
  *   main process, which holds the worker threads) for one and eight 1,000,000-command jobs;
  * - the C comparison: 4 x 50,000 commands, against the course's C implementations' 22.5 s;
@@ -27,6 +28,7 @@ import { writeJobFile, type Workload } from './workload.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
 const SAMPLE_JOBS = new URL('../../jobs/', import.meta.url).pathname;
+const POOL_FLOOR = new URL('./pool-floor.js', import.meta.url).pathname;
 /** The course's C implementations on 4 x 50,000 commands, on this kind of machine (docs/DESIGN.md). */
 const C_SECONDS = 22.5;
 
@@ -124,6 +126,8 @@ async function startUp(runs: number): Promise<void> {
     console.log(
       `  ${name.padEnd(32)} wall ${ms(m.seconds)} (${(m.seconds / floor.seconds).toFixed(2)}x)  CPU ${ms(m.cpu)} (${(m.cpu / floor.cpu).toFixed(2)}x)  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
     );
+  // The design's own floor: no run can start below it (piscina and one worker thread, no job).
+  show('node + piscina + 1 empty task', await repeat(runs, () => measure([process.execPath, POOL_FLOOR])));
   show('the sample jobs/ folder', await withFolder((dir) => cpSync(SAMPLE_JOBS, dir, { recursive: true, filter: (src) => !/\.(out|bck)$/.test(src) }), (dir) => repeat(runs, () => runKvs(dir))));
   // Its floor is not Node's: a WAIT 200 and a backup child's Node start. The same jobs without those lines:
   show('  the same without WAIT and BACKUP', await withFolder((dir) => {
