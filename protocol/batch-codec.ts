@@ -229,6 +229,12 @@ export class BatchWriter extends ByteWriter {
     return view;
   }
 
+  /** Drops what was written and not taken: a stopped job's unsent commands. */
+  clear(): void {
+    this.length = 0;
+    this.commands = 0;
+  }
+
   /** Gives back a view from `takeView` once nothing reads it any more. */
   recycle(view: Uint8Array): void {
     this.spare.push(new Uint8Array(view.buffer, view.byteOffset, view.buffer.byteLength - view.byteOffset));

@@ -45,7 +45,7 @@ interface Queued {
  * folder at start), so that it boots while the main thread loads the rest of the program.
  */
 export function createJobPool(threads: number, jobsFound: number): PiscinaJobPool {
-  return new PiscinaJobPool(new Piscina({ filename: JOB_WORKER, minThreads: jobsFound > 0 ? 1 : 0, maxThreads: threads, idleTimeout: 60_000 }));
+  return new PiscinaJobPool(new Piscina({ filename: JOB_WORKER, minThreads: jobsFound > 0 ? 1 : 0, maxThreads: threads, idleTimeout: 60_000, recordTiming: false }));
 }
 
 export class PiscinaJobPool implements JobPool {

@@ -68,13 +68,36 @@ export function openRegularForWriting(path: string): number {
   return fd;
 }
 
+/**
+ * A job's buffers, kept by its thread from one job to the next: a one-line job would otherwise
+ * spend more on fresh 64 KiB buffers (zeroed, most of them) than on its commands. Piscina gives a
+ * thread one job at a time; were it ever to give two, the second would get buffers of its own.
+ */
+interface JobBuffers {
+  /** The batch being filled; sent batches keep their bytes until their results are written. */
+  readonly batch: BatchWriter;
+  /** Message buffers the store sent back, to send the next batches in. */
+  readonly spare: ArrayBuffer[];
+  /** The `.out`'s write buffer. */
+  readonly out: Buffer;
+}
+
+let keptBuffers: JobBuffers | null = null;
+
+function takeBuffers(): JobBuffers {
+  const buffers = keptBuffers ?? { batch: new BatchWriter(), spare: [], out: Buffer.allocUnsafe(OUT_FLUSH_BYTES) };
+  keptBuffers = null;
+  buffers.batch.clear();
+  return buffers;
+}
+
 /** Buffered writes to the `.out`: one system call per 64 KiB, not one per line. */
 class OutFile implements ByteOut {
   private readonly fd: number;
-  private readonly buffer = Buffer.allocUnsafe(OUT_FLUSH_BYTES);
   private length = 0;
 
-  constructor(path: string) {
+  /** `buffer`: OUT_FLUSH_BYTES bytes, this file's until it is closed. */
+  constructor(path: string, private readonly buffer: Buffer) {
     this.fd = openRegularForWriting(path);
   }
 
@@ -145,26 +168,25 @@ function report(line: string): Promise<void> {
 
 export default async function runJob(task: JobTask): Promise<JobSummary> {
   const { port, compat } = task;
+  const buffers = takeBuffers();
+  const { batch, spare } = buffers;
   let reader: LineReader | undefined;
   let out: OutFile;
   try {
     // Open the job first: an unreadable job must not leave an empty .out behind.
     reader = new LineReader(task.jobPath);
-    out = new OutFile(task.outPath);
+    out = new OutFile(task.outPath, buffers.out);
   } catch (error) {
     reader?.close();
     port.close();
+    keptBuffers = buffers;
     throw error;
   }
   const stop = new AbortController();
-  /** The batch being filled; sent batches keep their bytes until their results are written. */
-  const batch = new BatchWriter();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
   let failure: Error | null = null;
 
-  /** Message buffers the store sent back, to send the next batches in. */
-  const spare: ArrayBuffer[] = [];
   port.on('message', (bytes: Uint8Array) => {
     const message = decode(bytes);
     if (!isToWorker(message)) {
@@ -285,8 +307,12 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     await waitForRoom(0);
   } finally {
     reader.close();
-    out.close();
-    port.close();
+    try {
+      out.close();
+    } finally {
+      port.close();
+      keptBuffers = buffers;
+    }
     // The job's reports reach the main thread's stderr before the job is done (and so before
     // the run summary, which must come last).
     await reported;

@@ -214,3 +214,14 @@ test('the fast path takes the plain forms of WRITE, READ and DELETE, with a CR',
     t.is(fastPath(text), null, text);
   }
 });
+
+test('a cleared writer starts its next batch empty (a job thread keeps its writer for the next job)', (t) => {
+  const w = new BatchWriter();
+  w.write(['a', '1']);
+  w.read(['a']);
+  w.clear();
+  t.is(w.commands, 0);
+  t.is(w.length, 0);
+  w.delete(['b']);
+  t.deepEqual(decodeOps(w.take()), [Op.Delete, 1, 'b']);
+});
