@@ -121,10 +121,10 @@ const ms = (seconds: number) => `${(seconds * 1000).toFixed(0).padStart(5)} ms`;
 async function startUp(runs: number): Promise<void> {
   const floor = await repeat(runs, () => measure([process.execPath, '-e', '0']));
   console.log(`start-up, median of ${runs} (wall, CPU of the whole process tree; ratio to node -e 0):`);
-  console.log(`  ${'node -e 0'.padEnd(32)} wall ${ms(floor.seconds)}         CPU ${ms(floor.cpu)}`);
+  console.log(`  ${'node -e 0'.padEnd(36)} wall ${ms(floor.seconds)}         CPU ${ms(floor.cpu)}`);
   const show = (name: string, m: Medians) =>
     console.log(
-      `  ${name.padEnd(32)} wall ${ms(m.seconds)} (${(m.seconds / floor.seconds).toFixed(2)}x)  CPU ${ms(m.cpu)} (${(m.cpu / floor.cpu).toFixed(2)}x)  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
+      `  ${name.padEnd(36)} wall ${ms(m.seconds)} (${(m.seconds / floor.seconds).toFixed(2)}x)  CPU ${ms(m.cpu)} (${(m.cpu / floor.cpu).toFixed(2)}x)  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
     );
   // The design's own floor: no run can start below it (piscina and one worker thread, no job).
   show('node + piscina + 1 empty task', await repeat(runs, () => measure([process.execPath, POOL_FLOOR])));
