@@ -61,7 +61,16 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
     releaseResp();
     releaseRest();
   };
-  const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(options.handshakeMs)]);
+  // A timer of our own, not AbortSignal.any([signal, AbortSignal.timeout(ms)]): on Node 20 a garbage
+  // collection takes the timeout signal that only the combined one refers to, and its deadline
+  // never comes. A session then waited for good on a dead client's response FIFO, holding its
+  // request FIFO open (scripts/handshake-kills.ts caught it).
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error(`the response FIFO had no reader within ${options.handshakeMs} ms`)), options.handshakeMs);
+  const cancel = () => expiry.abort(options.signal.reason);
+  options.signal.addEventListener('abort', cancel, { once: true });
+  if (options.signal.aborted) cancel();
+  const deadline = expiry.signal;
   try {
     let ids;
     try {
@@ -94,6 +103,9 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
     release();
     if (TRACE_LINKS) traceLink(`${who}: not opened: ${errorMessage(error)}`);
     throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', cancel);
   }
 }
 
