@@ -113,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         const [first, ...stack] = (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n');
         log(`session ${id} failed: ${first}`);
         for (const line of stack) log(line);
-        // Nor keep its client's FIFOs open: the failed machine will never reach \`closing\`.
+        // Nor keep its client's FIFOs open: the failed machine will never reach `closing`.
         releaseLink(actor.getSnapshot().context);
         if (closing === null) sessions[id] = startSession(id);
       },
