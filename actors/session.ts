@@ -194,7 +194,10 @@ export const sessionMachine = setup({
     },
     dropSubscriptions: assign({
       subscriptions: ({ context }) => {
-        if (context.link !== null) context.registry.removeAll(context.link.subscriber, context.subscriptions);
+        // Only a link that got ready can have subscriptions. One that failed its handshake has no
+        // subscriber, and asking it for one throws: the session then failed in `closing` and never
+        // closed the client's request and response FIFOs.
+        if (context.link !== null && context.subscriptions.size > 0) context.registry.removeAll(context.link.subscriber, context.subscriptions);
         return new Set<string>();
       },
     }),

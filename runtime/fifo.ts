@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { constants as C, closeSync, fstatSync, lstatSync, open, promises as fsp, readSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TRACE_LINKS, traceLink } from './debug.js';
 
 /**
  * A path as a client sent it: frames carry bytes, so the server passes a Buffer (a string would
@@ -145,6 +146,19 @@ function fileKind(stat: { isFile(): boolean; isSymbolicLink(): boolean; isDirect
   return 'a device or socket';
 }
 
+/** A socket that owns `fd` from now on (it closes it when destroyed). */
+function fifoSocket(fd: number, path: FifoPath, readable: boolean): net.Socket {
+  const socket = new net.Socket({ fd, readable, writable: !readable });
+  if (TRACE_LINKS) socket.once('close', () => traceLink(`fd ${fd} ${String(path)}: closed`));
+  return socket;
+}
+
+/** closeSync for a descriptor that no socket owns yet. */
+function closeRaw(fd: number, path: FifoPath, why: string): void {
+  closeSync(fd);
+  if (TRACE_LINKS) traceLink(`fd ${fd} ${String(path)}: closed (${why})`);
+}
+
 // O_NOFOLLOW and the fstat after the open close the race between our lstat and the open:
 // whatever the path names by then, only a FIFO is ever used.
 const SAFE = C.O_NONBLOCK | C.O_NOFOLLOW | C.O_NOCTTY;
@@ -152,7 +166,7 @@ const SAFE = C.O_NONBLOCK | C.O_NOFOLLOW | C.O_NOCTTY;
 /** A read end: O_RDONLY|O_NONBLOCK, no EOF before a writer first appears, 'end' when the last one leaves. */
 export async function openReadEnd(path: FifoPath, expect?: FifoId): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDONLY, expect);
-  return new net.Socket({ fd, readable: true, writable: false });
+  return fifoSocket(fd, path, true);
 }
 
 /**
@@ -169,7 +183,7 @@ export async function openReadEndWithWriter(
   const fd = await openFd(path, C.O_RDONLY, expect);
   let owned = true;
   const close = () => {
-    if (owned) closeSync(fd);
+    if (owned) closeRaw(fd, path, 'before a writer came');
     owned = false;
   };
   const waitForWriter = async () => {
@@ -187,7 +201,7 @@ export async function openReadEndWithWriter(
       // -1: EAGAIN, a writer is there with nothing to say yet; >0: it has spoken already.
       if (n !== 0) {
         owned = false;
-        return { socket: new net.Socket({ fd, readable: true, writable: false }), first: n > 0 ? Buffer.from(probe.subarray(0, n)) : null };
+        return { socket: fifoSocket(fd, path, true), first: n > 0 ? Buffer.from(probe.subarray(0, n)) : null };
       }
       await sleep(delay, undefined, { signal }).catch(() => undefined);
       delay = Math.min(delay * 2, 16);
@@ -202,7 +216,7 @@ export async function openReadEndWithWriter(
  */
 export async function openOwnWriteEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
-  return new net.Socket({ fd, readable: false, writable: true });
+  return fifoSocket(fd, path, false);
 }
 
 /**
@@ -216,10 +230,10 @@ export async function openWriteEnd(path: FifoPath, signal: AbortSignal, expect?:
     try {
       const fd = await openFd(path, C.O_WRONLY, expect);
       if (signal.aborted) {
-        closeSync(fd);
+        closeRaw(fd, path, 'aborted while opening');
         continue;
       }
-      return new net.Socket({ fd, readable: false, writable: true });
+      return fifoSocket(fd, path, false);
     } catch (error) {
       if (errno(error) !== 'ENXIO') throw error;
     }
@@ -235,7 +249,7 @@ export async function openWriteEnd(path: FifoPath, signal: AbortSignal, expect?:
  */
 export async function hasReader(path: FifoPath): Promise<boolean> {
   try {
-    closeSync(await openFd(path, C.O_WRONLY));
+    closeRaw(await openFd(path, C.O_WRONLY), path, 'probe');
     return true;
   } catch (error) {
     if (errno(error) === 'ENXIO' || errno(error) === 'ENOENT' || (error instanceof FifoError && error.code === 'missing')) return false;
@@ -250,8 +264,11 @@ async function openFd(path: FifoPath, flags: number, expect?: FifoId): Promise<n
     open(path, flags | SAFE, (error, fd) => (error === null ? resolve(fd) : reject(error)));
   });
   const stat = fstatSync(fd);
-  if (stat.isFIFO() && (expect === undefined || sameFifo(stat, expect))) return fd;
-  closeSync(fd);
+  if (stat.isFIFO() && (expect === undefined || sameFifo(stat, expect))) {
+    if (TRACE_LINKS) traceLink(`fd ${fd} ${String(path)}: opened ${flags === C.O_RDONLY ? 'O_RDONLY' : flags === C.O_WRONLY ? 'O_WRONLY' : 'O_RDWR'}`);
+    return fd;
+  }
+  closeRaw(fd, path, 'not the FIFO expected');
   if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, 'is not a FIFO once opened');
   throw new FifoError('refused', path, 'was replaced by another FIFO while being opened');
 }
@@ -259,7 +276,7 @@ async function openFd(path: FifoPath, flags: number, expect?: FifoId): Promise<n
 /** The server's end of the registration FIFO: O_RDWR so it never sees EOF between clients. */
 export async function openRegistrationEnd(path: FifoPath): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDWR);
-  return new net.Socket({ fd, readable: true, writable: false });
+  return fifoSocket(fd, path, true);
 }
 
 /**

@@ -11,6 +11,8 @@ import { sessionMachine, type OpenLinkInput } from '../actors/session.js';
 import { SubscriptionRegistry } from '../protocol/subscriptions.js';
 import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
+import { errorMessage } from '../protocol/guards.js';
+import { display } from '../protocol/keys.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
 import type { SessionLink } from '../protocol/session-link.js';
 import type { KvStore } from '../protocol/store-contract.js';
@@ -84,6 +86,11 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       ),
     },
   });
+  const releaseLink = ({ link, subscriptions }: { link: SessionLink | null; subscriptions: ReadonlySet<string> }): void => {
+    if (link === null) return;
+    if (subscriptions.size > 0) registry.removeAll(link.subscriber, subscriptions);
+    void link.close(false).catch((error: unknown) => log(`closing the FIFOs of ${display(link.name)} failed: ${errorMessage(error)}`));
+  };
   const startSession = (id: number): Actor<typeof sessionMachine> => {
     const actor = createActor(machine, {
       id: `session-${id}`,
@@ -106,6 +113,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         const [first, ...stack] = (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n');
         log(`session ${id} failed: ${first}`);
         for (const line of stack) log(line);
+        // Nor keep its client's FIFOs open: the failed machine will never reach `closing`.
+        releaseLink(actor.getSnapshot().context);
         if (closing === null) sessions[id] = startSession(id);
       },
     });

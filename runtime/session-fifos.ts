@@ -20,6 +20,8 @@ import { FrameReader } from '../protocol/frame-reader.js';
 import { type ConnectFrame, OpCode, RESULT_ERROR, encodeResponse } from '../protocol/frames.js';
 import type { LinkHandlers, SessionLink } from '../protocol/session-link.js';
 import type { Subscriber } from '../protocol/subscriptions.js';
+import { errorMessage } from '../protocol/guards.js';
+import { TRACE_LINKS, traceLink } from './debug.js';
 import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from './fifo.js';
 import type { FifoClaims } from './fifo-claims.js';
 import type { NotificationLimits } from '../protocol/notification-limits.js';
@@ -49,6 +51,8 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
   const reqPath = bytesOf(request.reqPipe);
   const respPath = bytesOf(request.respPipe);
   const notifPath = bytesOf(request.notifPipe);
+  const who = `${owner} (${request.reqPipe})`;
+  if (TRACE_LINKS) traceLink(`${who}: takes the connect request`);
   // The response FIFO first: a refusal can only be told there, and only when it is the client's own.
   const respId = await fifoId(respPath);
   const releaseResp = claims.claim([{ path: respPath, id: respId, what: `the response FIFO of ${owner}` }]);
@@ -57,7 +61,16 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
     releaseResp();
     releaseRest();
   };
-  const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(options.handshakeMs)]);
+  // A timer of our own, not AbortSignal.any([signal, AbortSignal.timeout(ms)]): on Node 20 a garbage
+  // collection takes the timeout signal that only the combined one refers to, and its deadline
+  // never comes. A session then waited for good on a dead client's response FIFO, holding its
+  // request FIFO open (scripts/handshake-kills.ts caught it).
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error(`the response FIFO had no reader within ${options.handshakeMs} ms`)), options.handshakeMs);
+  const cancel = () => expiry.abort(options.signal.reason);
+  options.signal.addEventListener('abort', cancel, { once: true });
+  if (options.signal.aborted) cancel();
+  const deadline = expiry.signal;
   try {
     let ids;
     try {
@@ -78,7 +91,8 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
     notifOpening.catch(() => {});
     try {
       const resp = await openWriteEnd(respPath, deadline, respId);
-      return new SessionFifos(request.reqPipe, resp, { reqEnd, notifOpening, join, release, handshakeMs: options.handshakeMs, notifyLimits: options.notifyLimits });
+      if (TRACE_LINKS) traceLink(`${who}: response FIFO open, connect is answered`);
+      return new SessionFifos(request.reqPipe, resp, { reqEnd, notifOpening, join, release, who, handshakeMs: options.handshakeMs, notifyLimits: options.notifyLimits });
     } catch (error) {
       join.abort(error);
       reqEnd.close();
@@ -87,7 +101,11 @@ export async function openSessionFifos(request: ConnectFrame, options: SessionFi
     }
   } catch (error) {
     release();
+    if (TRACE_LINKS) traceLink(`${who}: not opened: ${errorMessage(error)}`);
     throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', cancel);
   }
 }
 
@@ -106,6 +124,8 @@ type Joining = {
   notifOpening: Promise<net.Socket>;
   join: AbortController;
   release: () => void;
+  /** `session 2 (/tmp/req1)`, for traces. */
+  who: string;
   handshakeMs: number;
   notifyLimits: NotificationLimits;
 };
@@ -144,6 +164,7 @@ class SessionFifos implements SessionLink {
     const reqWaiting = reqEnd.waitForWriter();
     try {
       const [req, notif] = await Promise.all([reqWaiting, notifOpening]).catch((error: unknown) => {
+        if (TRACE_LINKS) traceLink(`${this.joining.who}: not joined: ${errorMessage(join.signal.reason ?? error)}`);
         // One may have opened while the other failed: it is closed here, not left open.
         join.abort(error);
         void reqWaiting.then((r) => r.socket.destroy(), () => {});
@@ -156,6 +177,7 @@ class SessionFifos implements SessionLink {
         throw new Error('the session was closed while the client opened its FIFOs');
       }
       this.attach(req.socket, req.first, notif);
+      if (TRACE_LINKS) traceLink(`${this.joining.who}: joined`);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -216,7 +238,8 @@ class SessionFifos implements SessionLink {
     this.handlers = null;
     const first = !this.closed;
     this.closed = true;
-    const { reqEnd, notifOpening, join, release } = this.joining;
+    const { reqEnd, notifOpening, join, release, who } = this.joining;
+    if (TRACE_LINKS) traceLink(`${who}: closing${graceful ? ', flushing first' : ''}${first ? '' : ' (again)'}`);
     join.abort(new Error('the session ended'));
     reqEnd.close();
     if (this.notif === null) void notifOpening.then((socket) => socket.destroy(), () => {});
@@ -239,6 +262,7 @@ class SessionFifos implements SessionLink {
 
   private fail(reason: string): void {
     if (this.failure !== null) return;
+    if (TRACE_LINKS) traceLink(`${this.joining.who}: gone: ${reason}`);
     this.failure = reason;
     this.handlers?.gone(reason);
   }

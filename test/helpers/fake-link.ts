@@ -6,17 +6,31 @@ import type { LinkHandlers, SessionLink } from '../../protocol/session-link.js';
 export class FakeLink implements SessionLink {
   readonly answers: Array<[OpCode, number]> = [];
   readonly notifications: Buffer[] = [];
-  readonly subscriber: Subscriber = { notify: (frame) => void this.notifications.push(frame) };
   handlers: LinkHandlers | null = null;
   closedWith: boolean | null = null;
+  private joined = false;
+  private readonly writer: Subscriber = { notify: (frame) => void this.notifications.push(frame) };
 
-  constructor(readonly name: string) {}
+  /** `join`: what `ready()` waits for (the client opening its other FIFOs); by default nothing. */
+  constructor(
+    readonly name: string,
+    private readonly join: (signal: AbortSignal) => Promise<void> = async () => {},
+  ) {}
+
+  /** As the real link (runtime/session-fifos.ts): there is no subscriber before `ready()` resolves. */
+  get subscriber(): Subscriber {
+    if (!this.joined) throw new Error('the link is not ready');
+    return this.writer;
+  }
 
   respond(op: OpCode, result: number): void {
     this.answers.push([op, result]);
   }
 
-  async ready(): Promise<void> {}
+  async ready(signal: AbortSignal): Promise<void> {
+    await this.join(signal);
+    this.joined = true;
+  }
 
   listen(handlers: LinkHandlers): () => void {
     this.handlers = handlers;
