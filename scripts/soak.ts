@@ -299,6 +299,8 @@ async function main(): Promise<void> {
   const strayFifos = readdirSync('/tmp').filter((f) => /^(req|resp|notif)/.test(f) && f.includes(idPrefix));
   if (strayFifos.length > 0) fail(`client FIFOs left in /tmp: ${strayFifos.join(', ')}`);
   const usr1Lines = serverStderr.match(/SIGUSR1: ended (\d+) client session/g) ?? [];
+  // The server replaces a session that failed, so only its log shows the bug.
+  for (const line of serverStderr.match(/^.*session \d+ failed.*$/gm) ?? []) fail(`the server said: ${line}`);
 
   const seconds = (Date.now() - started) / 1000;
   const commands = dropped.reduce((sum, j) => sum + j.commands, 0);
