@@ -46,9 +46,14 @@ export function display(s: string): string {
 }
 
 /**
- * Text with its control characters (C0, DEL, C1) written as `\xNN`: what a job file or a client
- * sent must not be able to move the cursor, recolour or clear a terminal, or break a log line.
+ * Text with its control characters (C0, DEL, C1) written as `\xNN`, and its invisible format
+ * characters (a byte order mark, zero-width spaces, bidirectional overrides: Unicode's Cf) as
+ * `\u{NNNN}`: what a job file or a client sent must not be able to move the cursor, recolour or
+ * clear a terminal, break a log line, reorder what is shown, or hide the byte that is wrong.
  */
 export function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]|\p{Cf}/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
 }

@@ -15,6 +15,12 @@ test('display and escapeControls write control characters as \\xNN', (t) => {
   t.is(escapeControls('plain text, ключ'), 'plain text, ключ');
 });
 
+test('display shows the invisible: a byte order mark, zero-width and bidirectional characters', (t) => {
+  // A job file saved with a byte order mark: its first line's report names the bytes at fault.
+  t.is(display(`${bytes('\ufeff')}WRITE`), '\\u{feff}WRITE');
+  t.is(escapeControls('a\u200bb\u202ec\u00add'), 'a\\u{200b}b\\u{202e}c\\xadd');
+});
+
 test("checkToken's reasons keep the token's bytes, for display() to convert once", (t) => {
   const key = bytes('ключ'.repeat(6));
   t.is(checkToken(key, 'key'), `key '${key}' is 48 bytes, longer than 40`);
