@@ -140,6 +140,7 @@ async function heldByLiveClient(path: string, id: string): Promise<string | null
 class Client {
   private readonly waiting: Array<{ op: OpCode; resolve: (result: number) => void }> = [];
   private disconnecting = false;
+  private ended = false;
   private notifEnded: Promise<void>;
 
   constructor(
@@ -167,8 +168,8 @@ class Client {
       }
     });
     this.notifEnded = new Promise((resolve) => notif.once('end', resolve));
-    for (const socket of [resp, notif]) socket.on('end', () => this.serverGone('the server closed the session'));
-    for (const socket of [req, resp, notif]) socket.on('error', (e: Error) => this.serverGone(`the session failed: ${e.message}`));
+    for (const socket of [resp, notif]) socket.on('end', () => this.serverGone('the server closed the session', socket === notif));
+    for (const socket of [req, resp, notif]) socket.on('error', (e: Error) => this.serverGone(`the session failed: ${e.message}`, socket === notif));
   }
 
   async run(): Promise<void> {
@@ -253,14 +254,27 @@ class Client {
     this.end(0);
   }
 
-  private serverGone(reason: string): void {
-    if (this.disconnecting) return;
+  /** `fromNotif`: told by the notification FIFO, which may end before the answer on the response FIFO is read. */
+  private serverGone(reason: string, fromNotif = false): void {
+    if (this.ended) return;
+    if (this.disconnecting) {
+      // Answered, the server closing the FIFOs is the end of a DISCONNECT; the response FIFO
+      // ending unanswered means the server went away meanwhile (killed, or gone at that moment),
+      // and no answer will ever come.
+      if (!fromNotif && this.waiting.some((w) => w.op === OpCode.Disconnect)) {
+        fail('the server closed the session before answering DISCONNECT');
+        this.end(1);
+      }
+      return;
+    }
     this.disconnecting = true;
     fail(reason);
     this.end(1);
   }
 
   private end(code: number): void {
+    if (this.ended) return;
+    this.ended = true;
     terminal?.close();
     for (const socket of [this.req, this.resp, this.notif]) socket.destroy();
     exitAfterFlush(code);
