@@ -12,7 +12,7 @@ import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
 import { decode, encode, isToWorker } from '../protocol/bus.js';
 import { parseLine } from '../protocol/job-language.js';
 import { appendPlainLine } from '../protocol/plain-lines.js';
-import { compareKeys, display } from '../protocol/keys.js';
+import { compareKeys, display, escapeControls } from '../protocol/keys.js';
 import type { Compat } from '../protocol/compat.js';
 import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
@@ -154,8 +154,15 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
   } catch (error) {
     reader?.close();
     port.close();
+    // The folder's listing decodes names as UTF-8: a name that is not becomes U+FFFD, a name no
+    // file has. Said plainly, rather than as the file being missing.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && reader === undefined && task.jobPath.includes('\uFFFD')) {
+      throw new Error('its name is not valid UTF-8, so it cannot be opened by name: rename it');
+    }
     throw error;
   }
+  // A file name can hold control characters: they must not reach the terminal raw.
+  const jobPathShown = escapeControls(task.jobPath);
   const stop = new AbortController();
   /** The batch being filled; sent batches keep their bytes until their results are written. */
   const batch = new BatchWriter();
@@ -237,7 +244,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;
-        reported = report(`${task.jobPath}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
+        reported = report(`${jobPathShown}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
         continue;
       }
       count++;

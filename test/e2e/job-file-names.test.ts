@@ -1,0 +1,29 @@
+/**
+ * Job files with odd names: control characters (which must not reach the terminal raw) and bytes
+ * that are not UTF-8 (which Node cannot open by a decoded name). Real program runs.
+ */
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
+
+test('a job whose name holds an escape and a newline has its bad lines reported on one line each, escaped', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { '\u001b[31mred\nx.job': 'SHOW\nBAD\n' });
+  const result = await runKvs(t, [dir, '1', '1', '--quiet']);
+  t.is(result.code, 0, result.stderr);
+  t.false(result.stderr.includes('\u001b'), 'no escape character reaches stderr');
+  t.is(result.stderr, `${dir}/\\x1b[31mred\\x0ax.job:2: unknown command 'BAD'\n`);
+});
+
+test('a job whose name is not UTF-8 fails saying so, not as a missing file, and the other jobs complete', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'b.job': 'WRITE [(b,2)]\nREAD [b]\n' });
+  // caf\xe9.job: Latin-1, as an old system or an archive may name it.
+  writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.of(0xe9), Buffer.from('.job')]), 'WRITE [(a,1)]\n');
+  const result = await runKvs(t, [dir, '1', '1', '--quiet']);
+  t.is(result.code, 1, result.stderr);
+  t.notRegex(result.stderr, /ENOENT|no such file/);
+  t.regex(Buffer.from(result.stderr, 'latin1').toString('utf8'), /^kvs: job .*caf\uFFFD\.job failed: its name is not valid UTF-8, so it cannot be opened by name: rename it$/m);
+  t.is(readBytes(join(dir, 'b.out')), '[(b,2)]\n');
+});
