@@ -5,7 +5,8 @@
  * response and notification read ends first (non-blocking, no EOF before the server's writer
  * appears), then the request FIFO O_RDWR (never waits; the server's read end sees a writer from
  * its first moment and an EOF if we are killed at any point after), then the connect request.
- * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage.
+ * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage,
+ * 128 + the signal's number on SIGINT, SIGTERM or SIGHUP.
  */
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +29,9 @@ and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal)
   DELAY <n>            wait n seconds (milliseconds with --compat=course)
   DISCONNECT           end the session; so does the end of input
 Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
-Exit status: 0 after DISCONNECT, 1 when the server ends the session, 2 bad usage.`;
+Exit status: 0 after DISCONNECT; 1 when the server ends the session, refuses the client or is not
+there; 2 bad usage; 130 on Ctrl-C (SIGINT), 143 on SIGTERM, 129 on SIGHUP. The FIFOs are removed
+in every case.`;
 const OP_NAMES: Record<OpCode, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
@@ -85,6 +88,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   const problem =
     id === undefined ? 'missing <client_id>'
     : registerFifo === undefined ? 'missing <register_fifo>'
+    : registerFifo === '' ? 'the registration FIFO path is empty'
     : extra.length > 0 ? `too many arguments: ${extra.join(' ')}`
     : !isCompat(compat) ? `--compat must be seed or course, not '${compat}'`
     : null;
