@@ -18,7 +18,7 @@ import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/compat.js';
 import { type ClientConsole, openConsole } from './client-console.js';
 import { type OptionSpec, readArguments } from './command-line.js';
-import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
+import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
 
@@ -213,7 +213,7 @@ class Client {
       this.serverGone(
         code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
         : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
-        : `cannot connect through ${this.registerFifo}: ${errorMessage(error)}`,
+        : `cannot connect through ${this.registerFifo}: ${error instanceof FifoError ? error.reason : errorMessage(error)}`,
       );
       return null;
     });
