@@ -17,6 +17,7 @@ import { OpCode, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/compat.js';
 import { type ClientConsole, openConsole } from './client-console.js';
+import { dropWritesOnceClosed, exitOnceClosed } from './closed-output.js';
 import { type OptionSpec, readArguments } from './command-line.js';
 import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
@@ -30,8 +31,8 @@ and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal)
   DISCONNECT           end the session; so does the end of input
 Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
 Exit status: 0 after DISCONNECT; 1 when the server ends the session, refuses the client or is not
-there; 2 bad usage; 130 on Ctrl-C (SIGINT), 143 on SIGTERM, 129 on SIGHUP. The FIFOs are removed
-in every case.`;
+there; 2 bad usage; 130 on Ctrl-C (SIGINT), 143 on SIGTERM, 129 on SIGHUP; 141 when its output is
+closed (| head). The FIFOs are removed in every case.`;
 const OP_NAMES: Record<OpCode, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
@@ -77,6 +78,10 @@ function exitAfterFlush(code: number): void {
 }
 
 export async function runClient(argv: readonly string[]): Promise<void> {
+  // Output closed (`client ... | head -1`): the client ends there, its FIFOs removed on exit, as a
+  // shell reports a program that wrote into a closed pipe (128 + SIGPIPE's 13).
+  exitOnceClosed(process.stdout, () => process.exit(141));
+  dropWritesOnceClosed(process.stderr);
   const parsed = readArguments(argv, CLIENT_OPTIONS);
   if (typeof parsed === 'string') return badUsage(parsed);
   if (parsed.flags.has('help')) {
