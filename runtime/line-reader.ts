@@ -1,8 +1,9 @@
 /**
  * Reads a file a line at a time without holding it whole: fixed-size chunks, lines decoded as
  * latin1 (one code unit per byte, so keys keep their exact bytes). Handles CRLF (the parser drops
- * the '\r'), a last line without a newline, and lines over `maxLineBytes`, which are reported as
- * too long and skipped up to their newline instead of being buffered.
+ * the '\r'), a UTF-8 byte order mark at the start of the file (skipped), a last line without a
+ * newline, and lines over `maxLineBytes`, which are reported as too long and skipped up to their
+ * newline instead of being buffered.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
@@ -20,6 +21,7 @@ export class LineReader {
   private carry: Buffer | null = null;
   private skipping = 0;
   private eof = false;
+  private atStart = true;
   /** The number of the line last returned by next() or advance(), from 1. */
   lineNumber = 0;
   /**
@@ -62,6 +64,11 @@ export class LineReader {
       const n = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
       this.chunk = this.buffer.subarray(0, n);
       this.pos = 0;
+      if (this.atStart) {
+        this.atStart = false;
+        // A UTF-8 byte order mark, as Windows editors save a file: not part of the first line.
+        if (n >= 3 && this.chunk[0] === 0xef && this.chunk[1] === 0xbb && this.chunk[2] === 0xbf) this.pos = 3;
+      }
       if (n === 0) {
         this.eof = true;
         const carry = this.carry;
