@@ -6,6 +6,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
+import { startServer, waitUntilSeen } from '../helpers/processes.js';
 
 test('a job whose name holds an escape and a newline has its bad lines reported on one line each, escaped', async (t) => {
   const dir = tempDir(t);
@@ -26,4 +27,14 @@ test('a job whose name is not UTF-8 fails saying so, not as a missing file, and 
   t.notRegex(result.stderr, /ENOENT|no such file/);
   t.regex(Buffer.from(result.stderr, 'latin1').toString('utf8'), /^kvs: job .*caf\uFFFD\.job failed: its name is not valid UTF-8, so it cannot be opened by name: rename it$/m);
   t.is(readBytes(join(dir, 'b.out')), '[(b,2)]\n');
+});
+
+test('a job file whose name is not UTF-8, put into a served folder, is said to be unrunnable, once', async (t) => {
+  const server = await startServer(t, { sessions: 1 });
+  writeFileSync(Buffer.concat([Buffer.from(`${server.dir}/caf`), Buffer.of(0xe9), Buffer.from('.job')]), 'WRITE [(a,1)]\n');
+  const line = 'caf\uFFFD.job cannot be run: its name is not valid UTF-8, so it cannot be opened by name: rename it\n';
+  await waitUntilSeen('the job said to be unrunnable', () => ({ ok: server.stderr.includes(line), seen: `stderr ${JSON.stringify(server.stderr)}` }));
+  writeFileSync(join(server.dir, 'b.job'), 'WRITE [(b,1)]\n');
+  await waitUntilSeen('b.job run', () => ({ ok: server.stderr.includes('b.job done'), seen: `stderr ${JSON.stringify(server.stderr)}` }));
+  t.is(server.stderr.split(line).length - 1, 1);
 });
