@@ -39,6 +39,8 @@ const SERVER_CHECK_MS = 500;
 const REGISTER_OPEN_MS = 2000;
 /** After DISCONNECT, how long to wait for notifications the server flushed before answering. */
 const NOTIF_DRAIN_MS = 1000;
+/** The longest timer Node keeps (as the job language's WAIT allows). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 /** Queued behind busy sessions this long, the client says it is waiting. */
 const WAITING_NOTICE_MS = 1000;
 /**
@@ -201,10 +203,18 @@ class Client {
         case 'unsubscribe':
           await this.request(command.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe, encode({ kind: command.kind, key: command.key }));
           break;
-        case 'delay':
+        case 'delay': {
+          const ms = this.compat === 'course' ? command.amount : command.amount * 1000;
+          // A timer takes at most 2^31 - 1 ms; past that Node fires it at once, with a warning.
+          if (ms > MAX_DELAY_MS) {
+            const longest = this.compat === 'course' ? `${MAX_DELAY_MS}` : `${Math.floor(MAX_DELAY_MS / 1000)}`;
+            fail(`line ${n}: DELAY ${command.amount} is longer than the longest delay, ${longest}`);
+            break;
+          }
           out('Waiting...\n');
-          await sleep(this.compat === 'course' ? command.amount : command.amount * 1000);
+          await sleep(ms);
           break;
+        }
         case 'disconnect':
           return this.disconnect();
       }
