@@ -250,6 +250,7 @@ class Client {
     clearTimeout(notice);
     clearInterval(watch);
     if (result !== 0) {
+      fail('the server refused the session (it is shutting down, or one of our FIFOs is in use)');
       this.end(1);
       return false;
     }
