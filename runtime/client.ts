@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { errorMessage } from '../protocol/guards.js';
+import { describeError } from '../protocol/system-errors.js';
 import { OpCode, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/compat.js';
@@ -228,7 +229,7 @@ class Client {
       this.serverGone(
         code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
         : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
-        : `cannot connect through ${this.registerFifo}: ${error instanceof FifoError ? error.reason : errorMessage(error)}`,
+        : `cannot connect through ${this.registerFifo}: ${error instanceof FifoError ? error.reason : describeError(error)}`,
       );
       return null;
     });
