@@ -1,6 +1,7 @@
 /**
  * The client's command language (docs/DESIGN.md section 3): one command a line, `#` comments and blank
- * lines ignored. Lines are latin1 byte strings, like job files, so any key goes out byte for byte.
+ * lines ignored, and a comment after a complete command and a blank, as in job files. Lines are
+ * latin1 byte strings, like job files, so any key goes out byte for byte.
  */
 import { MAX_STRING_BYTES, checkToken } from './keys.js';
 
@@ -25,7 +26,20 @@ const KEY_COMMAND = new RegExp(`^(SUBSCRIBE|UNSUBSCRIBE)(?:${BLANKS}*\\[([^\\]]*
 /** The command word: up to the first blank or bracket. */
 const WORD = /^[^ \t\r\v\f[]*/;
 
+/** A blank and a `#`: where a comment may start after a complete command. */
+const COMMENT = new RegExp(`${BLANKS}#`);
+
 export function parseClientLine(raw: string): ParsedClientLine {
+  const whole = parseCommand(raw);
+  if (whole.ok) return whole;
+  // A comment after a complete command and a blank, as job files have them (`SUBSCRIBE k # why`).
+  const comment = COMMENT.exec(raw);
+  if (comment === null) return whole;
+  const before = parseCommand(raw.slice(0, comment.index));
+  return before.ok && before.command.kind !== 'skip' ? before : whole;
+}
+
+function parseCommand(raw: string): ParsedClientLine {
   const line = raw.replace(TRIM, '');
   if (line === '' || line.startsWith('#')) return { ok: true, command: { kind: 'skip' } };
   const word = WORD.exec(line)![0];

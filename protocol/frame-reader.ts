@@ -22,7 +22,9 @@ export class FrameReader<C extends Channel> {
    * Adds a chunk and yields every whole frame now available. A consumer may stop early: the
    * remaining bytes stay here and `frames()` yields them later (the host does this when its
    * buffer is full). After an error the bad bytes are skipped, so a caller may go on: an unknown
-   * op code skips one byte (resynchronising a shared FIFO), a bad frame skips the frame.
+   * op code skips one byte (resynchronising a shared FIFO), a bad frame skips the frame, except on
+   * the registration FIFO, shared by every client: there a bad frame may be a stray writer's bytes
+   * in front of another client's good request, so it skips one byte and looks again.
    */
   *push(chunk: Uint8Array): Generator<DecodeResult<FrameOf<C>>, void, undefined> {
     this.append(chunk);
@@ -45,8 +47,9 @@ export class FrameReader<C extends Channel> {
     const size = frameSize(this.channel, opByte) ?? 1;
     if (available < size) return undefined;
     const frame = this.buf.subarray(this.offset, this.offset + size);
-    this.offset += size;
-    return decode(this.channel, frame);
+    const result = decode(this.channel, frame);
+    this.offset += !result.ok && this.channel === 'register' ? 1 : size;
+    return result;
   }
 
   /** At end of stream: an error when a partial frame is left over. */

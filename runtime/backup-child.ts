@@ -18,6 +18,7 @@ import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isToBackupChild, type BackupBegin, type BackupCopy, type FromBackupChild } from '../protocol/backup-messages.js';
 import { errorMessage } from '../protocol/guards.js';
 import { compareKeys } from '../protocol/keys.js';
+import { describeError, errorCode } from '../protocol/system-errors.js';
 import { formatPair } from '../protocol/output.js';
 import { writeAll } from './write-all.js';
 
@@ -121,7 +122,8 @@ async function finish(begin: BackupBegin, keys: string[], values: string[], expe
     reply({ t: 'done', id: begin.id, pairs: count });
   } catch (error) {
     rmSync(begin.tmpPath, { force: true });
-    reply({ t: 'failed', id: begin.id, reason: errorMessage(error) });
+    // A system error in words ('permission denied'); its temporary file's name is ours, not the user's.
+    reply({ t: 'failed', id: begin.id, reason: errorCode(error) === undefined ? errorMessage(error) : describeError(error) });
   }
 }
 

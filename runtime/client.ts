@@ -5,19 +5,22 @@
  * response and notification read ends first (non-blocking, no EOF before the server's writer
  * appears), then the request FIFO O_RDWR (never waits; the server's read end sees a writer from
  * its first moment and an EOF if we are killed at any point after), then the connect request.
- * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage.
+ * Exit codes: 0 after DISCONNECT, 1 when the server ends the session or refuses us, 2 bad usage,
+ * 128 + the signal's number on SIGINT, SIGTERM or SIGHUP.
  */
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clientPaths, parseClientLine } from '../protocol/client-commands.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { errorMessage } from '../protocol/guards.js';
+import { describeError } from '../protocol/system-errors.js';
 import { OpCode, encode } from '../protocol/frames.js';
 import { display } from '../protocol/keys.js';
 import { isCompat, type Compat } from '../protocol/compat.js';
 import { type ClientConsole, openConsole } from './client-console.js';
+import { dropWritesOnceClosed, exitOnceClosed } from './closed-output.js';
 import { type OptionSpec, readArguments } from './command-line.js';
-import { FIFO_MODE, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
+import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from './fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
 
@@ -28,13 +31,17 @@ and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal)
   DELAY <n>            wait n seconds (milliseconds with --compat=course)
   DISCONNECT           end the session; so does the end of input
 Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
-Exit status: 0 after DISCONNECT, 1 when the server ends the session, 2 bad usage.`;
+Exit status: 0 after DISCONNECT; 1 when the server ends the session, refuses the client or is not
+there; 2 bad usage; 130 on Ctrl-C (SIGINT), 143 on SIGTERM, 129 on SIGHUP; 141 when its output is
+closed (| head). The FIFOs are removed in every case.`;
 const OP_NAMES: Record<OpCode, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
 const REGISTER_OPEN_MS = 2000;
 /** After DISCONNECT, how long to wait for notifications the server flushed before answering. */
 const NOTIF_DRAIN_MS = 1000;
+/** The longest timer Node keeps (as the job language's WAIT allows). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 /** Queued behind busy sessions this long, the client says it is waiting. */
 const WAITING_NOTICE_MS = 1000;
 /**
@@ -74,6 +81,10 @@ function exitAfterFlush(code: number): void {
 }
 
 export async function runClient(argv: readonly string[]): Promise<void> {
+  // Output closed (`client ... | head -1`): the client ends there, its FIFOs removed on exit, as a
+  // shell reports a program that wrote into a closed pipe (128 + SIGPIPE's 13).
+  exitOnceClosed(process.stdout, () => process.exit(141));
+  dropWritesOnceClosed(process.stderr);
   const parsed = readArguments(argv, CLIENT_OPTIONS);
   if (typeof parsed === 'string') return badUsage(parsed);
   if (parsed.flags.has('help')) {
@@ -85,6 +96,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   const problem =
     id === undefined ? 'missing <client_id>'
     : registerFifo === undefined ? 'missing <register_fifo>'
+    : registerFifo === '' ? 'the registration FIFO path is empty'
     : extra.length > 0 ? `too many arguments: ${extra.join(' ')}`
     : !isCompat(compat) ? `--compat must be seed or course, not '${compat}'`
     : null;
@@ -140,6 +152,7 @@ async function heldByLiveClient(path: string, id: string): Promise<string | null
 class Client {
   private readonly waiting: Array<{ op: OpCode; resolve: (result: number) => void }> = [];
   private disconnecting = false;
+  private ended = false;
   private notifEnded: Promise<void>;
 
   constructor(
@@ -167,8 +180,8 @@ class Client {
       }
     });
     this.notifEnded = new Promise((resolve) => notif.once('end', resolve));
-    for (const socket of [resp, notif]) socket.on('end', () => this.serverGone('the server closed the session'));
-    for (const socket of [req, resp, notif]) socket.on('error', (e: Error) => this.serverGone(`the session failed: ${e.message}`));
+    for (const socket of [resp, notif]) socket.on('end', () => this.serverGone('the server closed the session', socket === notif));
+    for (const socket of [req, resp, notif]) socket.on('error', (e: Error) => this.serverGone(`the session failed: ${e.message}`, socket === notif));
   }
 
   async run(): Promise<void> {
@@ -191,10 +204,18 @@ class Client {
         case 'unsubscribe':
           await this.request(command.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe, encode({ kind: command.kind, key: command.key }));
           break;
-        case 'delay':
+        case 'delay': {
+          const ms = this.compat === 'course' ? command.amount : command.amount * 1000;
+          // A timer takes at most 2^31 - 1 ms; past that Node fires it at once, with a warning.
+          if (ms > MAX_DELAY_MS) {
+            const longest = this.compat === 'course' ? `${MAX_DELAY_MS}` : `${Math.floor(MAX_DELAY_MS / 1000)}`;
+            fail(`line ${n}: DELAY ${command.amount} is longer than the longest delay, ${longest}`);
+            break;
+          }
           out('Waiting...\n');
-          await sleep(this.compat === 'course' ? command.amount : command.amount * 1000);
+          await sleep(ms);
           break;
+        }
         case 'disconnect':
           return this.disconnect();
       }
@@ -208,7 +229,7 @@ class Client {
       this.serverGone(
         code === 'missing' ? `no server is serving ${this.registerFifo} (there is no such file)`
         : code === 'aborted' ? `no server is serving ${this.registerFifo} (nothing reads it)`
-        : `cannot connect through ${this.registerFifo}: ${errorMessage(error)}`,
+        : `cannot connect through ${this.registerFifo}: ${error instanceof FifoError ? error.reason : describeError(error)}`,
       );
       return null;
     });
@@ -230,6 +251,7 @@ class Client {
     clearTimeout(notice);
     clearInterval(watch);
     if (result !== 0) {
+      fail('the server refused the session (it is shutting down, or one of our FIFOs is in use)');
       this.end(1);
       return false;
     }
@@ -253,14 +275,27 @@ class Client {
     this.end(0);
   }
 
-  private serverGone(reason: string): void {
-    if (this.disconnecting) return;
+  /** `fromNotif`: told by the notification FIFO, which may end before the answer on the response FIFO is read. */
+  private serverGone(reason: string, fromNotif = false): void {
+    if (this.ended) return;
+    if (this.disconnecting) {
+      // Answered, the server closing the FIFOs is the end of a DISCONNECT; the response FIFO
+      // ending unanswered means the server went away meanwhile (killed, or gone at that moment),
+      // and no answer will ever come.
+      if (!fromNotif && this.waiting.some((w) => w.op === OpCode.Disconnect)) {
+        fail('the server closed the session before answering DISCONNECT');
+        this.end(1);
+      }
+      return;
+    }
     this.disconnecting = true;
     fail(reason);
     this.end(1);
   }
 
   private end(code: number): void {
+    if (this.ended) return;
+    this.ended = true;
     terminal?.close();
     for (const socket of [this.req, this.resp, this.notif]) socket.destroy();
     exitAfterFlush(code);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { constants as C, closeSync, fstatSync, lstatSync, open, promises as fsp, readSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../protocol/system-errors.js';
 import { TRACE_LINKS, traceLink } from './debug.js';
 
 /**
@@ -24,16 +25,37 @@ export type FifoErrorCode = 'not-a-fifo' | 'missing' | 'in-use' | 'refused' | 'c
 export class FifoError extends Error {
   readonly code: FifoErrorCode;
   readonly path: string;
+  /** The message without the path, for a caller that names the path itself. */
+  readonly reason: string;
   constructor(code: FifoErrorCode, path: FifoPath, message: string, cause?: unknown) {
     super(`${path}: ${message}`, cause === undefined ? undefined : { cause });
     this.name = 'FifoError';
     this.code = code;
     this.path = String(path);
+    this.reason = message;
   }
 }
 
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Why a path cannot be looked at, in a user's words (not `ENOTDIR`). */
+function unusable(error: unknown): string {
+  switch (errno(error)) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'ENOTDIR':
+      return 'cannot be used: a part of its path is not a folder';
+    case 'EACCES':
+      return 'cannot be used: permission denied on a folder of its path';
+    case 'ENAMETOOLONG':
+      return 'cannot be used: the path or one of its names is too long';
+    case 'ELOOP':
+      return 'cannot be used: too many symbolic links in its path';
+    default:
+      return `cannot be used: ${describeError(error)}`;
+  }
 }
 
 /** A FIFO's identity: paths can be renamed or linked, a (device, inode) pair cannot. */
@@ -63,7 +85,7 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
   for (const path of paths) {
     const stat = await fsp.lstat(path).catch((error: unknown) => {
       if (errno(error) === 'ENOENT') return null;
-      throw new FifoError('create-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
+      throw new FifoError('create-failed', path, unusable(error), error);
     });
     if (stat === null) continue;
     if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `exists and is not a FIFO (it is ${fileKind(stat)}); it is left as it is`);
@@ -102,8 +124,8 @@ export async function fifoId(path: FifoPath): Promise<FifoId> {
   try {
     stat = await fsp.lstat(path);
   } catch (error) {
-    if (errno(error) === 'ENOENT') throw new FifoError('missing', path, 'cannot inspect: ENOENT', error);
-    throw new FifoError('open-failed', path, `cannot inspect: ${errno(error) ?? String(error)}`, error);
+    if (errno(error) === 'ENOENT') throw new FifoError('missing', path, unusable(error), error);
+    throw new FifoError('open-failed', path, unusable(error), error);
   }
   if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, `is not a FIFO (${fileKind(stat)})`);
   return { dev: stat.dev, ino: stat.ino };

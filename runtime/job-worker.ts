@@ -12,8 +12,9 @@ import { BatchReader, BatchWriter, Op } from '../protocol/batch-codec.js';
 import { decode, encode, isToWorker } from '../protocol/bus.js';
 import { parseLine } from '../protocol/job-language.js';
 import { appendPlainLine } from '../protocol/plain-lines.js';
-import { compareKeys, display } from '../protocol/keys.js';
+import { compareKeys, display, escapeControls } from '../protocol/keys.js';
 import type { Compat } from '../protocol/compat.js';
+import { describeError, errorCode } from '../protocol/system-errors.js';
 import type { JobSummary, JobTask } from '../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../protocol/output.js';
 import { LineReader, MAX_LINE_BYTES } from './line-reader.js';
@@ -43,7 +44,6 @@ export function openRegularForWriting(path: string): number {
     // followed (the file it points at is not this job's to overwrite).
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW, 0o666);
   } catch (error) {
-    // Anything else (EACCES, EMFILE...) speaks for itself.
     switch ((error as NodeJS.ErrnoException).code) {
       case 'ENXIO': // a FIFO with no reader
         throw new Error(`${path} is not a regular file (a FIFO): refusing to write to it`);
@@ -52,7 +52,8 @@ export function openRegularForWriting(path: string): number {
       case 'EISDIR':
         throw new Error(`${path} is not a regular file (a folder): refusing to write to it`);
       default:
-        throw error;
+        // EACCES, ENOSPC, EMFILE...: in words, not as Node's `EACCES: permission denied, open '...'`.
+        throw new Error(`cannot write ${path}: ${describeError(error)}`, { cause: error });
     }
   }
   try {
@@ -180,8 +181,16 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     reader?.close();
     port.close();
     keptBuffers = buffers;
+    // The folder's listing decodes names as UTF-8: a name that is not becomes U+FFFD, a name no
+    // file has. Said plainly, rather than as the file being missing.
+    if (reader === undefined && errorCode(error) === 'ENOENT' && task.jobPath.includes('\uFFFD')) {
+      throw new Error('its name is not valid UTF-8, so it cannot be opened by name: rename it');
+    }
+    if (reader === undefined && errorCode(error) !== undefined) throw new Error(`cannot read it: ${describeError(error)}`, { cause: error });
     throw error;
   }
+  // A file name can hold control characters: they must not reach the terminal raw.
+  const jobPathShown = escapeControls(task.jobPath);
   const stop = new AbortController();
   const inFlight: Batch[] = [];
   let settle: (() => void) | null = null;
@@ -259,7 +268,11 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
         invalid++;
-        reported = report(`${task.jobPath}:${reader.lineNumber}: ${display(parsed.reason)}\n`);
+        // A byte order mark (as Windows editors save a file) is part of the first line, as in the
+        // C implementations; the report says so, since the mark itself is invisible.
+        const bom = reader.lineNumber === 1 && reader.bytes[reader.start] === 0xef && reader.bytes[reader.start + 1] === 0xbb && reader.bytes[reader.start + 2] === 0xbf;
+        const hint = bom ? ' (the file starts with a UTF-8 byte order mark: save it without one)' : '';
+        reported = report(`${jobPathShown}:${reader.lineNumber}: ${display(parsed.reason)}${hint}\n`);
         continue;
       }
       count++;

@@ -33,6 +33,8 @@ export class JobsWatcher {
   /** The signature of each file as last run (or as found at start, when main runs it). */
   private readonly ran = new Map<string, Signature>();
   private closed = false;
+  /** Names that are not UTF-8, said once each. */
+  private readonly undecodable = new Set<string>();
   private readonly settleMs: number;
   /** The jobs in the folder when the watch began (see start). */
   initialJobs: readonly string[] = [];
@@ -79,6 +81,11 @@ export class JobsWatcher {
     // The rule listJobs applies at start: a symlink or a folder named *.job is not a job.
     if (s === null || !isJobFile(name, s)) {
       this.settling.delete(path);
+      // The watch decodes names as UTF-8: one that is not names no file, and would go unseen.
+      if (s === null && name.includes('\uFFFD') && !this.undecodable.has(name)) {
+        this.undecodable.add(name);
+        this.input.log(`job ${path} cannot be run: its name is not valid UTF-8, so it cannot be opened by name: rename it`);
+      }
       return;
     }
     const now = signature(s);

@@ -13,12 +13,16 @@
  */
 import { stat } from 'node:fs/promises';
 import { describeError, errorCode } from '../protocol/system-errors.js';
+import { dropWritesOnceClosed } from './closed-output.js';
 import { HELP_HINT, USAGE, parseCommandLine } from './command-line.js';
 import { listJobs } from './job-listing.js';
 import { createJobPool } from './job-pool.js';
 import { report } from './report.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // Before any worker thread is started: their stderr is piped into ours.
+  dropWritesOnceClosed(process.stdout);
+  dropWritesOnceClosed(process.stderr);
   const commandLine = parseCommandLine(argv);
   if (commandLine.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);

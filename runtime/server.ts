@@ -4,6 +4,7 @@
  * and removes the registration FIFO, within a deadline.
  */
 import { setMaxListeners } from 'node:events';
+import { lstat } from 'node:fs/promises';
 import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
 import { ConnectQueue } from '../protocol/connect-queue.js';
 import type { SignalSource } from '../actors/host.js';
@@ -13,10 +14,11 @@ import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../prot
 import type { Compat } from '../protocol/compat.js';
 import { errorMessage } from '../protocol/guards.js';
 import { display } from '../protocol/keys.js';
+import { errorCode } from '../protocol/system-errors.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../protocol/notification-limits.js';
 import type { SessionLink } from '../protocol/session-link.js';
 import type { KvStore } from '../protocol/store-contract.js';
-import { endWithin, fifoId, openWriteEnd } from './fifo.js';
+import { type FifoId, endWithin, fifoId, openWriteEnd, sameFifo } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { startHost } from './registration.js';
 import { openSessionFifos } from './session-fifos.js';
@@ -31,6 +33,8 @@ export const HANDSHAKE_MS = 1500;
 /** Connect requests waiting for a session; past this the host stops reading the FIFO. */
 export const CONNECT_BUFFER = 16;
 const CLOSE_DEADLINE_MS = 2000;
+/** How often the server looks whether its registration FIFO and jobs folder are still there. */
+const PATH_CHECK_MS = 1000;
 
 /**
  * What the server needs of the store: SUBSCRIBE's check, and every change in the store's one
@@ -121,24 +125,29 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return actor.start();
   };
 
-  const host = await startHost({
-    path: options.registerFifo,
-    queue,
-    log,
-    ...(options.signals === undefined ? {} : { signals: options.signals }),
-    onSigusr1: () => {
-      const ended = sessions.filter((s) => s.getSnapshot().value === 'connected').length;
-      for (const session of sessions) session.send({ type: 'server.reset' });
-      registry.clear();
-      log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
-    },
-  }, options.inspect);
+  const openHost = () =>
+    startHost({
+      path: options.registerFifo,
+      queue,
+      log,
+      ...(options.signals === undefined ? {} : { signals: options.signals }),
+      onSigusr1: () => {
+        const ended = sessions.filter((s) => s.getSnapshot().value === 'connected').length;
+        for (const session of sessions) session.send({ type: 'server.reset' });
+        registry.clear();
+        log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
+      },
+    }, options.inspect);
+  let host = await openHost();
 
   let watcher: JobsWatcher;
   let unwatch: () => Promise<void>;
+  let paths: OwnPaths;
   try {
     // No client may name the registration FIFO as one of its own.
-    claims.reserve(await fifoId(options.registerFifo), 'the registration FIFO');
+    const fifo = await fifoId(options.registerFifo);
+    claims.reserve(fifo, 'the registration FIFO');
+    paths = { fifo, folder: await pathId(options.jobsDir) };
     watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
   } catch (error) {
     await host.close();
@@ -154,8 +163,48 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   }
   sessions = Array.from({ length: options.sessions }, (_, id) => startSession(id));
 
+  // The registration FIFO and the jobs folder can be removed under a running server (a cleanup of
+  // /tmp, a mistaken rm): said once, and a removed FIFO is made again, so clients can still come.
+  // Something else put at the FIFO's path is not ours: it is left as it is.
+  let told: { fifo: string | null; folder: string | null } = { fifo: null, folder: null };
+  let checking: Promise<void> | null = null;
+  const checkPaths = async (): Promise<void> => {
+    const fifo = await pathState(options.registerFifo, paths.fifo);
+    if (closing !== null) return;
+    if (fifo === 'missing') {
+      // Once, and not again at each retry after a failure to create it.
+      if (told.fifo !== 'failed') log(`the registration FIFO ${options.registerFifo} was removed while serving: creating it again`);
+      await host.close();
+      try {
+        if (closing !== null) return;
+        host = await openHost();
+        paths = { ...paths, fifo: await fifoId(options.registerFifo) };
+        claims.reserve(paths.fifo, 'the registration FIFO');
+        told = { ...told, fifo: null };
+      } catch (error) {
+        if (told.fifo !== 'failed') log(`cannot create the registration FIFO again: ${errorMessage(error)}; no new client can connect`);
+        told = { ...told, fifo: 'failed' };
+      }
+    } else if (fifo === 'replaced' && told.fifo !== 'replaced') {
+      log(`the registration FIFO ${options.registerFifo} was replaced by another file while serving: it is left as it is, and no new client can connect`);
+      told = { ...told, fifo: 'replaced' };
+    }
+    const folder = await pathState(options.jobsDir, paths.folder);
+    if (closing !== null) return;
+    if (folder !== 'ours' && told.folder === null) {
+      log(`the jobs folder ${options.jobsDir} was ${folder === 'missing' ? 'removed' : 'replaced'} while serving: job files put there are not run (the sessions go on)`);
+      told = { ...told, folder };
+    } else if (folder === 'ours') told = { ...told, folder: null };
+  };
+  const pathCheck = setInterval(() => {
+    checking ??= checkPaths().catch((error: unknown) => log(`checking the server's paths: ${errorMessage(error)}`)).finally(() => (checking = null));
+  }, PATH_CHECK_MS);
+  pathCheck.unref();
+
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      clearInterval(pathCheck);
+      await checking;
       watcher.close();
       await host.close();
       const refused = queue.drain().map((request) => refuse(request, claims));
@@ -174,6 +223,24 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   };
 
   return { initialJobs: watcher.initialJobs, close };
+}
+
+type OwnPaths = { fifo: FifoId; folder: FifoId };
+
+/** A path's identity, whatever it is (the jobs folder here). */
+async function pathId(path: string): Promise<FifoId> {
+  const stat = await lstat(path);
+  return { dev: stat.dev, ino: stat.ino };
+}
+
+/** Whether `path` still holds the file `id` names, nothing, or something else. */
+async function pathState(path: string, id: FifoId): Promise<'ours' | 'missing' | 'replaced'> {
+  try {
+    return sameFifo(await lstat(path), id) ? 'ours' : 'replaced';
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
 }
 
 /** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
