@@ -44,6 +44,8 @@ export type SessionContext = SessionInput & {
   graceful: boolean;
   /** Clients served to the end, for tests and logs. */
   served: number;
+  /** This client was told it holds MAX_SUBSCRIPTIONS (logged once per client). */
+  toldFull: boolean;
 };
 
 export type SessionEvent =
@@ -78,6 +80,14 @@ export function endReason(event: SessionEvent): SubscriptionEndReason {
       return 'shutdown';
   }
 }
+
+/**
+ * The subscriptions one session may hold. Each is a child actor, and xstate copies a parent's
+ * children at every spawn and stop: past a few thousand, subscribing and ending the session took
+ * the main thread for seconds to minutes, serving no one. A SUBSCRIBE past it is answered "not
+ * subscribed" and logged once per client.
+ */
+export const MAX_SUBSCRIPTIONS = 1024;
 
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (docs/DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
@@ -151,6 +161,9 @@ export const sessionMachine = setup({
   guards: {
     keyExists: ({ context, event }) => event.type === 'client.subscribe' && (event.exists ?? context.store.has(event.key) === true),
     isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
+    /** A new key while the session holds MAX_SUBSCRIPTIONS already. */
+    subscriptionsFull: ({ context, event }) =>
+      event.type === 'client.subscribe' && context.subscriptions.size >= MAX_SUBSCRIPTIONS && !context.subscriptions.has(event.key),
     /** Subscribing twice is one subscription: only the first starts one. */
     keyExistsAndNew: ({ context, event }) =>
       event.type === 'client.subscribe' && !context.subscriptions.has(event.key) && (event.exists ?? context.store.has(event.key) === true),
@@ -214,6 +227,10 @@ export const sessionMachine = setup({
       if (event.type === 'client.malformed') context.log(`${who}: malformed request: ${event.error.message}`);
       if (event.type === 'client.overflow') context.log(`${who}: the client is not reading its notifications; session ended`);
     },
+    logSubscriptionsFull: ({ context }) => {
+      if (context.toldFull) return;
+      context.log(`session ${context.id} (${display(context.link?.name ?? '?')}): holds the ${MAX_SUBSCRIPTIONS} subscriptions a session may; further SUBSCRIBEs of new keys are refused`);
+    },
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
@@ -226,12 +243,12 @@ export const sessionMachine = setup({
   },
 }).createMachine({
   id: 'session',
-  context: ({ input }) => ({ ...input, request: null, link: null, subscriptions: new Set<string>(), graceful: false, served: 0 }),
+  context: ({ input }) => ({ ...input, request: null, link: null, subscriptions: new Set<string>(), graceful: false, served: 0, toldFull: false }),
   initial: 'idle',
   on: { 'server.close': '.stopping' },
   states: {
     idle: {
-      entry: assign({ request: null, link: null, graceful: false }),
+      entry: assign({ request: null, link: null, graceful: false, toldFull: false }),
       invoke: {
         id: 'takeRequest',
         src: 'takeRequest',
@@ -276,6 +293,10 @@ export const sessionMachine = setup({
       invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link!, store: context.store }) },
       on: {
         'client.subscribe': [
+          {
+            guard: 'subscriptionsFull',
+            actions: [{ type: 'answerSubscribe', params: { subscribed: false } }, 'logSubscriptionsFull', assign({ toldFull: true })],
+          },
           {
             guard: 'keyExistsAndNew',
             actions: ['addSubscription', 'registerSubscription', 'startSubscription', { type: 'answerSubscribe', params: { subscribed: true } }],

@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { ConnectQueue } from '../../protocol/connect-queue.js';
-import { type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
+import { MAX_SUBSCRIPTIONS, type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
 import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
 import { type ConnectFrame, OpCode } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
@@ -13,10 +13,10 @@ function request(n: number): ConnectFrame {
 }
 
 /** A session actor on fakes; stopped when the test ends, whatever its state, so no actor outlives its test. */
-function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boolean } = {}) {
+function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boolean; keys?: readonly string[] } = {}) {
   const queue = new ConnectQueue(4);
   const registry = new SubscriptionRegistry();
-  const keys = new Set(['k', 'z']);
+  const keys = new Set(options.keys ?? ['k', 'z']);
   const links: FakeLink[] = [];
   const logs: string[] = [];
   const machine = sessionMachine.provide({
@@ -92,6 +92,32 @@ test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1'
   actor.send({ type: 'client.unsubscribe', key: 'k' });
   t.deepEqual(link.answers.slice(3), [[OpCode.Unsubscribe, 0], [OpCode.Unsubscribe, 1]]);
   t.is(registry.keyCount, 0);
+});
+
+test(`a session holds at most ${MAX_SUBSCRIPTIONS} subscriptions: a new key past them is answered 1 and logged once; a held key still 0`, async (t) => {
+  const keys = Array.from({ length: MAX_SUBSCRIPTIONS + 2 }, (_, i) => `k${i}`);
+  const { actor, queue, registry, logs, connected } = setup(t, { keys });
+  queue.offer(request(1));
+  queue.offer(request(2));
+  const link = await connected();
+  for (const key of keys.slice(0, MAX_SUBSCRIPTIONS)) actor.send({ type: 'client.subscribe', key });
+  t.is(registry.keyCount, MAX_SUBSCRIPTIONS);
+  t.true(link.answers.slice(1).every(([op, result]) => op === OpCode.Subscribe && result === 0));
+  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS]! });
+  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS + 1]! });
+  actor.send({ type: 'client.subscribe', key: 'k0' });
+  t.deepEqual(link.answers.slice(-3), [[OpCode.Subscribe, 1], [OpCode.Subscribe, 1], [OpCode.Subscribe, 0]]);
+  t.is(registry.keyCount, MAX_SUBSCRIPTIONS);
+  t.is(logs.filter((line) => line.includes(`holds the ${MAX_SUBSCRIPTIONS} subscriptions`)).length, 1);
+  // Room again after an UNSUBSCRIBE.
+  actor.send({ type: 'client.unsubscribe', key: 'k0' });
+  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS]! });
+  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 0]);
+  // The next client starts with none, and is told again when it fills up.
+  actor.send({ type: 'client.disconnect' });
+  const next = await waitFor(actor, (s) => s.matches('connected') && s.context.link !== link, { timeout: 60_000 });
+  t.is(next.context.subscriptions.size, 0);
+  t.is(next.context.toldFull, false);
 });
 
 test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serves the next request', async (t) => {
