@@ -5,7 +5,7 @@
 import { lstat } from 'node:fs/promises';
 import { fromPromise, type InspectionEvent } from 'xstate';
 import { Host, hostMachine, type HostInput, type OpenedFifo, type OpenFifoInput, type RemoveOwnFifoInput, type SignalSource } from '../actors/host.js';
-import { createFifos, FIFO_MODE, hasReader, openRegistrationEnd, removeFile } from './fifo.js';
+import { createFifos, FIFO_MODE, hasReader, openRegistrationEnd, removeFile, removeOwnFifoSync } from './fifo.js';
 
 /** SIGUSR1 of this process. The listener main.js installs first thing stays; this one comes and goes with the host. */
 export const processSigusr1: SignalSource = {
@@ -16,16 +16,16 @@ export const processSigusr1: SignalSource = {
 export const registrationHostMachine = hostMachine.provide({
   actors: {
     openFifo: fromPromise<OpenedFifo, OpenFifoInput>(async ({ input }) => {
-      await createFifos([input.path], {
+      const [id] = await createFifos([input.path], {
         mode: input.mode ?? FIFO_MODE,
         // A reader means a live server (ours holds it O_RDWR, so the probe does not disturb it).
         inUse: async (path) => ((await hasReader(path)) ? 'is the registration FIFO of a running server; not taking it over' : null),
       });
-      const { ino } = await lstat(input.path);
       try {
-        return { socket: await openRegistrationEnd(input.path), inode: ino };
+        return { socket: await openRegistrationEnd(input.path), inode: id!.ino };
       } catch (error) {
-        await removeFile(input.path);
+        // Only the FIFO just made: whatever took its place meanwhile is not ours to remove.
+        removeOwnFifoSync(input.path, id!);
         throw error;
       }
     }),
