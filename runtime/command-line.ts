@@ -57,9 +57,9 @@ export interface RunOptions {
   readonly quiet: boolean;
 }
 
-/** An inspector relay's address: `ws://` or `wss://` and a host. */
+/** An inspector relay's address: `ws://` or `wss://` and a host, a URL that can be parsed (a valid port). */
 export function isInspectorAddress(url: string): boolean {
-  return /^wss?:\/\/[^/]/.test(url);
+  return /^wss?:\/\/[^/]/.test(url) && URL.canParse(url);
 }
 
 function count(text: string, name: string, max: number): number | string {
