@@ -9,6 +9,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../protocol/guards.js';
+import { withoutPassword } from './command-line.js';
 
 export type RedisStoreErrorCode =
   /** The `--store` URL cannot be used. */
@@ -50,7 +51,7 @@ export function parseRedisUrl(text: string): RedisTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new RedisStoreError('REDIS_STORE_URL', `store '${text}' is not a URL: use redis://host:port[/db] or redis+unix:///path/to/socket[?db=N]`);
+    throw new RedisStoreError('REDIS_STORE_URL', `store '${withoutPassword(text)}' is not a URL: use redis://host:port[/db] or redis+unix:///path/to/socket[?db=N]`);
   }
   const safe = new URL(url.href);
   safe.password = '';

@@ -79,3 +79,20 @@ for (const [what, url] of [
     t.false(first.includes('pa%zz'), 'the password is not repeated');
   });
 }
+
+for (const url of ['redis://:hunter2@127.0.0.1:99999', 'redis://user:hunter2@/0', 'rediss://:hunter2@127.0.0.1', 'http://:hunter2@127.0.0.1']) {
+  test(`a --store URL that cannot be used is refused without repeating its password (${url.replace('hunter2', '…')})`, async (t) => {
+    const dir = jobsDir(t, { 'a.job': 'WRITE [(k,1)]\n' });
+    const result = await runKvs(t, [dir, '1', '1', '--store', url]);
+    t.is(result.code, 2, result.stderr);
+    t.false(result.stderr.includes('hunter2'), result.stderr);
+    t.regex(stderrLines(result)[0] ?? '', /^kvs: (store |--store)/);
+  });
+}
+
+test('a rediss:// (TLS) URL is refused with what to do instead', async (t) => {
+  const dir = jobsDir(t, { 'a.job': 'WRITE [(k,1)]\n' });
+  const result = await runKvs(t, [dir, '1', '1', '--store', 'rediss://127.0.0.1:6380']);
+  t.is(result.code, 2, result.stderr);
+  t.regex(stderrLines(result)[0] ?? '', /TLS/);
+});
