@@ -57,9 +57,17 @@ export interface RunOptions {
   readonly quiet: boolean;
 }
 
-/** An inspector relay's address: `ws://` or `wss://` and a host. */
+/**
+ * A URL as typed, for a message, without its password (`scheme://user:password@` → `scheme://user@`):
+ * also for text that does not parse as a URL, which is when it is shown as typed.
+ */
+export function withoutPassword(text: string): string {
+  return text.replace(/^([^:/?#]*:\/\/[^/?#@:]*):[^/?#]*@/, '$1@').replace(/^([^:/?#]*:\/\/[^/?#@]*):[^@]*@/, '$1@');
+}
+
+/** An inspector relay's address: `ws://` or `wss://` and a host, a URL that can be parsed (a valid port). */
 export function isInspectorAddress(url: string): boolean {
-  return /^wss?:\/\/[^/]/.test(url);
+  return /^wss?:\/\/[^/]/.test(url) && URL.canParse(url);
 }
 
 function count(text: string, name: string, max: number): number | string {
@@ -197,8 +205,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const registerFifo = rest.length === 3 ? rest[2]! : values['fifo'] ?? null;
   if (registerFifo === '') return { kind: 'error', reason: 'the registration FIFO path is empty' };
   const storeText = values['store'] ?? 'memory';
+  if (/^rediss:\/\//i.test(storeText)) {
+    return { kind: 'error', reason: `--store: TLS (rediss://) is not supported: reach a TLS Redis through a local tunnel (stunnel, ssh -L) as redis://, or by its unix socket` };
+  }
   if (storeText !== 'memory' && !/^(redis|redis\+unix|unix):\/\//.test(storeText)) {
-    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${storeText}'` };
+    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${withoutPassword(storeText)}'` };
   }
   const inspect = values['inspect'] ?? null;
   if (inspect !== null && inspect !== '' && !isInspectorAddress(inspect)) {

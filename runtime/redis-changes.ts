@@ -5,6 +5,7 @@
  * was away would be lost without a word, so a drop is reported through `onLost` instead.
  */
 import type { Redis } from 'ioredis';
+import { checkToken } from '../protocol/keys.js';
 import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl, redisNames } from './redis-connection.js';
 
 /** `value` null: the key was deleted. Strings are byte strings (latin1). */
@@ -20,13 +21,21 @@ export interface ChangeFeedOptions {
 const WRITE = 0x57; // 'W'
 const DELETE = 0x44; // 'D'
 
-/** Decodes one published change; null for a message that is not one. */
+/**
+ * Decodes one published change; null for a message that is not one. Anyone with access to the
+ * Redis can publish on the channel, so a key or value that no command could have written (a
+ * notification frame could not carry it) is not a change either.
+ */
 export function decodeChange(message: Buffer): { key: string; value: string | null } | null {
   if (message.length < 3) return null;
   const length = message.readUInt16BE(1);
   if (3 + length > message.length) return null;
   const key = message.toString('latin1', 3, 3 + length);
-  if (message[0] === WRITE) return { key, value: message.toString('latin1', 3 + length) };
+  if (checkToken(key, 'key') !== null) return null;
+  if (message[0] === WRITE) {
+    const value = message.toString('latin1', 3 + length);
+    return checkToken(value, 'value') === null ? { key, value } : null;
+  }
   if (message[0] === DELETE && message.length === 3 + length) return { key, value: null };
   return null;
 }

@@ -9,6 +9,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../protocol/guards.js';
+import { withoutPassword } from './command-line.js';
 
 export type RedisStoreErrorCode =
   /** The `--store` URL cannot be used. */
@@ -50,18 +51,29 @@ export function parseRedisUrl(text: string): RedisTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new RedisStoreError('REDIS_STORE_URL', `store '${text}' is not a URL: use redis://host:port[/db] or redis+unix:///path/to/socket[?db=N]`);
+    throw new RedisStoreError('REDIS_STORE_URL', `store '${withoutPassword(text)}' is not a URL: use redis://host:port[/db] or redis+unix:///path/to/socket[?db=N]`);
   }
-  const auth = { username: decodeURIComponent(url.username) || undefined, password: decodeURIComponent(url.password) || undefined };
   const safe = new URL(url.href);
   safe.password = '';
   const describe = safe.href;
+  const decoded = (raw: string, what: string): string | undefined => {
+    try {
+      return decodeURIComponent(raw) || undefined;
+    } catch {
+      throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: the ${what} has a bad %-escape (write % itself as %25)`);
+    }
+  };
+  const auth = { username: decoded(url.username, 'user name'), password: decoded(url.password, 'password') };
+  // Anything the URL says that is not read would be a silent surprise (another database, a
+  // timeout that is not applied): the only parameter is a socket's `db`, given once.
+  if (url.hash !== '') throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: a URL fragment ('${url.hash}') means nothing here`);
   const dbFrom = (raw: string | null): number => {
     if (raw === null || raw === '') return 0;
     if (!/^\d{1,5}$/.test(raw)) throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: database '${raw}' is not a number`);
     return Number(raw);
   };
   if (url.protocol === 'redis:') {
+    if (url.search !== '') throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: parameters ('${url.search}') are not read; the database goes in the path, as in redis://host:6379/3`);
     if (url.hostname === '') throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: no host`);
     const port = url.port === '' ? 6379 : Number(url.port);
     const db = dbFrom(url.pathname.replace(/^\//, ''));
@@ -71,6 +83,10 @@ export function parseRedisUrl(text: string): RedisTarget {
   if (url.protocol === 'redis+unix:' || url.protocol === 'unix:') {
     if (url.hostname !== '' || url.pathname === '' || url.pathname === '/') {
       throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: give the socket's absolute path, as in redis+unix:///run/redis.sock`);
+    }
+    const names = [...url.searchParams.keys()];
+    if (names.some((name) => name !== 'db') || names.length > 1) {
+      throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: the one parameter is db, given once, as in redis+unix:///run/redis.sock?db=3 (not '${url.search}')`);
     }
     const db = dbFrom(url.searchParams.get('db'));
     return { options: { path: decodeURIComponent(url.pathname), db, ...auth }, db, describe };
@@ -93,6 +109,9 @@ export function redisNames(namespace: string, db: number): RedisNames {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) throw new RedisStoreError('REDIS_STORE_URL', `namespace '${namespace}' must be 1-64 of A-Z a-z 0-9 _ . -`);
   return { data: `{${namespace}}:data`, copyPrefix: `{${namespace}}:copy:`, channel: `{${namespace}}:changes@${db}` };
 }
+
+/** The server answers but refuses the URL's database: said as it is, not as a failed connect. */
+class DatabaseRefused extends Error {}
 
 /** Connections closed on purpose: their end is not a loss. */
 const closing = new WeakSet<Redis>();
@@ -119,8 +138,11 @@ function plainConnectError(text: string, spokeOtherProtocol: boolean, connectTim
 export async function connectRedis(target: RedisTarget, role: string, onLost: (error: RedisStoreError) => void, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Redis> {
   let lastError: unknown = null;
   let ready = false;
+  // The database is selected below, awaited: ioredis' own SELECT (its `db` option) reports a
+  // refusal as an error event only and goes on in database 0, another keyspace than the URL's.
+  const { db: _selectedBelow, ...where } = target.options;
   const client = new Redis({
-    ...target.options,
+    ...where,
     connectionName: `ist-kvs-${role}`,
     lazyConnect: true,
     // RESP2: a Lua `false` comes back as a nil, and replies keep their well-known shapes.
@@ -152,6 +174,15 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
   });
   try {
     const info = await Promise.race([client.connect().then(() => client.info('server')), deadline]);
+    if (target.db !== 0) {
+      await Promise.race([
+        client.select(target.db).catch((error: unknown) => {
+          const text = errorText(error);
+          throw new DatabaseRefused(`cannot use database ${target.db}: ${text}${/out of range/.test(text) ? " (past the server's `databases` setting)" : ''}`);
+        }),
+        deadline,
+      ]);
+    }
     const version = /redis_version:(\d+)\.(\d+)/.exec(info);
     if (version === null || Number(version[1]) < 7) {
       throw new Error(`Redis 7.0 or later is needed (COPY, script flags); this is ${version === null ? 'unknown' : `${version[1]}.${version[2]}`}`);
@@ -160,6 +191,7 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
     closing.add(client);
     client.disconnect();
     // The socket's own error (ENOENT, ECONNREFUSED) says more than "Connection is closed".
+    if (error instanceof DatabaseRefused) throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: ${error.message}`, { cause: error });
     const cause = lastError ?? error;
     const text = plainConnectError(errorText(cause), spokeOtherProtocol, connectTimeoutMs);
     throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: cannot connect: ${text}`, { cause });

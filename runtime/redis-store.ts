@@ -117,6 +117,7 @@ export class RedisStore implements KvStore {
     store.url = url;
     store.namespace = options.namespace ?? 'kvs';
     try {
+      await store.checkEviction();
       await store.loadScript();
     } catch (error) {
       await closeRedis(client);
@@ -132,6 +133,29 @@ export class RedisStore implements KvStore {
   /** The error that ended this store, or null while it is usable. */
   get failure(): RedisStoreError | null {
     return this.lost;
+  }
+
+  /**
+   * A Redis with `maxmemory` and an `allkeys-*` policy evicts whole keys when it fills, the data
+   * hash among them: the store would empty itself without an error, and the jobs go on with wrong
+   * READs. `volatile-*` evicts keys with a TTL only (the copies, whose loss is an error already).
+   * Read from INFO, which a managed Redis allows where it may refuse CONFIG GET.
+   */
+  private async checkEviction(): Promise<void> {
+    let info: string;
+    try {
+      info = await this.client.info('memory');
+    } catch (error) {
+      throw this.wrap(error, 'reading its memory settings');
+    }
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? '';
+    const maxmemory = Number(/^maxmemory:(\d+)/m.exec(info)?.[1] ?? '0');
+    if (maxmemory > 0 && policy.startsWith('allkeys-')) {
+      throw new RedisStoreError(
+        'REDIS_STORE_REFUSED',
+        `redis store ${this.describe}: maxmemory-policy is ${policy}, so a full Redis would evict the store's data; set it to noeviction (or a volatile-* policy)`,
+      );
+    }
   }
 
   private async loadScript(): Promise<void> {

@@ -76,6 +76,7 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
   let watch: RunWatch | null = null;
 
   let server: Server | null = null;
+  let removeRegistration = (): void => undefined;
   /** The signal that stopped the run, if one did. */
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -85,6 +86,13 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
       // joins: die of the signal itself instead (the shell sees 128 + its number: 130 for SIGINT),
       // taking the backups under way with us (their temporary files are removed by the next run).
       children.killAll();
+      // The first signal's close() removes the registration FIFO asynchronously, or has not begun
+      // (the server still starting): take it now, if it is still ours.
+      try {
+        removeRegistration();
+      } catch (error) {
+        report(`removing ${options.registerFifo ?? ''} failed: ${errorMessage(error)}`);
+      }
       for (const name of STOP_SIGNALS) process.removeAllListeners(name);
       process.kill(process.pid, signal);
       return;
@@ -120,13 +128,14 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
           submitJob: (jobPath) => supervisor.send({ type: 'job.submit', jobPath }),
           log: report,
           inspect: inspection.inspect,
+          onRegistration: (removeNow) => (removeRegistration = removeNow),
         });
       } catch (error) {
         report(errorMessage(error));
         return 1;
       }
       initialJobs = server.initialJobs;
-      if (!options.quiet) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
+      if (!options.quiet && interrupted === null && !storeLost) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
       if (interrupted !== null || storeLost) void server.close();
     }
     watch = watchRun(supervisor, {

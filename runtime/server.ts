@@ -20,7 +20,7 @@ import type { SessionLink } from '../protocol/session-link.js';
 import type { KvStore } from '../protocol/store-contract.js';
 import { type FifoId, endWithin, fifoId, openWriteEnd, sameFifo } from './fifo.js';
 import { FifoClaims } from './fifo-claims.js';
-import { startHost } from './registration.js';
+import { removeRegistrationFifosNow, startHost } from './registration.js';
 import { openSessionFifos } from './session-fifos.js';
 import { listJobs } from './job-listing.js';
 import { JobsWatcher } from './jobs-watcher.js';
@@ -56,6 +56,12 @@ export type ServerOptions = {
   signals?: SignalSource;
   /** `--inspect`: each session is a root actor of its own, so each is given the inspector. */
   inspect?: ((event: InspectionEvent) => void) | undefined;
+  /**
+   * Given, before the registration FIFO is made, a synchronous removal of it (only if it is still
+   * this server's): for an exit that cannot wait for `close()`, such as a second stop signal,
+   * which may come before this function has even returned.
+   */
+  onRegistration?: (removeNow: () => void) => void;
 };
 
 export interface Server {
@@ -125,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     return actor.start();
   };
 
+  options.onRegistration?.(removeRegistrationFifosNow);
   const openHost = () =>
     startHost({
       path: options.registerFifo,

@@ -185,6 +185,12 @@ async function main(): Promise<number> {
   };
   const http = createServer((request, response) => void serve(request, response));
   const sockets = new WebSocketServer({ server: http });
+  // ws passes the HTTP server's errors on as its own; a failed listen is reported below (one
+  // line, exit 1), and with no listener here it would end the relay with a stack trace instead.
+  let listened = false;
+  sockets.on('error', (error) => {
+    if (listened) process.stderr.write(`inspect: ${error.message}\n`);
+  });
   // Kept for a browser that opens late: the messages of the live runs and, until a new run starts,
   // of the runs that ended (their final state is worth seeing; an older run's is not).
   const keptActors: Kept[] = [];
@@ -258,6 +264,7 @@ async function main(): Promise<number> {
     process.stderr.write(`inspect: ${reason}\n`);
     return 1;
   }
+  listened = true;
   const shown = host === '127.0.0.1' ? 'localhost' : hostInUrl(host);
   const flag = port === DEFAULT_PORT && shown === 'localhost' ? '--inspect' : `--inspect=ws://${shown}:${port}`;
   process.stdout.write(

@@ -1,0 +1,41 @@
+/**
+ * The change channel is a plain Redis pub/sub channel: any client of that Redis can PUBLISH on it.
+ * A message that is framed like a change but whose key or value no kvs command could write (longer
+ * than 40 bytes, empty, with a blank or a reserved character) is not a change: the host ignores
+ * it, as it ignores any other foreign message, and its clients go on being notified of the real
+ * changes. Before, such a message ended the server with an uncaught RangeError. Real redis-server,
+ * real server and client processes, all stopped in t.teardown.
+ */
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { startClient, startServer, writeJob } from '../helpers/processes.js';
+import { startRedis } from '../helpers/redis-server.js';
+
+/** `W`, the key's length (2 bytes, big-endian), the key, the value: the script's layout. */
+function write(key: string, value: string): Buffer {
+  const k = Buffer.from(key, 'latin1');
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(k.length);
+  return Buffer.concat([Buffer.from('W'), length, k, Buffer.from(value, 'latin1')]);
+}
+
+test('a change no command could make, published by someone else, is ignored: the server and its clients carry on', async (t) => {
+  const redis = await startRedis(t);
+  const server = await startServer(t, { args: ['--store', redis.url], jobs: { 'init.job': 'WRITE [(k,0)]\n' } });
+  const client = await startClient(t, server.fifo);
+  client.send('SUBSCRIBE k');
+  await client.waitForOutput('Server returned 0 for operation: subscribe');
+
+  const other = new Redis({ path: redis.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
+  other.on('error', () => undefined);
+  await other.connect();
+  t.teardown(() => other.disconnect());
+  const channel = '{kvs}:changes@0';
+  for (const message of [write('k', 'x'.repeat(41)), write('k', ''), write('k', 'a b'), write('k', 'a(b'), write('k', 'DELETED'), write('x'.repeat(41), 'v')]) {
+    t.is(await other.publish(channel, message), 1, 'the host is subscribed');
+  }
+  await writeJob(server.dir, 'after.job', 'WRITE [(k,real)]\n');
+  await client.waitForOutput('(k,real)');
+  t.true(server.alive, server.stderr);
+  t.deepEqual(client.lines().slice(2), ['(k,real)'], 'only the real change was notified');
+});
