@@ -41,7 +41,17 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Called once when the connection drops; every later `apply` rejects with the same error. */
   readonly onLost?: (error: RedisStoreError) => void;
+  /** Batches in flight and no answer for this long: the store is lost (default DEFAULT_STALL_MS). */
+  readonly stallMs?: number;
 }
+
+/**
+ * A Redis that stops answering without closing its connection (a stopped process, a network that
+ * drops packets) would hold the batches under way, and a first stop signal, forever. A batch is a
+ * bounded script (milliseconds; a SHOW of a million pairs about a second), so this long with
+ * batches in flight and no answer at all means Redis is gone.
+ */
+export const DEFAULT_STALL_MS = 30_000;
 
 export const DEFAULT_SHOW_INLINE_MAX = 1000;
 export const DEFAULT_COPY_TTL_MS = 3_600_000;
@@ -90,6 +100,9 @@ export class RedisStore implements KvStore {
   private readonly feeds = new Set<ChangeFeed>();
   private url = '';
   private namespace = 'kvs';
+  /** When a batch was last answered, or sent with none in flight: the stall watch's clock. */
+  private lastAnswer = 0;
+  private readonly stallWatch: NodeJS.Timeout;
 
   private constructor(
     private readonly client: Redis,
@@ -97,7 +110,24 @@ export class RedisStore implements KvStore {
     readonly names: RedisNames,
     private readonly showInlineMax: number,
     private readonly copyTtlMs: number,
-  ) {}
+    private readonly stallMs: number,
+  ) {
+    this.stallWatch = setInterval(() => this.checkStall(), Math.max(10, Math.min(1000, stallMs / 4)));
+    this.stallWatch.unref();
+  }
+
+  /** Batches in flight and no answer for stallMs: lost, and the connection dropped, which fails them. */
+  private checkStall(): void {
+    if (this.inFlight.size === 0 || this.lost !== null || Date.now() - this.lastAnswer < this.stallMs) return;
+    const seconds = this.stallMs >= 1000 ? `${Math.round(this.stallMs / 1000)} s` : `${this.stallMs} ms`;
+    this.fail(
+      new RedisStoreError(
+        'REDIS_STORE_LOST',
+        `redis store ${this.describe}: no answer to a batch for ${seconds}: Redis is stopped or unreachable (whether that batch was applied, whole, is unknown)`,
+      ),
+    );
+    this.client.disconnect();
+  }
 
   /** Connects, checks the server, and loads the script; rejects with a RedisStoreError. */
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
@@ -113,13 +143,14 @@ export class RedisStore implements KvStore {
       },
       options.connectTimeoutMs,
     );
-    store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS);
+    store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS, options.stallMs ?? DEFAULT_STALL_MS);
     store.url = url;
     store.namespace = options.namespace ?? 'kvs';
     try {
       await store.checkEviction();
       await store.loadScript();
     } catch (error) {
+      clearInterval(store.stallWatch);
       await closeRedis(client);
       throw error;
     }
@@ -293,10 +324,12 @@ export class RedisStore implements KvStore {
   }
 
   private issue(pending: Pending): void {
+    if (this.inFlight.size === 0) this.lastAnswer = Date.now();
     this.inFlight.add(pending);
     // callBuffer: every bulk string of the reply comes back as a Buffer, never decoded as UTF-8.
     this.client.callBuffer('EVALSHA', [this.sha, pending.keys.length, ...pending.keys, ...pending.args]).then(
       (reply: unknown) => {
+        this.lastAnswer = Date.now();
         this.inFlight.delete(pending);
         this.lastOkSent = Math.max(this.lastOkSent, pending.sent);
         pending.resolve(reply);
@@ -441,6 +474,7 @@ export class RedisStore implements KvStore {
 
   /** Closes the connection and any change feed. Idempotent; batches still in flight reject. */
   async close(): Promise<void> {
+    clearInterval(this.stallWatch);
     this.failureListeners.clear();
     await Promise.all([...this.feeds].map((feed) => feed.close()));
     this.feeds.clear();
