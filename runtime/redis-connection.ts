@@ -203,6 +203,34 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
 }
 
 /** Closes a connection politely, and for certain within a deadline. */
+/**
+ * A Redis that stops answering without closing its connection (a stopped process, a network that
+ * drops packets) would hold whatever waits on it forever. Every command here is bounded (a batch
+ * script is milliseconds; a SHOW of a million pairs about a second; an HSCAN chunk less), so
+ * this long with no answer means Redis is gone. KVS_REDIS_STALL_MS changes it (tests shorten it).
+ */
+export const DEFAULT_STALL_MS = 30_000;
+
+export function stallMs(): number {
+  const fromEnv = Number(process.env['KVS_REDIS_STALL_MS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_STALL_MS;
+}
+
+/** `ms` as a person reads it: "30 s", "500 ms". */
+export function stallText(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+}
+
+/** `promise`, or a rejection with `lost()` when it has not settled within `ms`. */
+export async function withinStall<T>(promise: Promise<T>, ms: number, lost: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(lost()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function closeRedis(client: Redis, deadlineMs = 1000): Promise<void> {
   closing.add(client);
   if (client.status === 'end') return;

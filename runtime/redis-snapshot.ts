@@ -10,7 +10,7 @@ import { compareKeys } from '../protocol/keys.js';
 import type { Compat } from '../protocol/compat.js';
 import { formatPairs } from '../protocol/output.js';
 import type { RemoteSnapshot, StoreSnapshot } from '../protocol/store-contract.js';
-import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl } from './redis-connection.js';
+import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl, stallMs, stallText, withinStall } from './redis-connection.js';
 
 /** A copy made by the batch script: its key, and how many pairs it held when made. */
 export interface SnapshotRef {
@@ -30,6 +30,8 @@ export class RedisSnapshot implements StoreSnapshot {
     readonly ref: SnapshotRef,
     private readonly describe: string,
     url?: string,
+    /** No answer to a read for this long: Redis is stopped or unreachable, and the read fails. */
+    private readonly stallLimitMs = stallMs(),
   ) {
     this.remote = url === undefined ? null : { url, key: ref.key, pairs: ref.pairs };
   }
@@ -43,7 +45,7 @@ export class RedisSnapshot implements StoreSnapshot {
     while (!this.done) {
       let reply: [Buffer, Buffer[]];
       try {
-        reply = await this.client.hscanBuffer(this.ref.key, this.cursor, 'COUNT', maxPairs);
+        reply = await withinStall(this.client.hscanBuffer(this.ref.key, this.cursor, 'COUNT', maxPairs), this.stallLimitMs, () => this.stalled());
       } catch (error) {
         throw new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: reading snapshot ${this.ref.key}: ${errorText(error)}`, { cause: error });
       }
@@ -54,12 +56,16 @@ export class RedisSnapshot implements StoreSnapshot {
     return null;
   }
 
+  private stalled(): Error {
+    return new Error(`no answer for ${stallText(this.stallLimitMs)}: Redis is stopped or unreachable`);
+  }
+
   /** Drops the copy (UNLINK frees it off Redis's main thread). Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     try {
-      await this.client.unlink(this.ref.key);
+      await withinStall(this.client.unlink(this.ref.key), this.stallLimitMs, () => this.stalled());
     } catch (error) {
       throw new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: dropping snapshot ${this.ref.key}: ${errorText(error)}`, { cause: error });
     }

@@ -26,6 +26,8 @@ import {
   errorText,
   parseRedisUrl,
   redisNames,
+  stallMs,
+  stallText,
   type RedisNames,
   type RedisTarget,
 } from './redis-connection.js';
@@ -41,17 +43,9 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Called once when the connection drops; every later `apply` rejects with the same error. */
   readonly onLost?: (error: RedisStoreError) => void;
-  /** Batches in flight and no answer for this long: the store is lost (default DEFAULT_STALL_MS). */
+  /** Batches in flight and no answer for this long: the store is lost (default: redis-connection.ts's stallMs()). */
   readonly stallMs?: number;
 }
-
-/**
- * A Redis that stops answering without closing its connection (a stopped process, a network that
- * drops packets) would hold the batches under way, and a first stop signal, forever. A batch is a
- * bounded script (milliseconds; a SHOW of a million pairs about a second), so this long with
- * batches in flight and no answer at all means Redis is gone.
- */
-export const DEFAULT_STALL_MS = 30_000;
 
 export const DEFAULT_SHOW_INLINE_MAX = 1000;
 export const DEFAULT_COPY_TTL_MS = 3_600_000;
@@ -119,11 +113,10 @@ export class RedisStore implements KvStore {
   /** Batches in flight and no answer for stallMs: lost, and the connection dropped, which fails them. */
   private checkStall(): void {
     if (this.inFlight.size === 0 || this.lost !== null || Date.now() - this.lastAnswer < this.stallMs) return;
-    const seconds = this.stallMs >= 1000 ? `${Math.round(this.stallMs / 1000)} s` : `${this.stallMs} ms`;
     this.fail(
       new RedisStoreError(
         'REDIS_STORE_LOST',
-        `redis store ${this.describe}: no answer to a batch for ${seconds}: Redis is stopped or unreachable (whether that batch was applied, whole, is unknown)`,
+        `redis store ${this.describe}: no answer to a batch for ${stallText(this.stallMs)}: Redis is stopped or unreachable (whether that batch was applied, whole, is unknown)`,
       ),
     );
     this.client.disconnect();
@@ -143,7 +136,7 @@ export class RedisStore implements KvStore {
       },
       options.connectTimeoutMs,
     );
-    store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS, options.stallMs ?? DEFAULT_STALL_MS);
+    store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS, options.stallMs ?? stallMs());
     store.url = url;
     store.namespace = options.namespace ?? 'kvs';
     try {

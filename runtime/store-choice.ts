@@ -17,9 +17,7 @@ export async function openStore(url: string | null): Promise<StoreOpening> {
   if (url === null) return { ok: true, store: new MemoryStore() };
   const { RedisStore } = await import('./redis-store.js');
   try {
-    // KVS_REDIS_STALL_MS: how long batches in flight may go unanswered (tests shorten it).
-    const stallMs = Number(process.env['KVS_REDIS_STALL_MS']);
-    return { ok: true, store: await RedisStore.open(url, Number.isInteger(stallMs) && stallMs > 0 ? { stallMs } : {}) };
+    return { ok: true, store: await RedisStore.open(url) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     return { ok: false, badUrl: code === 'REDIS_STORE_URL', reason: errorMessage(error) };
