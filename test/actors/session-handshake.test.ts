@@ -5,19 +5,11 @@
  * it for one on the way out failed instead, and its client's FIFOs stayed open in the server.
  */
 import test, { type ExecutionContext } from 'ava';
-import { createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
-import { type OpenLinkInput, sessionMachine } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
-import { type ConnectFrame, OpCode } from '../../protocol/frames.js';
-import type { SessionLink } from '../../protocol/session-link.js';
-import { FakeLink } from '../helpers/fake-link.js';
+import { waitFor } from 'xstate';
+import { OpCode } from '../../protocol/frames.js';
+import { connectRequest as request, startSession } from '../helpers/session-fixture.js';
 
 const WAIT = { timeout: 60_000 };
-
-function request(n: number): ConnectFrame {
-  return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
-}
 
 /** The handshake of a client that never opens its other FIFOs: it ends only when the session gives up. */
 function never(signal: AbortSignal): Promise<void> {
@@ -31,33 +23,7 @@ async function deadline(): Promise<void> {
 
 /** Clients in order: `joins[i]` is the handshake of the i-th client's link (a whole one past the end). */
 function setup(t: ExecutionContext, joins: Array<(signal: AbortSignal) => Promise<void>>) {
-  const queue = new ConnectQueue(4);
-  const registry = new SubscriptionRegistry();
-  const links: FakeLink[] = [];
-  const logs: string[] = [];
-  const machine = sessionMachine.provide({
-    actors: {
-      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
-        const link = new FakeLink(input.request.reqPipe, joins[links.length]);
-        links.push(link);
-        return link;
-      }),
-    },
-  });
-  const actor = createActor(machine, {
-    input: {
-      id: 0,
-      queue,
-      registry,
-      store: { has: (key: string) => key === 'k' },
-      compat: 'seed',
-      handshakeMs: 1000,
-      notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      log: (line: string) => void logs.push(line),
-    },
-  }).start();
-  t.teardown(() => actor.stop());
-  return { actor, queue, registry, links, logs };
+  return startSession(t, { joins, keys: ['k'] });
 }
 
 test('a client answered that misses the handshake deadline has its link closed; the next client is served', async (t) => {

@@ -4,14 +4,12 @@
  * while notifications still go straight to the client.
  */
 import test, { type ExecutionContext } from 'ava';
-import { type AnyActorRef, createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
-import { type OpenLinkInput, type SessionEvent, endReason, sessionMachine } from '../../actors/session.js';
+import { type AnyActorRef, waitFor } from 'xstate';
+import { type SessionEvent, endReason } from '../../actors/session.js';
 import { type SubscriptionEndReason, type SubscriptionOutput, subscriptionId } from '../../actors/subscription.js';
 import { SubscriptionRegistry, type WatchSchedule } from '../../protocol/subscriptions.js';
-import { type ConnectFrame, OpCode, decode } from '../../protocol/frames.js';
-import type { SessionLink } from '../../protocol/session-link.js';
-import { FakeLink } from '../helpers/fake-link.js';
+import { OpCode, decode } from '../../protocol/frames.js';
+import { connectRequest as request, startSession } from '../helpers/session-fixture.js';
 
 /** The registry tells subscriptions of DELETEs when its window ends: here, when the test says. */
 function manualWindow(): { schedule: WatchSchedule; end: () => void } {
@@ -29,41 +27,16 @@ function manualWindow(): { schedule: WatchSchedule; end: () => void } {
   };
 }
 
-function request(n: number): ConnectFrame {
-  return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
-}
-
 type Ended = { key: string; sessionId: string; output: SubscriptionOutput };
 
 /** A session on a fake link; every subscription actor it starts and every one that ends is recorded. */
 function setup(t: ExecutionContext) {
-  const queue = new ConnectQueue(4);
   const window = manualWindow();
-  const registry = new SubscriptionRegistry(window.schedule);
-  const keys = new Set(['a', 'b', 'c']);
-  const links: FakeLink[] = [];
   const started: { key: string; sessionId: string }[] = [];
   const ended: Ended[] = [];
-  const machine = sessionMachine.provide({
-    actors: {
-      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
-        const link = new FakeLink(input.request.reqPipe);
-        links.push(link);
-        return link;
-      }),
-    },
-  });
-  const actor = createActor(machine, {
-    input: {
-      id: 0,
-      queue,
-      registry,
-      store: { has: (key: string) => keys.has(key) },
-      compat: 'seed',
-      handshakeMs: 1000,
-      notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      log: () => {},
-    },
+  const session = startSession(t, {
+    keys: ['a', 'b', 'c'],
+    registry: new SubscriptionRegistry(window.schedule),
     inspect: (event) => {
       const ref = event.actorRef as AnyActorRef;
       if (!ref.id.startsWith('subscription:')) return;
@@ -74,12 +47,8 @@ function setup(t: ExecutionContext) {
         ended.push({ key, sessionId: ref.sessionId, output: (event.snapshot as { output: SubscriptionOutput }).output });
       }
     },
-  }).start();
-  t.teardown(() => actor.stop());
-  const connected = async () => {
-    await waitFor(actor, (s) => s.matches('connected'), { timeout: 60_000 });
-    return links.at(-1)!;
-  };
+  });
+  const { actor } = session;
   /** The live subscription actors, key -> state. */
   const live = () => {
     const result: Record<string, unknown> = {};
@@ -89,7 +58,7 @@ function setup(t: ExecutionContext) {
     }
     return result;
   };
-  return { actor, queue, registry, keys, links, started, ended, connected, live, endWindow: window.end };
+  return { ...session, started, ended, live, endWindow: window.end };
 }
 
 test('each successful SUBSCRIBE starts one subscription actor for its key; subscribing twice is still one', async (t) => {

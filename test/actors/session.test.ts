@@ -1,53 +1,8 @@
-import test, { type ExecutionContext } from 'ava';
-import { createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
-import { MAX_SUBSCRIPTIONS, type OpenLinkInput, sessionMachine, subscribeResult } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
-import { type ConnectFrame, OpCode } from '../../protocol/frames.js';
-import type { Compat } from '../../protocol/compat.js';
-import type { SessionLink } from '../../protocol/session-link.js';
-import { FakeLink } from '../helpers/fake-link.js';
-
-function request(n: number): ConnectFrame {
-  return { kind: 'connect', reqPipe: `/tmp/req${n}`, respPipe: `/tmp/resp${n}`, notifPipe: `/tmp/notif${n}` };
-}
-
-/** A session actor on fakes; stopped when the test ends, whatever its state, so no actor outlives its test. */
-function setup(t: ExecutionContext, options: { compat?: Compat; failOpen?: boolean; keys?: readonly string[] } = {}) {
-  const queue = new ConnectQueue(4);
-  const registry = new SubscriptionRegistry();
-  const keys = new Set(options.keys ?? ['k', 'z']);
-  const links: FakeLink[] = [];
-  const logs: string[] = [];
-  const machine = sessionMachine.provide({
-    actors: {
-      openLink: fromPromise<SessionLink, OpenLinkInput>(async ({ input }) => {
-        if (options.failOpen === true) throw new Error(`${input.request.respPipe}: is not a FIFO`);
-        const link = new FakeLink(input.request.reqPipe);
-        links.push(link);
-        return link;
-      }),
-    },
-  });
-  const actor = createActor(machine, {
-    input: {
-      id: 0,
-      queue,
-      registry,
-      store: { has: (key: string) => keys.has(key) },
-      compat: options.compat ?? 'seed',
-      handshakeMs: 1000,
-      notifyLimits: { capBytes: 1 << 20, stallBytes: 1 << 16, stallMs: 1000 },
-      log: (line: string) => void logs.push(line),
-    },
-  }).start();
-  t.teardown(() => actor.stop());
-  const connected = async () => {
-    await waitFor(actor, (s) => s.matches('connected'), { timeout: 60_000 });
-    return links.at(-1)!;
-  };
-  return { actor, queue, registry, links, logs, connected };
-}
+import test from 'ava';
+import { waitFor } from 'xstate';
+import { MAX_SUBSCRIPTIONS, subscribeResult } from '../../actors/session.js';
+import { OpCode } from '../../protocol/frames.js';
+import { connectRequest as request, startSession as setup } from '../helpers/session-fixture.js';
 
 test('a session takes a request, answers connect, and SUBSCRIBE of an existing key registers it', async (t) => {
   const { actor, queue, registry, connected } = setup(t);
