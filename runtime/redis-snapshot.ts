@@ -77,18 +77,7 @@ export class RedisSnapshot implements StoreSnapshot {
    * script put there (it expired, or someone deleted it): never a short backup.
    */
   async readSorted(chunkPairs = 1000): Promise<string[]> {
-    const keys: string[] = [];
-    const values: string[] = [];
-    try {
-      for (let kv = await this.next(chunkPairs); kv !== null; kv = await this.next(chunkPairs)) {
-        for (let i = 0; i < kv.length; i += 2) {
-          keys.push(kv[i]!);
-          values.push(kv[i + 1]!);
-        }
-      }
-    } finally {
-      await this.release();
-    }
+    const { keys, values } = await this.readAll(chunkPairs);
     const order = Array.from(keys.keys()).sort((a, b) => compareKeys(keys[a]!, keys[b]!));
     const flat: string[] = [];
     let previous: string | undefined;
@@ -104,6 +93,23 @@ export class RedisSnapshot implements StoreSnapshot {
       );
     }
     return flat;
+  }
+
+  /** Every pair (in no order, a key possibly twice), then the copy is dropped, even on failure. */
+  async readAll(chunkPairs = 1000): Promise<{ keys: string[]; values: string[] }> {
+    const keys: string[] = [];
+    const values: string[] = [];
+    try {
+      for (let kv = await this.next(chunkPairs); kv !== null; kv = await this.next(chunkPairs)) {
+        for (let i = 0; i < kv.length; i += 2) {
+          keys.push(kv[i]!);
+          values.push(kv[i + 1]!);
+        }
+      }
+    } finally {
+      await this.release();
+    }
+    return { keys, values };
   }
 
   /** The `.bck` text: exactly the SHOW lines of the store when the copy was taken. */
@@ -139,21 +145,8 @@ export async function readRemotePairs(remote: RemoteSnapshot, chunkPairs = 1000)
   const target = parseRedisUrl(remote.url);
   let lost: RedisStoreError | null = null;
   const client = await connectRedis(target, 'backup', (error) => (lost = error));
-  const snapshot = new RedisSnapshot(client, { key: remote.key, pairs: remote.pairs }, target.describe);
-  const keys: string[] = [];
-  const values: string[] = [];
   try {
-    try {
-      for (let kv = await snapshot.next(chunkPairs); kv !== null; kv = await snapshot.next(chunkPairs)) {
-        for (let i = 0; i < kv.length; i += 2) {
-          keys.push(kv[i]!);
-          values.push(kv[i + 1]!);
-        }
-      }
-    } finally {
-      await snapshot.release();
-    }
-    return { keys, values };
+    return await new RedisSnapshot(client, { key: remote.key, pairs: remote.pairs }, target.describe).readAll(chunkPairs);
   } catch (error) {
     throw lost ?? error;
   } finally {
