@@ -21,6 +21,16 @@ export class FifoClaims {
     this.held.set(keyOf(id), { what, token: null });
   }
 
+  /**
+   * Gives up a reservation: the FIFO is no longer the server's (it was removed and the server no
+   * longer reads it). Its inode number is free then, and a new file, a client's FIFO among them,
+   * may get it: a reservation kept would refuse that client.
+   */
+  unreserve(id: FifoId): void {
+    const key = keyOf(id);
+    if (this.held.get(key)?.token === null) this.held.delete(key);
+  }
+
   /** Whether the FIFO is the server's own or a live session's. */
   has(id: FifoId): boolean {
     return this.held.has(keyOf(id));

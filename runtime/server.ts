@@ -182,6 +182,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       // Once, and not again at each retry after a failure to create it.
       if (told.fifo !== 'failed') log(`the registration FIFO ${options.registerFifo} was removed while serving: creating it again`);
       await host.close();
+      // No longer read by us: its inode number may now go to any new file, a client's FIFO too.
+      claims.unreserve(paths.fifo);
       try {
         if (closing !== null) return;
         host = await openHost();
