@@ -22,7 +22,9 @@ test('a registration FIFO removed while serving is said and made again; new clie
     const back = existsSync(server.fifo) && lstatSync(server.fifo).isFIFO() && (await hasReader(server.fifo).catch(() => false));
     return { ok: back && server.stderr.includes(line), seen: `FIFO back: ${back}, stderr ${JSON.stringify(server.stderr)}` };
   });
-  const after = await startClient(t, server.fifo);
+  const after = await startClient(t, server.fifo).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; the server said: ${JSON.stringify(server.stderr)}`);
+  });
   t.is(await ask(after, 'SUBSCRIBE k', 'subscribe'), '0');
   t.is(await ask(before, 'SUBSCRIBE k', 'subscribe'), '0', 'the session from before goes on');
   await server.stop();
