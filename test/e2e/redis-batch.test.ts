@@ -7,11 +7,10 @@
 import test from 'ava';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { listDir, readBytes, runKvs, startKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { conformanceCases } from '../helpers/conformance.js';
 import { waitUntilSeen } from '../helpers/processes.js';
-import { launchRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { launchRedis, startRedis, type RedisServer, rawRedis } from '../helpers/redis-server.js';
 import { modelCheckRun } from '../helpers/model-run.js';
 import type { WorkloadShape } from '../helpers/serial-check.js';
 
@@ -32,13 +31,7 @@ function storeUrl(): string {
 }
 
 /** A plain connection to look behind the program's back. */
-async function raw(t: { teardown(fn: () => unknown): void }, server: RedisServer, db = 0): Promise<Redis> {
-  const client = new Redis({ path: server.socket, db, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  t.teardown(() => client.disconnect());
-  return client;
-}
+const raw = rawRedis;
 
 for (const { name, folder, jobs, args, outputs } of conformanceCases('.expected')) {
   test(`on Redis, conformance case ${name} writes exactly its expected files`, async (t) => {

@@ -6,9 +6,8 @@
  * (`volatile-*`, which the store's data never has) is used. Real redis-server, on a unix socket.
  */
 import test from 'ava';
-import { Redis } from 'ioredis';
 import { jobsDir, listDir, readBytes, runKvs, stderrLines } from '../helpers/batch.js';
-import { launchRedis, type RedisServer } from '../helpers/redis-server.js';
+import { launchRedis, type RedisServer, rawRedis } from '../helpers/redis-server.js';
 import { join } from 'node:path';
 
 let shared: RedisServer;
@@ -19,13 +18,7 @@ test.after.always(async () => {
   await shared?.stop();
 });
 
-async function raw(t: { teardown(fn: () => unknown): void }): Promise<Redis> {
-  const client = new Redis({ path: shared.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  t.teardown(() => client.disconnect());
-  return client;
-}
+const raw = (t: { teardown(fn: () => unknown): void }) => rawRedis(t, shared);
 
 test.serial('a Redis that may evict the store\'s data (maxmemory with allkeys-lru) is refused at start in one line, nothing run', async (t) => {
   const redis = await raw(t);

@@ -7,9 +7,8 @@
  * real server and client processes, all stopped in t.teardown.
  */
 import test from 'ava';
-import { Redis } from 'ioredis';
 import { startClient, startServer, writeJob } from '../helpers/processes.js';
-import { startRedis } from '../helpers/redis-server.js';
+import { startRedis, rawRedis } from '../helpers/redis-server.js';
 
 /** `W`, the key's length (2 bytes, big-endian), the key, the value: the script's layout. */
 function write(key: string, value: string): Buffer {
@@ -26,10 +25,7 @@ test('a change no command could make, published by someone else, is ignored: the
   client.send('SUBSCRIBE k');
   await client.waitForOutput('Server returned 0 for operation: subscribe');
 
-  const other = new Redis({ path: redis.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  other.on('error', () => undefined);
-  await other.connect();
-  t.teardown(() => other.disconnect());
+  const other = await rawRedis(t, redis);
   const channel = '{kvs}:changes@0';
   for (const message of [write('k', 'x'.repeat(41)), write('k', ''), write('k', 'a b'), write('k', 'a(b'), write('k', 'DELETED'), write('x'.repeat(41), 'v')]) {
     t.is(await other.publish(channel, message), 1, 'the host is subscribed');

@@ -6,19 +6,15 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { MAIN, jobsDir } from '../helpers/batch.js';
 import { Proc, waitUntil } from '../helpers/processes.js';
-import { startRedis } from '../helpers/redis-server.js';
+import { startRedis, rawRedis } from '../helpers/redis-server.js';
 
 test('a Redis stopped mid-run (SIGSTOP) is given up after the stall deadline: the run exits 1 naming it', async (t) => {
   const redis = await startRedis(t);
   // Resumed before the teardown's stop, which would otherwise wait on a stopped process.
   t.teardown(() => void process.kill(redis.pid, 'SIGCONT'));
-  const probe = new Redis({ path: redis.socket, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  probe.on('error', () => undefined);
-  await probe.connect();
-  t.teardown(() => probe.disconnect());
+  const probe = await rawRedis(t, redis, 3);
   // The first WRITE lands before the WAIT; the batch after it meets a stopped Redis.
   const dir = jobsDir(t, { 'a.job': 'WRITE [(k,1)]\nWAIT 3000\nWRITE [(k,2)]\nREAD [k]\n' });
   const proc = new Proc(
@@ -28,7 +24,7 @@ test('a Redis stopped mid-run (SIGSTOP) is given up after the stall deadline: th
     }),
   );
   t.teardown(() => proc.stop());
-  await waitUntil(`k written on Redis before the WAIT (kvs stderr: ${JSON.stringify(proc.stderr)})`, async () => (await probe.select(3).then(() => probe.hget('{kvs}:data', 'k'))) === '1');
+  await waitUntil(`k written on Redis before the WAIT (kvs stderr: ${JSON.stringify(proc.stderr)})`, async () => (await probe.hget('{kvs}:data', 'k')) === '1');
   process.kill(redis.pid, 'SIGSTOP');
   const code = await proc.waitForExit(60_000);
   t.is(code, 1, proc.stderr);

@@ -4,9 +4,8 @@
  * written anywhere, rather than the run going on against a keyspace the user did not name.
  */
 import test from 'ava';
-import { Redis } from 'ioredis';
 import { jobsDir, listDir, runKvs, stderrLines } from '../helpers/batch.js';
-import { launchRedis, type RedisServer } from '../helpers/redis-server.js';
+import { launchRedis, type RedisServer, rawRedis } from '../helpers/redis-server.js';
 
 let shared: RedisServer;
 test.before(async () => {
@@ -18,10 +17,7 @@ test.after.always(async () => {
 
 /** Every key in every database of the shared Redis, as `db:key`. */
 async function allKeys(t: { teardown(fn: () => unknown): void }): Promise<string[]> {
-  const client = new Redis({ path: shared.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  t.teardown(() => client.disconnect());
+  const client = await rawRedis(t, shared);
   const keys: string[] = [];
   for (let db = 0; db < 16; db++) {
     await client.select(db);

@@ -5,10 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { Redis } from 'ioredis';
 import { readBytes, startKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { waitUntilSeen } from '../helpers/processes.js';
-import { startRedis } from '../helpers/redis-server.js';
+import { startRedis, rawRedis } from '../helpers/redis-server.js';
 
 test('after Redis is lost mid-run the summary counts the commands the failed job applied, and its backup', async (t) => {
   const redis = await startRedis(t);
@@ -18,10 +17,7 @@ test('after Redis is lost mid-run the summary counts the commands the failed job
   const dir = tempDir(t);
   writeFiles(dir, { 'a.job': `${lines.join('\n')}\n` });
   const run = startKvs(t, [dir, '1', '1', '--store', redis.url]);
-  const client = new Redis({ path: redis.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  t.teardown(() => client.disconnect());
+  const client = await rawRedis(t, redis);
   await waitUntilSeen('the backup written and 20 writes applied', async () => {
     const value = await client.hget('{kvs}:data', 'k').catch(() => null);
     const backup = existsSync(join(dir, 'a-1.bck'));

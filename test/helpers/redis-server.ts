@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { Redis } from 'ioredis';
 
 export interface RedisServer {
   /** `redis+unix:///.../redis.sock` */
@@ -112,4 +113,13 @@ export async function startRedis(t: ExecutionContext): Promise<RedisServer> {
   const server = await launchRedis();
   t.teardown(() => server.stop());
   return server;
+}
+
+/** A plain connection to look behind the program's back (database `db`), closed in the teardown. */
+export async function rawRedis(t: { teardown(fn: () => unknown): void }, server: Pick<RedisServer, 'socket'>, db = 0): Promise<Redis> {
+  const client = new Redis({ path: server.socket, db, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
+  client.on('error', () => undefined);
+  await client.connect();
+  t.teardown(() => client.disconnect());
+  return client;
 }

@@ -6,7 +6,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import { Op, decodeResults, encodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import { compareKeys } from '../../protocol/keys.js';
 import { formatPairs } from '../../protocol/output.js';
@@ -16,7 +15,7 @@ import { ChangeFeed } from '../../runtime/redis-changes.js';
 import { RedisStoreError, parseRedisUrl } from '../../runtime/redis-connection.js';
 import { readBackupText, type SnapshotRef } from '../../runtime/redis-snapshot.js';
 import { BATCH_SCRIPT, packBatch } from '../../runtime/redis-batch-script.js';
-import { launchRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { launchRedis, startRedis, type RedisServer, rawRedis } from '../helpers/redis-server.js';
 import { key as keyArb, value as valueArb } from '../helpers/job-arbitraries.js';
 import { waitUntil } from '../helpers/processes.js';
 
@@ -32,13 +31,7 @@ let counter = 0;
 const namespace = () => `t${process.pid}n${++counter}`;
 
 /** A plain connection for looking behind the store's back. */
-async function raw(t: { teardown(fn: () => unknown): void }, server: RedisServer): Promise<Redis> {
-  const client = new Redis({ path: server.socket, protocol: 2, lazyConnect: true, retryStrategy: () => null, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  t.teardown(() => client.disconnect());
-  return client;
-}
+const raw = rawRedis;
 
 type Cmd =
   | { readonly kind: 'write'; readonly pairs: readonly string[] }
