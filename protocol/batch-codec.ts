@@ -23,6 +23,8 @@
  * `decodeResults` convert between the two.
  */
 
+import { MAX_STRING_BYTES } from './keys.js';
+
 export const Op = { Write: 1, Read: 2, Delete: 3, Show: 4, Backup: 5 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -130,6 +132,17 @@ class ByteWriter {
     this.length = at;
   }
 
+  /** A token from `src[start, end)` (1 to 255 bytes, checked by the caller). */
+  tokenBytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.room(n + 1);
+    const b = this.bytes;
+    let at = this.length;
+    b[at++] = n;
+    for (let i = start; i < end; i++) b[at++] = src[i]!;
+    this.length = at;
+  }
+
   /** A copy of what was written, and the writer emptied for the next batch. */
   take(): Uint8Array {
     const out = this.bytes.slice(0, this.length);
@@ -177,17 +190,6 @@ export class BatchWriter extends ByteWriter {
     this.bytes[this.length] = op;
     this.length += 5;
     return this.length - 4;
-  }
-
-  /** A token from `src[start, end)` (1 to 255 bytes, checked by the caller). */
-  tokenBytes(src: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    this.room(n + 1);
-    const b = this.bytes;
-    let at = this.length;
-    b[at++] = n;
-    for (let i = start; i < end; i++) b[at++] = src[i]!;
-    this.length = at;
   }
 
   /** Ends the command begun at `place` with its count: n pairs for a WRITE, n keys otherwise. */
@@ -245,12 +247,14 @@ export class BatchWriter extends ByteWriter {
 export class ResultWriter extends ByteWriter {
   /** A READ's result for one key. */
   value(value: string | undefined): void {
-    if (value === undefined) {
-      this.room(1);
-      this.bytes[this.length++] = 0;
-    } else {
-      this.token(value);
-    }
+    if (value === undefined) this.absent();
+    else this.token(value);
+  }
+
+  /** A READ's result for a key that is missing. */
+  absent(): void {
+    this.room(1);
+    this.bytes[this.length++] = 0;
   }
 
   /** A DELETE's result for one key. */
@@ -328,7 +332,8 @@ export type BatchCheck =
 
 /**
  * Checks a batch's bytes before any of it is applied, so a malformed batch is refused whole:
- * known op codes, tokens of 1..255 bytes inside the buffer, a BACKUP only at the end. Returns
+ * known op codes, tokens of 1..MAX_STRING_BYTES bytes inside the buffer (the protocol's fields:
+ * the in-memory store keeps no longer ones), a BACKUP only at the end. Returns
  * the number of its commands and the number of the BACKUP that ends it, if one does.
  */
 export function checkBatch(bytes: Uint8Array): BatchCheck {
@@ -353,6 +358,7 @@ export function checkBatch(bytes: Uint8Array): BatchCheck {
       if (r.at >= end) return { ok: false, error: `command at byte ${at}: truncated` };
       const length = r.skipToken();
       if (length === 0) return { ok: false, error: `command at byte ${at}: empty string` };
+      if (length > MAX_STRING_BYTES) return { ok: false, error: `command at byte ${at}: a string of ${length} bytes, longer than ${MAX_STRING_BYTES}` };
       if (r.at > end) return { ok: false, error: `command at byte ${at}: truncated` };
     }
   }
