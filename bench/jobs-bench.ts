@@ -10,6 +10,8 @@
  *   runs an empty task), which no run can go below;
  * - throughput: commands/s, microseconds of process CPU per command and peak RSS (VmHWM of the
  *   main process, which holds the worker threads) for one and eight 1,000,000-command jobs;
+ * - the key space: eight 1,000,000-command jobs over 10,000, 100,000 (and with --full 1,000,000)
+ *   keys, each beside Redis on the same number of keys in the same run (bench/redis-peer.ts);
  * - the C comparison: 4 x 50,000 commands, against the course's C implementations' 22.5 s;
  * - then BACKUP-heavy workloads, many one-line job files, and the pause a BACKUP of a
  *   1,000,000-key store causes.
@@ -17,6 +19,8 @@
  *   npm run bench                 all of it
  *   npm run bench -- --quick      start-up, 4 x 50,000 (with and without BACKUPs), 1 x 1,000,000
  *   npm run bench -- --runs 5     more runs per workload (default 3; start-up runs 3x as many)
+ *   npm run bench -- --full       the key space up to 1,000,000 keys (about 2 minutes more)
+ *   npm run bench -- --key-space  only the key space (with --keys 10000,1000000: those key counts)
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +28,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describePauses, measureBackupPause } from './backup-pause.js';
+import { launchRedis } from '../test/helpers/redis-server.js';
+import { redisBenchmark, redisBenchmarkArgs, type RedisRates } from './redis-peer.js';
 import { writeJobFile, type Workload } from './workload.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
@@ -161,10 +167,61 @@ async function bench(name: string, workload: Workload, runs: number): Promise<Me
   return { ...m, commands };
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' } } });
+/**
+ * The 8 x 1,000,000 mix at each key count, alternating with Redis on as many keys (a fresh
+ * redis-server each): commands/s, key operations/s (a command names 2.5 keys on average) and
+ * peak RSS, against Redis's GETs/s, as medians of `runs`.
+ */
+async function keySpace(keyCounts: readonly number[], runs: number): Promise<void> {
+  console.log(`8 x 1,000,000 by key space, median of ${runs}; Redis: redis-benchmark -s <socket> ${redisBenchmarkArgs('<keys>').join(' ')}`);
+  console.log(`  ${'keys'.padStart(9)}  ${'commands/s'.padStart(10)}  ${'key ops/s'.padStart(10)}  µs CPU/cmd  peak RSS  ${'Redis GET/s'.padStart(11)}  ${'SET/s'.padStart(9)}  key ops/s to Redis GET/s`);
+  for (const keys of keyCounts) {
+    const workload: Workload = { files: 8, commands: 1_000_000, keys, backupEvery: null };
+    let keyOps = 0;
+    const row = await withFolder(
+      (dir) => {
+        for (let f = 0; f < workload.files; f++) keyOps += writeJobFile(join(dir, `job${f}.job`), workload, f + 1);
+      },
+      async (dir) => {
+        const redis = await launchRedis();
+        try {
+          const kvs: Run[] = [];
+          const peer: RedisRates[] = [];
+          for (let r = 0; r < runs; r++) {
+            kvs.push(await runKvs(dir));
+            peer.push(await redisBenchmark(redis.socket, keys));
+          }
+          return { kvs, peer };
+        } finally {
+          await redis.stop();
+        }
+      },
+    );
+    const commandRates = row.kvs.map((run) => totalCommands(workload) / run.seconds);
+    const keyRate = median(row.kvs.map((run) => keyOps / run.seconds));
+    const get = median(row.peer.map((rates) => rates.get));
+    const n = (x: number, width: number) => Math.round(x).toLocaleString('en').padStart(width);
+    console.log(
+      `  ${n(keys, 9)}  ${n(median(commandRates), 10)}  ${n(keyRate, 10)}  ${((median(row.kvs.map((run) => run.cpu)) / totalCommands(workload)) * 1e6).toFixed(2).padStart(10)}  ` +
+        `${median(row.kvs.map((run) => run.peakRssMb)).toFixed(0).padStart(5)} MB  ` +
+        `${n(get, 11)}  ${n(median(row.peer.map((rates) => rates.set)), 9)}  ${(keyRate / get).toFixed(2)}x  (commands/s of each run: ${commandRates.map((x) => n(x, 0)).join(' ')})`,
+    );
+  }
+}
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean' }, runs: { type: 'string' }, full: { type: 'boolean' }, 'key-space': { type: 'boolean' }, keys: { type: 'string' } },
+});
 const runs = Number(values.runs ?? 3);
+const keyCounts = values.keys !== undefined ? values.keys.split(',').map(Number) : values.full === true ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+if (keyCounts.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`--keys wants key counts such as 10000,1000000, not ${values.keys}`);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`IST-KVS batch benchmark: max_threads 4, max_backups 2, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`);
+if (values['key-space'] === true) {
+  await keySpace(keyCounts, runs);
+  console.log(`load average at the end ${load()}`);
+  process.exit(0);
+}
 await startUp(3 * runs);
 const c = await bench('4 x 50,000 (the C comparison)', { files: 4, commands: 50_000, keys: 10_000, backupEvery: null }, runs);
 console.log(`  the C implementations take ${C_SECONDS} s: ${(C_SECONDS / c.seconds).toFixed(0)}x faster (target 90x: at most 0.25 s)`);
@@ -174,7 +231,7 @@ if (values.quick === true) {
   console.log(`load average at the end ${load()}`);
   process.exit(0);
 }
-await bench('8 x 1,000,000', { files: 8, commands: 1_000_000, keys: 10_000, backupEvery: null }, runs);
+await keySpace(keyCounts, runs);
 await bench('4 x 50,000, BACKUP every 1,000', { files: 4, commands: 50_000, keys: 10_000, backupEvery: 1_000 }, runs);
 
 /** Many one-line job files: the supervisor's cost per job file, which must stay flat. */
