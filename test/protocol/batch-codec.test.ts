@@ -19,7 +19,7 @@ import {
   type BusValue,
 } from '../../protocol/batch-codec.js';
 import { formatCommand, parseLine, type Command } from '../../protocol/job-language.js';
-import { compareKeys } from '../../protocol/keys.js';
+import { MAX_STRING_BYTES, compareKeys } from '../../protocol/keys.js';
 import { appendPlainLine } from '../../protocol/plain-lines.js';
 import { Store } from '../../runtime/store/memory-store.js';
 import { TOKEN_BYTES, command, key, value } from '../helpers/job-arbitraries.js';
@@ -96,6 +96,8 @@ test('malformed batches are refused with the reason', (t) => {
     ['truncated', [Op.Read, 1, 0, 0, 0, 3, 0x61]],
     ['empty string', [Op.Write, 1, 0, 0, 0, 0, 1, 0x61]],
     ['BACKUP not at the end of its batch', [Op.Backup, 1, 0, 0, 0, Op.Show]],
+    // The protocol's fields are at most 40 bytes, and the in-memory store keeps no longer ones.
+    [`a string of ${MAX_STRING_BYTES + 1} bytes, longer than ${MAX_STRING_BYTES}`, [Op.Read, 1, 0, 0, 0, MAX_STRING_BYTES + 1, ...new Array<number>(MAX_STRING_BYTES + 1).fill(0x61)]],
   ];
   for (const [reason, bytes] of cases) {
     const check = checkBatch(Uint8Array.from(bytes));
