@@ -12,7 +12,8 @@ import { listDir, readBytes, runKvs, stderrLines, tempDir, writeFiles, type RunR
 
 const JOB = { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nSHOW\n' };
 /** Pids planted ahead of the run: the program's own threads take ids from the same sequence. */
-const PLANTED_PIDS = 4000;
+const PLANTED_PIDS = 6000;
+const RESERVED_PIDS = 300;
 
 /** What the run said about a-1.bck. */
 function refusal(result: RunResult): string {
@@ -28,12 +29,16 @@ test('symbolic links planted at the next pids\' temporary names are not followed
   writeFiles(dir, JOB);
   const victim = join(outside, 'victim.txt');
   writeFileSync(victim, 'not a backup\n');
-  // As a hostile user would: the pids are sequential, so the backup child's is among the next few thousand.
-  const next = spawnSync('true').pid! + 1;
-  for (let pid = next; pid < next + PLANTED_PIDS; pid++) symlinkSync(victim, join(dir, `a-1.bck.${pid}.tmp`));
+  // As a hostile user would: the pids are sequential, so the backup child's is among the next few
+  // thousand (past pid_max they start again above the kernel's reserved 300).
+  const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'latin1'));
+  const first = spawnSync('true').pid! + 1;
+  const planted = new Set<number>();
+  for (let i = 0; i < PLANTED_PIDS; i++) planted.add(first + i < pidMax ? first + i : RESERVED_PIDS + first + i - pidMax);
+  for (const pid of planted) symlinkSync(victim, join(dir, `a-1.bck.${pid}.tmp`));
   const result = await runKvs(t, [dir, '1', '1', '--quiet'], { env: { KVS_BACKUP_TRACE: trace } });
   const child = Number(/^start (\d+) /.exec(readFileSync(trace, 'latin1'))?.[1]);
-  t.true(child >= next && child < next + PLANTED_PIDS, `the backup child (pid ${child}) is one the links were planted for (${next} to ${next + PLANTED_PIDS - 1})`);
+  t.true(planted.has(child), `the backup child (pid ${child}) is one the links were planted for (${PLANTED_PIDS} from ${first}, pid_max ${pidMax})`);
   t.is(result.code, 0, result.stderr);
   t.is(readBytes(victim), 'not a backup\n');
   t.true(lstatSync(join(dir, `a-1.bck.${child}.tmp`)).isSymbolicLink(), 'the planted link is left as it was');
