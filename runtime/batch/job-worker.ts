@@ -255,7 +255,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       }
       const parsed =
         reader.tooLong === 0
-          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end), compat)
           : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
@@ -302,7 +302,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           // Its text goes after the results of every command before it.
           await send();
           await waitForRoom(0);
-          if (!stop.signal.aborted) out.text(HELP_TEXT);
+          if (!stop.signal.aborted) out.text(HELP_TEXT[compat]);
           continue;
       }
       if (batch.length >= MAX_BATCH_BYTES) await send();
