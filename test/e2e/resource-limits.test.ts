@@ -95,8 +95,8 @@ test('a run removes temporary backup files of its naming whose process is gone, 
   const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
   const alive = process.pid;
   writeFiles(dir, { 'a.job': 'WRITE [(a,1)]\nBACKUP\n' });
-  const stale = `a-7.bck.${gone}.tmp`;
-  const kept = [`a-8.bck.${alive}.tmp`, `notes.bck.${gone}.tmp`, `a-9.bck.tmp`, `a-3.bck.${gone}.tmp.keep`];
+  const stale = `.kvs-backup.${gone}.0123456789ab.tmp`;
+  const kept = [`.kvs-backup.${alive}.0123456789ab.tmp`, `.kvs-backup.${gone}.0123.tmp`, `kvs-backup.${gone}.0123456789ab.tmp`, `a-9.bck.tmp`, `.kvs-backup.${gone}.0123456789ab.tmp.keep`];
   for (const name of [stale, ...kept]) writeFileSync(join(dir, name), 'partial');
   const result = await runKvs(t, [dir, '1', '1', '--quiet']);
   t.is(result.code, 0, result.stderr);
