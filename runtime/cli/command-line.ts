@@ -37,6 +37,7 @@ Options:
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
   -h, --help         show this help
+  --version          show the version
 
 Exit status: 0 all done; 1 a job or backup failed, the folder cannot be read, the server could not
 start, or the store was unreachable or lost; 2 bad arguments; 128 + the signal's number when a batch
@@ -85,6 +86,7 @@ export const HELP_HINT = "run 'node runtime/main.js --help' for the usage";
 
 export type CommandLine =
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | { readonly kind: 'run'; readonly options: RunOptions; readonly warnings: readonly string[] }
   | { readonly kind: 'error'; readonly reason: string };
 
@@ -105,7 +107,7 @@ const MAIN_OPTIONS: OptionSpec = {
     compat: `--compat=${COMPAT_VALUES.join('|')}`,
     store: '--store URL',
   },
-  flags: new Set(['quiet', 'help']),
+  flags: new Set(['quiet', 'help', 'version']),
   joinedOnly: new Set(['inspect']),
 };
 
@@ -182,6 +184,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (typeof parsed === 'string') return { kind: 'error', reason: parsed };
   const { values, flags, positionals } = parsed;
   if (flags.has('help')) return { kind: 'help' };
+  if (flags.has('version')) return { kind: 'version' };
 
   const [jobsDir, ...rest] = positionals;
   if (jobsDir === undefined) return { kind: 'error', reason: 'missing <jobs_dir>' };
