@@ -12,7 +12,6 @@ import type { Difference } from './difference.js';
 import { checkPublic, type PublicResult } from './public-check.js';
 import { describeStatus } from './program-run.js';
 import { formatDifference, formatJob } from './side-by-side.js';
-import { checkServer } from './server-check.js';
 
 const CLEAR_LINE = '\r\u001b[K';
 const DEFAULT_COLUMNS = 100;
@@ -70,14 +69,10 @@ export async function checkMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (commandLine.mode === 'error') return badArguments(commandLine.reason);
-  const programs = commandLine.mode === 'server' ? [commandLine.theirServer, commandLine.theirClient] : [commandLine.theirs];
-  for (const program of programs) {
-    const problem = notRunnable(program);
-    if (problem !== null) return badArguments(problem);
-  }
+  const problem = notRunnable(commandLine.theirs);
+  if (problem !== null) return badArguments(problem);
   if (commandLine.mode === 'batch') return runBatch(commandLine);
-  if (commandLine.mode === 'public') return runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
-  return checkServer(commandLine);
+  return runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
 }
 
 async function runBatch(commandLine: BatchCommandLine): Promise<number> {

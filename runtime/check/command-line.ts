@@ -21,7 +21,6 @@ export const DEFAULTS = {
 export const CHECK_USAGE = `Usage:
   node runtime/check.js batch <their-kvs> [options]              generated jobs, theirs beside ours
   node runtime/check.js public <their-kvs> [--timeout-ms T] [--json]   the course's public tests
-  node runtime/check.js server <their-server> <their-client> [options]   client sessions (Part 2)
 
 batch runs each generated job alone, in a folder of its own, through their program
 (<their-kvs> <jobs_dir> <max_backups> <max_threads>) and through this project, compares every
@@ -74,18 +73,9 @@ export interface PublicCommandLine {
   readonly json: boolean;
 }
 
-export interface ServerCommandLine {
-  readonly mode: 'server';
-  readonly theirServer: string;
-  readonly theirClient: string;
-  readonly timeoutMs: number;
-  readonly json: boolean;
-}
-
 export type CheckCommandLine =
   | BatchCommandLine
   | PublicCommandLine
-  | ServerCommandLine
   | { readonly mode: 'help' }
   | { readonly mode: 'error'; readonly reason: string };
 
@@ -95,15 +85,13 @@ type NumberOption = (typeof NUMBER_OPTIONS)[number];
 const MINIMUM: Record<NumberOption, number> = { runs: 1, seed: 0, 'timeout-ms': 1, backups: 1, threads: 1, lines: 1, shrink: 0, 'shrink-steps': 0, parallel: 1 };
 const MAX_NUMBER = 2_147_483_647;
 /** Options each mode takes, beside --json and --help. */
-const MODE_OPTIONS: Record<'batch' | 'public' | 'server', readonly string[]> = {
+const MODE_OPTIONS: Record<'batch' | 'public', readonly string[]> = {
   batch: [...NUMBER_OPTIONS, 'compat', 'work'],
   public: ['timeout-ms'],
-  server: ['timeout-ms'],
 };
-const OPERANDS: Record<'batch' | 'public' | 'server', readonly string[]> = {
+const OPERANDS: Record<'batch' | 'public', readonly string[]> = {
   batch: ['<their-kvs>'],
   public: ['<their-kvs>'],
-  server: ['<their-server>', '<their-client>'],
 };
 
 function error(reason: string): CheckCommandLine {
@@ -133,8 +121,8 @@ export function parseCheckCommandLine(argv: readonly string[]): CheckCommandLine
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values['help'] === true) return { mode: 'help' };
   const [mode, ...operands] = positionals;
-  if (mode === undefined) return error('no mode: batch, public or server');
-  if (mode !== 'batch' && mode !== 'public' && mode !== 'server') return error(`unknown mode '${mode}': batch, public or server`);
+  if (mode === undefined) return error('no mode: batch or public');
+  if (mode !== 'batch' && mode !== 'public') return error(`unknown mode '${mode}': batch or public`);
   const wanted = OPERANDS[mode];
   if (operands.length < wanted.length) return error(`${mode} needs ${wanted.join(' ')}`);
   if (operands.length > wanted.length) return error(`${mode} takes ${wanted.join(' ')}, and '${operands[wanted.length]}' is one too many`);
@@ -156,7 +144,6 @@ export function parseCheckCommandLine(argv: readonly string[]): CheckCommandLine
   const json = values['json'] === true;
   const timeoutMs = numbers['timeout-ms'] ?? DEFAULTS.timeoutMs;
   if (mode === 'public') return { mode, theirs: operands[0]!, timeoutMs, json };
-  if (mode === 'server') return { mode, theirServer: operands[0]!, theirClient: operands[1]!, timeoutMs, json };
   return {
     mode,
     theirs: operands[0]!,

@@ -8,13 +8,19 @@ import fc from 'fast-check';
 import { formatCommand, type Command } from '../../protocol/job-language.js';
 import { MAX_STRING_BYTES } from '../../protocol/keys.js';
 import { MAX_LINE_BYTES } from '../line-reader.js';
-import { command, key, value } from './job-arbitraries.js';
+import { commandWith, key, value } from './job-arbitraries.js';
 
 /** The longest WAIT generated: a job must run in a blink. */
 const MAX_GENERATED_WAIT_MS = 20;
 
+/**
+ * Keys that often repeat (in one WRITE, and from a WRITE to a READ), in both cases, with odd first
+ * bytes now and then; and any key.
+ */
+const repeatingKey = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('a', 'b', 'c', 'A', 'B', 'k1', '_a') }, { weight: 2, arbitrary: key });
+
 /** Every command, but never a long WAIT. */
-const quickCommand: fc.Arbitrary<Command> = command.map((c) => (c.kind === 'wait' ? { kind: 'wait', ms: c.ms % (MAX_GENERATED_WAIT_MS + 1) } : c));
+const quickCommand: fc.Arbitrary<Command> = commandWith(repeatingKey, value).map((c) => (c.kind === 'wait' ? { kind: 'wait', ms: c.ms % (MAX_GENERATED_WAIT_MS + 1) } : c));
 
 const commandLine = quickCommand.map(formatCommand);
 

@@ -11,6 +11,7 @@
  * job found by then is the answer.
  */
 import { createHash } from 'node:crypto';
+import { parseLine, type ParsedLine } from '../../protocol/job-language.js';
 
 export interface ShrinkResult {
   readonly job: string;
@@ -29,6 +30,8 @@ export type StillFails = (job: string) => Promise<boolean>;
 const MAX_CHUNKS = 32;
 /** The names a key or value is simplified to, in order. */
 const SIMPLE_NAMES = ['a', 'b', 'c'];
+
+const isCommand = (parsed: ParsedLine) => parsed !== null && parsed.kind !== 'invalid';
 
 /** Lines with their `\n` (a last line may have none). */
 function splitKeepingNewlines(text: string): string[] {
@@ -79,14 +82,14 @@ export async function shrinkJob(job: string, stillFails: StillFails, maxSteps: n
     return result;
   };
 
-  const ddmin = async (units: string[], rebuild: (kept: string[]) => string): Promise<string[]> => {
+  const ddmin = async (units: string[], rebuild: (kept: string[]) => string, acceptable: (kept: string[]) => boolean = () => true): Promise<string[]> => {
     let n = 2;
     while (units.length > 0 && steps < maxSteps) {
       const chunk = Math.ceil(units.length / n);
       let removed = false;
       for (let start = 0; start < units.length; start += chunk) {
         const kept = [...units.slice(0, start), ...units.slice(start + chunk)];
-        if (await fails(rebuild(kept))) {
+        if (acceptable(kept) && (await fails(rebuild(kept)))) {
           units = kept;
           n = Math.max(n - 1, 2);
           removed = true;
@@ -111,8 +114,12 @@ export async function shrinkJob(job: string, stillFails: StillFails, maxSteps: n
       const line = lines[i]!;
       const eol = line.endsWith('\n') ? 1 : 0;
       // The newline is an item of its own only in name: removing it would join two lines.
-      const items = lineItems(line.slice(0, line.length - eol));
-      lines[i] = (await ddmin(items, (kept) => rebuild([...kept, eol ? '\n' : '']))).join('') + (eol ? '\n' : '');
+      const body = line.slice(0, line.length - eol);
+      // A valid command stays one: `(_a,1)` alone may still hang a program that hangs on
+      // `WRITE [(_a,1)]`, but it is not the job a person wants to see.
+      const valid = isCommand(parseLine(body));
+      const keep = (kept: string[]) => !valid || isCommand(parseLine(kept.join('')));
+      lines[i] = (await ddmin(lineItems(body), (kept) => rebuild([...kept, eol ? '\n' : '']), keep)).join('') + (eol ? '\n' : '');
     }
     current = lines.join('');
     for (const name of names(current)) {
