@@ -2,8 +2,10 @@
  * Shrinks a job that shows a difference to a smallest one that still shows it, by delta
  * debugging (Zeller's ddmin, complements only) at two levels, then by simpler names:
  * 1. whole lines are removed;
- * 2. within each line, items: a pair `(k,v)`, a key with its comma, a word, a run of blanks or
- *    one other character;
+ * 2. a valid command is tried as this project writes it (`READ[a, b]` as `READ [a,b]`), then with
+ *    one pair or key fewer, then, as any line, without items: a pair `(k,v)`, a key with its
+ *    comma, a word, a run of blanks or one other character (a valid command stays valid, and a
+ *    line that starts with a command word keeps it);
  * 3. each key or value (every occurrence of it at once, so that a key written and read stays one
  *    key) is replaced by `a`, `b` or `c`, or by its first byte;
  * over again until nothing changes. Every candidate costs a run of both programs, so each
@@ -11,7 +13,7 @@
  * job found by then is the answer.
  */
 import { createHash } from 'node:crypto';
-import { parseLine, type ParsedLine } from '../../protocol/job-language.js';
+import { formatCommand, parseLine, type Command, type ParsedLine } from '../../protocol/job-language.js';
 
 export interface ShrinkResult {
   readonly job: string;
@@ -32,6 +34,18 @@ const MAX_CHUNKS = 32;
 const SIMPLE_NAMES = ['a', 'b', 'c'];
 
 const isCommand = (parsed: ParsedLine) => parsed !== null && parsed.kind !== 'invalid';
+const COMMAND_WORD = /^(WRITE|READ|DELETE|SHOW|WAIT|BACKUP|HELP)\b/;
+
+/** The command with one pair (WRITE) or one key (READ, DELETE) fewer, each way; none when one is left. */
+function withoutOne(command: Command): Command[] {
+  if (command.kind === 'write' && command.pairs.length > 2) {
+    return Array.from({ length: command.pairs.length / 2 }, (_, i) => ({ kind: 'write', pairs: command.pairs.filter((_, j) => j >> 1 !== i) }));
+  }
+  if ((command.kind === 'read' || command.kind === 'delete') && command.keys.length > 1) {
+    return command.keys.map((_, i) => ({ kind: command.kind, keys: command.keys.filter((_, j) => j !== i) }));
+  }
+  return [];
+}
 
 /** Lines with their `\n` (a last line may have none). */
 function splitKeepingNewlines(text: string): string[] {
@@ -111,15 +125,30 @@ export async function shrinkJob(job: string, stillFails: StillFails, maxSteps: n
     const lines = splitKeepingNewlines(current);
     for (let i = 0; i < lines.length; i++) {
       const rebuild = (kept: string[]) => [...lines.slice(0, i), kept.join(''), ...lines.slice(i + 1)].join('');
-      const line = lines[i]!;
-      const eol = line.endsWith('\n') ? 1 : 0;
-      // The newline is an item of its own only in name: removing it would join two lines.
-      const body = line.slice(0, line.length - eol);
-      // A valid command stays one: `(_a,1)` alone may still hang a program that hangs on
-      // `WRITE [(_a,1)]`, but it is not the job a person wants to see.
-      const valid = isCommand(parseLine(body));
-      const keep = (kept: string[]) => !valid || isCommand(parseLine(kept.join('')));
-      lines[i] = (await ddmin(lineItems(body), (kept) => rebuild([...kept, eol ? '\n' : '']), keep)).join('') + (eol ? '\n' : '');
+      const eol = lines[i]!.endsWith('\n') ? '\n' : '';
+      const tryLine = async (body: string) => {
+        if (body + eol === lines[i] || !(await fails(rebuild([body, eol])))) return false;
+        lines[i] = body + eol;
+        return true;
+      };
+      // A valid command: first as this project writes it, then one pair or key fewer at a time.
+      let parsed = parseLine(lines[i]!.slice(0, lines[i]!.length - eol.length));
+      if (isCommand(parsed)) {
+        await tryLine(formatCommand(parsed as Command));
+        for (let shorter = withoutOne(parsed as Command); shorter.length > 0; ) {
+          const next = shorter.shift()!;
+          if (await tryLine(formatCommand(next))) shorter = withoutOne(next);
+        }
+      }
+      const body = lines[i]!.slice(0, lines[i]!.length - eol.length);
+      parsed = parseLine(body);
+      // A valid command stays one, and a line that starts with a command word keeps it:
+      // `(_a,1)` alone may still hang a program that hangs on `WRITE [(_a,1)]`, but it is not the
+      // job a person wants to see.
+      const items = lineItems(body);
+      const word = items[0] !== undefined && COMMAND_WORD.test(items[0]) ? items[0] : null;
+      const acceptable = (kept: string[]) => (word === null || kept[0] === word) && (!isCommand(parsed) || isCommand(parseLine(kept.join(''))));
+      lines[i] = (await ddmin(items, (kept) => rebuild([...kept, eol]), acceptable)).join('') + eol;
     }
     current = lines.join('');
     for (const name of names(current)) {

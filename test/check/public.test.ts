@@ -1,19 +1,7 @@
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { publicCases } from '../../runtime/check/public-check.js';
-import { PROJECT_ROOT, tempDir } from '../helpers/fixtures.js';
 import { runCommand } from '../helpers/program-run.js';
-
-const CHECK = join(PROJECT_ROOT, 'runtime', 'check.js');
-const PLANTED = join(PROJECT_ROOT, 'dist', 'test', 'check', 'planted-kvs.js');
-
-function planted(t: ExecutionContext, variant: string): string {
-  const path = join(tempDir(t, 'kvs-planted-'), variant);
-  writeFileSync(path, `#!/bin/sh\nexec "${process.execPath}" "${PLANTED}" ${variant} "$@"\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
+import { CHECK, planted } from './planted.js';
 
 test('the public tests are the six course cases, run with the numbers of their args alone', (t) => {
   t.deepEqual(
