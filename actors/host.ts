@@ -12,7 +12,7 @@
  * a FIFO a live server reads, is refused and left as it is; then open it O_RDWR) -> listening
  * (reading <-> paused) -> closing (remove the FIFO if it is still ours) -> closed.
  *
- * The machine names its I/O, and runtime/registration.ts supplies it (`hostMachine.provide`):
+ * The machine names its I/O, and runtime/server/registration.ts supplies it (`hostMachine.provide`):
  * `openFifo` and `removeOwnFifo`, and the signal source in the input. `Host` is the small handle
  * the server holds.
  */
@@ -205,7 +205,7 @@ export class Host {
   private constructor(private readonly actor: Actor<typeof hostMachine>) {}
 
   /**
-   * Starts `machine` (hostMachine with its I/O provided: runtime/registration.ts), which creates
+   * Starts `machine` (hostMachine with its I/O provided: runtime/server/registration.ts), which creates
    * the FIFO (replacing only a stale FIFO there) and starts reading it.
    */
   static async start(machine: typeof hostMachine, input: HostInput, inspect?: (event: InspectionEvent) => void): Promise<Host> {

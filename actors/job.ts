@@ -1,11 +1,11 @@
 /**
  * A job actor: one `.job` file. The machine lives on the main thread; the work runs in a piscina
- * worker (runtime/job-worker.ts) that streams and parses the file and sends batches of operations
+ * worker (runtime/batch/job-worker.ts) that streams and parses the file and sends batches of operations
  * over a MessagePort. Here each batch is checked, handed to the store (whichever one runtime/
  * chose, through protocol/store-contract.ts) in order, and answered in order as it settles; a
  * batch that ends in a BACKUP waits for a free backup slot first. A batch the store could not
  * apply fails the job: the worker is told, and its `.out` ends after the last applied batch.
- * The worker is started through the input's `pool` (runtime/job-pool.ts on piscina).
+ * The worker is started through the input's `pool` (runtime/batch/job-pool.ts on piscina).
  */
 import { fromCallback, sendParent, sendTo, setup, type AnyActorRef } from 'xstate';
 import { checkBatch } from '../protocol/batch-codec.js';
@@ -17,7 +17,7 @@ import type { BusPort, JobSummary, JobTask } from '../protocol/job-task.js';
 import type { KvStore, StoreResults, StoreSnapshot } from '../protocol/store-contract.js';
 import { BACKUPS_SYSTEM_ID, type BackupRequest } from './backup-coordinator.js';
 
-/** Runs the work half of jobs in worker threads: runtime/job-pool.ts on piscina. */
+/** Runs the work half of jobs in worker threads: runtime/batch/job-pool.ts on piscina. */
 export interface JobPool {
   /** Worker threads at most: the supervisor keeps about twice as many job actors alive. */
   readonly threads: number;

@@ -9,7 +9,7 @@
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
  *
- * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server.ts
+ * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server/server.ts
  * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
 import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';

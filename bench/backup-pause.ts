@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { MemorySnapshot, Store } from '../actors/store.js';
-import { BackupChildren } from '../runtime/backup-children.js';
-import { tuneHeap } from '../runtime/heap.js';
+import { MemorySnapshot, Store } from '../runtime/store/memory-store.js';
+import { BackupChildren } from '../runtime/backup/children.js';
+import { tuneHeap } from '../runtime/cli/heap.js';
 
 const BASELINE_MS = 1000;
 

@@ -10,8 +10,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore, Store } from '../actors/store.js';
-import { startServer } from '../runtime/server.js';
+import { MemoryStore, Store } from '../runtime/store/memory-store.js';
+import { startServer } from '../runtime/server/server.js';
 import { next, percentile } from './bench-client.js';
 
 const CLIENTS_PER_PROCESS = 16;

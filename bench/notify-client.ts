@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { encode } from '../protocol/frames.js';
-import { createFifos, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from '../runtime/fifo.js';
+import { createFifos, openOwnWriteEnd, openReadEnd, openWriteEnd, removeFileSync } from '../runtime/os/fifo.js';
 
 const [registerFifo = '', clientsText = '1', prefix = 'b', key = 'bench'] = process.argv.slice(2);
 const clients = Number(clientsText);

@@ -18,9 +18,9 @@ import { parseArgs } from 'node:util';
 import { Op, encodeOps, type BusValue } from '../protocol/batch-codec.js';
 import { compareKeys } from '../protocol/keys.js';
 import { parseLine } from '../protocol/job-language.js';
-import { Store } from '../actors/store.js';
-import { RedisStore } from '../runtime/redis-store.js';
-import { ChangeFeed } from '../runtime/redis-changes.js';
+import { Store } from '../runtime/store/memory-store.js';
+import { RedisStore } from '../runtime/redis/store.js';
+import { ChangeFeed } from '../runtime/redis/changes.js';
 import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { writeJobFile, type Workload } from './workload.js';
 

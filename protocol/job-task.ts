@@ -1,5 +1,5 @@
 /**
- * The contract between a job actor (main thread) and its piscina worker (runtime/job-worker.ts):
+ * The contract between a job actor (main thread) and its piscina worker (runtime/batch/job-worker.ts):
  * the task the worker is given and the summary it returns. The batches themselves travel on the
  * task's port (protocol/bus.ts).
  */

@@ -1,7 +1,7 @@
 /**
  * How far a session's notifications may fall behind before the session ends (the notification
  * writer in runtime/ enforces them; the server hands them to each session). See
- * runtime/notification-writer.ts for what each limit catches.
+ * runtime/server/notification-writer.ts for what each limit catches.
  */
 export type NotificationLimits = {
   capBytes: number;

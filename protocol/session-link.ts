@@ -1,5 +1,5 @@
 /**
- * What a session actor needs of its client's FIFOs: runtime/session-fifos.ts is the real one
+ * What a session actor needs of its client's FIFOs: runtime/server/session-fifos.ts is the real one
  * (the server's end of the client's three FIFOs), tests give fakes.
  */
 import type { DecodeError, OpCode, RequestFrame } from './frames.js';

@@ -1,6 +1,6 @@
 /**
  * The one seam between the actors and the store that holds the data: the embedded in-memory store
- * (actors/store.ts) and the store on Redis (runtime/redis-store.ts) both offer it, `runtime/`
+ * (runtime/store/memory-store.ts) and the store on Redis (runtime/redis/store.ts) both offer it, `runtime/`
  * chooses one at start-up and hands it to the actors as input, and neither knows the other.
  *
  * It is async, because Redis answers later. For one store, batches settle in the order `apply`

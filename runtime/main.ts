@@ -13,11 +13,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { describeError, errorCode } from '../protocol/system-errors.js';
-import { dropWritesOnceClosed } from './closed-output.js';
-import { HELP_HINT, USAGE, parseCommandLine } from './command-line.js';
-import { listJobs } from './job-listing.js';
-import { createJobPool } from './job-pool.js';
-import { report } from './report.js';
+import { dropWritesOnceClosed } from './os/closed-output.js';
+import { HELP_HINT, USAGE, parseCommandLine } from './cli/command-line.js';
+import { listJobs } from './batch/job-listing.js';
+import { createJobPool } from './batch/job-pool.js';
+import { report } from './cli/report.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   // Before any worker thread is started: their stderr is piped into ours.

@@ -7,15 +7,15 @@ import { createActor, fromPromise, toPromise } from 'xstate';
 import { supervisorMachine, type SupervisorOutput } from '../actors/supervisor.js';
 import { errorMessage } from '../protocol/guards.js';
 import type { KvStore } from '../protocol/store-contract.js';
-import { HELP_HINT, type RunOptions } from './command-line.js';
-import type { PiscinaJobPool } from './job-pool.js';
-import type { Inspection } from './inspect.js';
-import { LazyBackupChildren } from './lazy-backups.js';
-import { wantsLiveLine, watchRun, type RunWatch } from './progress.js';
-import { report } from './report.js';
-import type { Server } from './server.js';
-import { removeStaleTemps } from './stale-temps.js';
-import { openStore } from './store-choice.js';
+import { HELP_HINT, type RunOptions } from './cli/command-line.js';
+import type { PiscinaJobPool } from './batch/job-pool.js';
+import type { Inspection } from './observe/inspect.js';
+import { LazyBackupChildren } from './backup/lazy-backups.js';
+import { wantsLiveLine, watchRun, type RunWatch } from './observe/progress.js';
+import { report } from './cli/report.js';
+import type { Server } from './server/server.js';
+import { removeStaleTemps } from './backup/stale-temps.js';
+import { openStore } from './store/choice.js';
 
 /**
  * The signals that stop a run the graceful way: the commands under way finish, every `.out` is
@@ -47,14 +47,14 @@ export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: reado
 }
 
 async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[], store: KvStore): Promise<number> {
-  // A busy store holds back threads for big jobs past the cores (runtime/job-pool.ts).
+  // A busy store holds back threads for big jobs past the cores (runtime/batch/job-pool.ts).
   pool.watchStore(() => store.commandsApplied);
   for (const name of await removeStaleTemps(options.jobsDir)) report(`removed ${name}: a backup left by a process that is gone`);
   // Loaded and forked when the first BACKUP is written, not ahead of need: most runs have none.
   const children = new LazyBackupChildren();
   // The inspector's modules only with --inspect.
   const inspection: Inspection =
-    options.inspect === null ? { inspect: undefined, close: async () => {} } : await (await import('./inspect.js')).startInspection(options.inspect, report);
+    options.inspect === null ? { inspect: undefined, close: async () => {} } : await (await import('./observe/inspect.js')).startInspection(options.inspect, report);
   // The folder is listed once: by main.ts in batch mode; in server mode by the server, as its
   // watch begins (see startServer), so that no job file falls between the listing and the watch.
   let initialJobs: readonly string[] = jobs;
@@ -118,7 +118,7 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
       try {
         // Started before the supervisor lists the folder, so that no job file falls between the two.
         // The server's modules are loaded only in server mode: a batch run does without them.
-        const { startServer } = await import('./server.js');
+        const { startServer } = await import('./server/server.js');
         server = await startServer({
           store,
           registerFifo: options.registerFifo!,

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../protocol/guards.js';
-import { hasReader, removeFileSync } from '../runtime/fifo.js';
+import { hasReader, removeFileSync } from '../runtime/os/fifo.js';
 
 /** The checkout: this file is compiled to dist/scripts/; runtime/*.js are the launchers. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { formatCommand, type Command } from '../../protocol/job-language.js';
 import { MAX_STRING_BYTES } from '../../protocol/keys.js';
-import { MAX_LINE_BYTES } from '../line-reader.js';
+import { MAX_LINE_BYTES } from '../batch/line-reader.js';
 import { commandWith, key, value } from './job-arbitraries.js';
 
 /** The longest WAIT generated: a job must run in a blink. */

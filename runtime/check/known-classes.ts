@@ -6,7 +6,7 @@
  */
 import { parseLine } from '../../protocol/job-language.js';
 import { MAX_STRING_BYTES, RESERVED_VALUES } from '../../protocol/keys.js';
-import { MAX_LINE_BYTES } from '../line-reader.js';
+import { MAX_LINE_BYTES } from '../batch/line-reader.js';
 import { splitLines, type Difference } from './difference.js';
 
 export interface KnownClass {

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
-import { MemorySnapshot, Store } from '../../actors/store.js';
+import { MemorySnapshot, Store } from '../../runtime/store/memory-store.js';
 import type { BackupOutcome, BackupTarget } from '../../protocol/backup-messages.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
 

@@ -6,8 +6,8 @@ import test from 'ava';
 import { ConnectQueue } from '../../protocol/connect-queue.js';
 import type { SignalSource } from '../../actors/host.js';
 import { encode } from '../../protocol/frames.js';
-import { openWriteEnd } from '../../runtime/fifo.js';
-import { startHost as startHostActor } from '../../runtime/registration.js';
+import { openWriteEnd } from '../../runtime/os/fifo.js';
+import { startHost as startHostActor } from '../../runtime/server/registration.js';
 import { waitUntil } from '../helpers/processes.js';
 
 function fakeSignals(): SignalSource & { fire(): void; count(): number } {

@@ -11,14 +11,14 @@ import { Piscina } from 'piscina';
 import { createActor } from 'xstate';
 import { backupCoordinatorMachine, type BackupWriter } from '../../actors/backup-coordinator.js';
 import type { JobPool } from '../../actors/job.js';
-import { MemorySnapshot, MemoryStore, Store } from '../../actors/store.js';
+import { MemorySnapshot, MemoryStore, Store } from '../../runtime/store/memory-store.js';
 import type { JobSummary } from '../../protocol/job-task.js';
-import { BackupChildren } from '../../runtime/backup-children.js';
-import { PiscinaJobPool } from '../../runtime/job-pool.js';
+import { BackupChildren } from '../../runtime/backup/children.js';
+import { PiscinaJobPool } from '../../runtime/batch/job-pool.js';
 import { folderSupervisorMachine } from '../helpers/folder-supervisor.js';
 import { tempDir, waitUntilSeen } from '../helpers/processes.js';
 
-const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
+const JOB_WORKER = new URL('../../runtime/batch/job-worker.js', import.meta.url).href;
 
 type Settled = { state: 'running' } | { state: 'done'; summary: JobSummary } | { state: 'failed'; error: unknown };
 

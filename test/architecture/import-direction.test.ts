@@ -1,14 +1,15 @@
 /**
  * The house points one way: runtime/ -> actors/ -> protocol/. Every import of every source file
- * in the three folders is read and checked:
+ * in the three folders (and runtime/'s sub-folders) is read and checked:
  * - protocol/ is pure: it imports only protocol/ and msgpackr (a pure codec). No `node:` module:
  *   bytes are Node's global Buffer, which needs no import and does no I/O.
  * - actors/ imports only actors/, protocol/ and xstate; the I/O a machine invokes is supplied by
  *   runtime/ (`machine.provide`) or handed in as an object in its input.
- * - runtime/ may import anything but the folders above it (scripts/, bench/, test/).
+ * - runtime/ may import anything but the folders above it (scripts/, bench/, test/), and its rooms
+ *   keep to themselves where a room is a program or a seam of its own (ROOMS below).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import test from 'ava';
 import { ROOT } from '../helpers/processes.js';
 
@@ -24,6 +25,18 @@ const FOLDERS: Record<Folder, readonly Folder[]> = {
   protocol: ['protocol'],
   actors: ['actors', 'protocol'],
   runtime: ['runtime', 'actors', 'protocol'],
+};
+/**
+ * Rooms of runtime/ that only some files may import, with the reason. A room's own files always may.
+ * - client/ is a program of its own (`runtime/client.js`): nothing of the server's side imports it.
+ * - redis/ is one store behind the store seam: only the seam (store/choice.ts) picks it, and the
+ *   backup child (a process of its own) reads a Redis copy through it.
+ * - check/ is a program of its own (`runtime/check.js`): nothing imports it.
+ */
+export const ROOMS: Record<string, { readonly importers: readonly string[]; readonly why: string }> = {
+  'runtime/client/': { importers: [], why: 'the client is a program of its own' },
+  'runtime/redis/': { importers: ['runtime/store/choice.ts', 'runtime/backup/child.ts'], why: 'the Redis store is reached only through the store seam (runtime/store/choice.ts)' },
+  'runtime/check/': { importers: [], why: 'the checker is a program of its own' },
 };
 /** `node:` modules allowed where the rule says none, with the reason. None today. */
 const NODE_EXCEPTIONS: Record<string, string> = {};
@@ -41,12 +54,20 @@ export function specifiers(source: string): string[] {
   return found;
 }
 
-/** Why `specifier`, imported by a file of `folder`, goes against the direction; null when it does not. */
+/** Why `specifier`, imported by `file` (a path from the repository's root), goes against the direction; null when it does not. */
 export function violation(folder: Folder, file: string, specifier: string): string | null {
   if (specifier.startsWith('.')) {
-    const target = specifier.startsWith('./') ? folder : /^\.\.\/([^/]+)\//.exec(specifier)?.[1];
-    if (target !== undefined && (FOLDERS[folder] as readonly string[]).includes(target)) return null;
-    return `${file} imports ${specifier}: ${folder}/ may import only ${FOLDERS[folder].join('/, ')}/`;
+    const target = normalize(join(dirname(file), specifier)).replaceAll('\\', '/');
+    const top = target.split('/')[0]!;
+    if (!(FOLDERS[folder] as readonly string[]).includes(top) || target.startsWith('..')) {
+      return `${file} imports ${specifier}: ${folder}/ may import only ${FOLDERS[folder].join('/, ')}/`;
+    }
+    for (const [room, rule] of Object.entries(ROOMS)) {
+      if (target.startsWith(room) && !file.startsWith(room) && !rule.importers.includes(file)) {
+        return `${file} imports ${specifier}: ${rule.why}`;
+      }
+    }
+    return null;
   }
   if (specifier.startsWith('node:')) {
     if (folder === 'runtime' || NODE_EXCEPTIONS[`${file} ${specifier}`] !== undefined) return null;
@@ -57,8 +78,9 @@ export function violation(folder: Folder, file: string, specifier: string): stri
   return `${file} imports the package ${specifier}: ${folder}/ may import only ${allowed.join(', ')}`;
 }
 
-function sourceFiles(folder: Folder): string[] {
-  return readdirSync(join(ROOT, folder))
+/** Every .ts file of a folder and its sub-folders, as paths from the repository's root. */
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts'))
     .map((name) => `${folder}/${name}`);
 }
@@ -99,6 +121,12 @@ test('the reader finds imports of every form, and the rule refuses each wrong di
   t.regex(violation('protocol', 'protocol/x.ts', '../actors/store.js') ?? '', /protocol\/ may import only protocol\//);
   t.regex(violation('protocol', 'protocol/x.ts', 'xstate') ?? '', /may import only msgpackr/);
   t.regex(violation('runtime', 'runtime/x.ts', '../scripts/diagrams.js') ?? '', /runtime\/ may import only runtime\/, actors\/, protocol\//);
+  t.regex(violation('runtime', 'runtime/server/x.ts', '../../scripts/diagrams.js') ?? '', /runtime\/ may import only/);
+  t.regex(violation('runtime', 'runtime/server/x.ts', '../client/console.js') ?? '', /the client is a program of its own/);
+  t.regex(violation('runtime', 'runtime/run.ts', './redis/store.js') ?? '', /only through the store seam/);
+  t.is(violation('runtime', 'runtime/store/choice.ts', '../redis/store.js'), null);
+  t.is(violation('runtime', 'runtime/redis/store.ts', './connection.js'), null);
+  t.is(violation('runtime', 'runtime/server/x.ts', '../../actors/host.js'), null);
   t.is(violation('runtime', 'runtime/x.ts', 'node:fs'), null);
   t.is(violation('actors', 'actors/x.ts', '../protocol/frames.js'), null);
   t.is(violation('actors', 'actors/x.ts', 'xstate'), null);

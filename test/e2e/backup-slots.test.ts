@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActor, toPromise } from 'xstate';
 import { backupCoordinatorMachine, type BackupRequest, type BackupWriter } from '../../actors/backup-coordinator.js';
-import { MemorySnapshot, Store } from '../../actors/store.js';
+import { MemorySnapshot, Store } from '../../runtime/store/memory-store.js';
 import type { BackupOutcome } from '../../protocol/backup-messages.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
 import { readBytes, startKvs, tempDir, waitFor, writeFiles } from '../helpers/batch.js';

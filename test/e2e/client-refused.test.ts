@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { createFifos, openRegistrationEnd, removeFileSync } from '../../runtime/fifo.js';
+import { createFifos, openRegistrationEnd, removeFileSync } from '../../runtime/os/fifo.js';
 import { CLIENT, clientFifos, startClient, startServer, tempDir, uniqueId, waitUntil } from '../helpers/processes.js';
 
 test('a client still queued when the server shuts down says it was refused, and exits 1', async (t) => {

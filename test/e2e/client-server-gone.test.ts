@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { createFifos, openReadEnd, openRegistrationEnd, openWriteEnd, removeFileSync } from '../../runtime/fifo.js';
+import { createFifos, openReadEnd, openRegistrationEnd, openWriteEnd, removeFileSync } from '../../runtime/os/fifo.js';
 import { FrameReader } from '../../protocol/frame-reader.js';
 import { OpCode, encodeResponse } from '../../protocol/frames.js';
 import { CLIENT, DEADLINE_MS, Proc, clientFifos, tempDir, uniqueId, waitUntilSeen } from '../helpers/processes.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { readBytes, startKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { CLIENT, Proc, ask, clientFifos, startClient, startServer, uniqueId } from '../helpers/processes.js';
-import { removeFileSync } from '../../runtime/fifo.js';
+import { removeFileSync } from '../../runtime/os/fifo.js';
 
 const LINES = 300;
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import test from 'ava';
-import { hasReader } from '../../runtime/fifo.js';
+import { hasReader } from '../../runtime/os/fifo.js';
 import {
   DEADLINE_MS,
   Proc,

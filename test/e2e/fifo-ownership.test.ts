@@ -6,7 +6,7 @@ import { lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import test from 'ava';
 import { encode } from '../../protocol/frames.js';
-import { createFifos, openReadEnd, openWriteEnd } from '../../runtime/fifo.js';
+import { createFifos, openReadEnd, openWriteEnd } from '../../runtime/os/fifo.js';
 import { CLIENT, Proc, SERVER_ENTRY, type ServerFixture, ask, clientFifos, startClient, startServer, tempDir, uniqueId, waitUntil, writeJob } from '../helpers/processes.js';
 
 function runServer(t: import('ava').ExecutionContext, args: string[]): Proc {

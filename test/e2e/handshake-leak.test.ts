@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as C, openSync, readSync, writeSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
-import { removeFileSync } from '../../runtime/fifo.js';
+import { removeFileSync } from '../../runtime/os/fifo.js';
 import { type ServerFixture, ask, openFds, startClient, startServer, uniqueId, waitUntilSeen } from '../helpers/processes.js';
 
 type HandClient = { paths: string[]; resp: number; answer: number[]; close(): void };

@@ -9,14 +9,14 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Store } from '../../actors/store.js';
+import { Store } from '../../runtime/store/memory-store.js';
 import { Op, decodeOps, type BusValue } from '../../protocol/batch-codec.js';
 import { decode, encode, isBatchMessage } from '../../protocol/bus.js';
 import type { JobTask } from '../../protocol/job-task.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { startServer, waitUntil } from '../helpers/processes.js';
 
-const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
+const JOB_WORKER = new URL('../../runtime/batch/job-worker.js', import.meta.url).href;
 
 /** A job that writes `keys` keys (100 a line), then has `shows` SHOWs; and its expected .out. */
 function showJob(keys: number, shows: number): { job: string; out: string } {

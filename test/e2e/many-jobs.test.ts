@@ -7,12 +7,12 @@ import test from 'ava';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { createActor, toPromise } from 'xstate';
-import { MemoryStore } from '../../actors/store.js';
-import { PiscinaJobPool } from '../../runtime/job-pool.js';
+import { MemoryStore } from '../../runtime/store/memory-store.js';
+import { PiscinaJobPool } from '../../runtime/batch/job-pool.js';
 import { folderSupervisorMachine } from '../helpers/folder-supervisor.js';
 import { readBytes, tempDir, writeFiles } from '../helpers/batch.js';
 
-const JOB_WORKER = new URL('../../runtime/job-worker.js', import.meta.url).href;
+const JOB_WORKER = new URL('../../runtime/batch/job-worker.js', import.meta.url).href;
 
 test('200 job files run with at most a window of job actors alive at once, each with its .out', async (t) => {
   const dir = tempDir(t);

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Proc, ROOT, clientFifos, tempDir, uniqueId, waitUntil } from '../helpers/processes.js';
-import { removeFileSync } from '../../runtime/fifo.js';
+import { removeFileSync } from '../../runtime/os/fifo.js';
 
 interface DemoLine {
   readonly command: string;

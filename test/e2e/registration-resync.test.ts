@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import test from 'ava';
 import { encode } from '../../protocol/frames.js';
-import { createFifos, openOwnWriteEnd, openReadEnd, removeFileSync } from '../../runtime/fifo.js';
+import { createFifos, openOwnWriteEnd, openReadEnd, removeFileSync } from '../../runtime/os/fifo.js';
 import { startServer, uniqueId, waitUntilSeen } from '../helpers/processes.js';
 
 test('a connect request right behind an unfinished one is answered; the server logs the stray bytes', async (t) => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { CONNECT_SIZE, encode } from '../../protocol/frames.js';
-import { openWriteEnd } from '../../runtime/fifo.js';
+import { openWriteEnd } from '../../runtime/os/fifo.js';
 import { ask, clientFifos, startClient, startServer, tempDir, waitUntil } from '../helpers/processes.js';
 
 /** Writes bytes on the registration FIFO as a real writer would, and closes it. */

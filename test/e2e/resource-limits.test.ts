@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { Proc, waitUntil } from '../helpers/processes.js';
-import { hasReader } from '../../runtime/fifo.js';
+import { hasReader } from '../../runtime/os/fifo.js';
 
 /** Descriptors for the program: its start fits; 40 backup processes (2 pipes each) cannot. */
 const NOFILE = 48;

@@ -6,7 +6,7 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import test from 'ava';
-import { hasReader } from '../../runtime/fifo.js';
+import { hasReader } from '../../runtime/os/fifo.js';
 import { ask, startClient, startServer, waitUntilSeen } from '../helpers/processes.js';
 
 function count(text: string, part: string): number {

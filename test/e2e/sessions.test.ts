@@ -3,7 +3,7 @@ import { lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { encode } from '../../protocol/frames.js';
-import { createFifos } from '../../runtime/fifo.js';
+import { createFifos } from '../../runtime/os/fifo.js';
 import { ask, nthLine, openFds, startClient, startRawClient, startServer, tempDir, waitUntil, writeJob } from '../helpers/processes.js';
 
 test('S+1 clients: the last one waits for a session, then connects when one leaves', async (t) => {

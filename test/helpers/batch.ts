@@ -40,7 +40,7 @@ export interface RunResult {
   readonly stdout: string;
   /** stderr without the run's summary line, so that tests of what else is reported stay exact. */
   readonly stderr: string;
-  /** The summary line (runtime/progress.ts) the program ends with unless `--quiet`, or null. */
+  /** The summary line (runtime/observe/progress.ts) the program ends with unless `--quiet`, or null. */
   readonly summary: string | null;
 }
 

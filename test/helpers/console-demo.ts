@@ -1,8 +1,8 @@
 /**
- * A stand-in client for the terminal test of runtime/client-console.ts: prints a notification
+ * A stand-in client for the terminal test of runtime/client/console.ts: prints a notification
  * every 150 ms (five in all) while lines are typed, echoes each line typed, ends at end of input.
  */
-import { openConsole } from '../../runtime/client-console.js';
+import { openConsole } from '../../runtime/client/console.js';
 
 const console = openConsole({ input: process.stdin, output: process.stdout, onInterrupt: () => process.exit(130) });
 let sent = 0;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
-import { removeFileSync } from '../../runtime/fifo.js';
+import { removeFileSync } from '../../runtime/os/fifo.js';
 import { Proc, ROOT, clientFifos, uniqueId } from './processes.js';
 
 export const COURSE_CLIENT_SOURCE = join(ROOT, 'test/helpers/course-client.c');

@@ -17,7 +17,7 @@ export class FakeLink implements SessionLink {
     private readonly join: (signal: AbortSignal) => Promise<void> = async () => {},
   ) {}
 
-  /** As the real link (runtime/session-fifos.ts): there is no subscriber before `ready()` resolves. */
+  /** As the real link (runtime/server/session-fifos.ts): there is no subscriber before `ready()` resolves. */
   get subscriber(): Subscriber {
     if (!this.joined) throw new Error('the link is not ready');
     return this.writer;

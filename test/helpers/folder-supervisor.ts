@@ -4,7 +4,7 @@
  */
 import { fromPromise } from 'xstate';
 import { supervisorMachine } from '../../actors/supervisor.js';
-import { listJobs } from '../../runtime/job-listing.js';
+import { listJobs } from '../../runtime/batch/job-listing.js';
 
 /** The supervisor with its I/O supplied: it lists the jobs folder by the program's rule. */
 export const folderSupervisorMachine = supervisorMachine.provide({

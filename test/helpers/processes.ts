@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { hasReader, removeFileSync } from '../../runtime/fifo.js';
+import { hasReader, removeFileSync } from '../../runtime/os/fifo.js';
 import { DEADLINE_MS, PROJECT_ROOT, tempDir, waitUntil, waitUntilSeen } from './fixtures.js';
 import { SERVER_SLOTS } from './slots.js';
 

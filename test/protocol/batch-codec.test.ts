@@ -21,7 +21,7 @@ import {
 import { formatCommand, parseLine, type Command } from '../../protocol/job-language.js';
 import { compareKeys } from '../../protocol/keys.js';
 import { appendPlainLine } from '../../protocol/plain-lines.js';
-import { Store } from '../../actors/store.js';
+import { Store } from '../../runtime/store/memory-store.js';
 import { TOKEN_BYTES, command, key, value } from '../../runtime/check/job-arbitraries.js';
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

@@ -1,0 +1,159 @@
+/**
+ * A backup child process: long-lived, reused, one backup at a time. It receives a snapshot's
+ * pairs in chunks (unsorted, a key possibly twice), sorts them by key bytes, writes the `.bck`
+ * under a temporary name, fsyncs, and renames it into place, so a `.bck` is never seen half
+ * written. It exits when its stdin closes (the coordinator closed it, or the parent died).
+ * With the store on Redis it is sent a `copy` instead: it reads the snapshot copy from Redis
+ * itself (HSCAN, on a connection of its own), drops it (UNLINK), and writes the file the same way.
+ *
+ * Test hooks, from the environment: KVS_BACKUP_TRACE names a file to which each backup appends
+ * `start <pid> <ms>` and `end <pid> <ms>`; KVS_BACKUP_DELAY_MS holds the temporary file that long
+ * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
+ * polls for it, so a test holds every backup open until it creates that file.
+ */
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PackrStream, UnpackrStream } from 'msgpackr';
+import { isToBackupChild, type BackupBegin, type BackupCopy, type FromBackupChild } from '../../protocol/backup-messages.js';
+import { errorMessage } from '../../protocol/guards.js';
+import { compareKeys } from '../../protocol/keys.js';
+import { describeError, errorCode } from '../../protocol/system-errors.js';
+import { formatPair } from '../../protocol/output.js';
+import { writeAll } from '../os/write-all.js';
+
+/**
+ * Like the job workers, a backup yields the CPU to the store: the store's thread streams the
+ * snapshot a chunk a turn, and on two cores a busy child would stretch the jobs' pauses.
+ */
+const NICENESS = 5;
+try {
+  setPriority(NICENESS);
+} catch {
+  // Not allowed here: the child shares the CPU evenly, which only makes the pauses longer.
+}
+
+const trace = process.env['KVS_BACKUP_TRACE'];
+const delayMs = Number(process.env['KVS_BACKUP_DELAY_MS'] ?? 0);
+const gate = process.env['KVS_BACKUP_GATE'];
+const GATE_POLL_MS = 10;
+const parentPid = process.ppid;
+
+const replies = new PackrStream({ useRecords: false });
+replies.pipe(process.stdout);
+// EPIPE: the coordinator is gone, so nobody waits for this backup's reply.
+process.stdout.on('error', () => process.exit(1));
+const reply = (message: FromBackupChild) => replies.write(message);
+
+let current: { begin: BackupBegin; keys: string[]; values: string[] } | null = null;
+let work = Promise.resolve();
+
+const requests = process.stdin.pipe(new UnpackrStream({ useRecords: false }));
+requests.on('error', (error: Error) => {
+  process.stderr.write(`backup child: malformed bytes from the coordinator: ${error.message}\n`);
+  process.exit(2);
+});
+requests.on('data', (message: unknown) => {
+  if (!isToBackupChild(message)) {
+    process.stderr.write('backup child: malformed message from the coordinator\n');
+    process.exit(2);
+  }
+  switch (message.t) {
+    case 'begin':
+      current = { begin: message, keys: [], values: [] };
+      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
+      break;
+    case 'pairs':
+      if (current === null || current.begin.id !== message.id) break;
+      for (let i = 0; i < message.kv.length; i += 2) {
+        current.keys.push(message.kv[i]!);
+        current.values.push(message.kv[i + 1]!);
+      }
+      break;
+    case 'copy': {
+      const copy = message;
+      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
+      work = work.then(() => finishCopy(copy));
+      break;
+    }
+    case 'cancel':
+      if (current !== null && current.begin.id === message.id) current = null;
+      break;
+    case 'end': {
+      const finished = current;
+      current = null;
+      if (finished === null || finished.begin.id !== message.id) break;
+      // Backups run one after another; chaining keeps a slow disk from reordering replies.
+      work = work.then(() => finish(finished.begin, finished.keys, finished.values));
+      break;
+    }
+  }
+});
+
+/** A copy on Redis: read it (loading the Redis client only when a backup needs it), then as `finish`. */
+async function finishCopy(copy: BackupCopy): Promise<void> {
+  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, tmpPath: copy.tmpPath, compat: copy.compat };
+  let pairs: { keys: string[]; values: string[] };
+  try {
+    const { readRemotePairs } = await import('../redis/snapshot.js');
+    pairs = await readRemotePairs(copy);
+  } catch (error) {
+    reply({ t: 'failed', id: copy.id, reason: errorMessage(error) });
+    return;
+  }
+  await finish(begin, pairs.keys, pairs.values, copy.pairs);
+}
+
+async function finish(begin: BackupBegin, keys: string[], values: string[], expected?: number): Promise<void> {
+  try {
+    const count = writeSorted(begin, keys, values);
+    // Never a short backup: a copy that expired or was deleted under the reader holds fewer pairs.
+    if (expected !== undefined && count !== expected) {
+      throw new Error(`snapshot copy holds ${count} pairs, ${expected} were copied (expired or deleted under the reader?)`);
+    }
+    if (delayMs > 0) await sleep(delayMs);
+    while (gate !== undefined && !existsSync(gate)) {
+      // Orphaned at the gate (the parent was killed): leave rather than poll forever.
+      if (process.ppid !== parentPid) throw new Error('the parent died while the backup waited at the test gate');
+      await sleep(GATE_POLL_MS);
+    }
+    renameSync(begin.tmpPath, begin.path);
+    if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
+    reply({ t: 'done', id: begin.id, pairs: count });
+  } catch (error) {
+    rmSync(begin.tmpPath, { force: true });
+    // A system error in words ('permission denied'); its temporary file's name is ours, not the user's.
+    reply({ t: 'failed', id: begin.id, reason: errorCode(error) === undefined ? errorMessage(error) : describeError(error) });
+  }
+}
+
+/** Writes the pairs sorted by key, each key once; returns how many were written. */
+function writeSorted(begin: BackupBegin, keys: string[], values: string[]): number {
+  const order = Array.from(keys.keys());
+  order.sort((a, b) => compareKeys(keys[a]!, keys[b]!));
+  const fd = openSync(begin.tmpPath, 'w', 0o644);
+  try {
+    let text = '';
+    let written = 0;
+    let previous: string | undefined;
+    for (const i of order) {
+      const key = keys[i]!;
+      if (key === previous) continue;
+      previous = key;
+      text += formatPair(key, values[i]!, begin.compat);
+      written++;
+      if (text.length >= 1 << 16) {
+        writeAll(fd, Buffer.from(text, 'latin1'));
+        text = '';
+      }
+    }
+    writeAll(fd, Buffer.from(text, 'latin1'));
+    fsyncSync(fd);
+    return written;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// The coordinator closed our stdin (or died): finish what is under way, then leave.
+requests.on('end', () => void work.then(() => process.exit(0)));

@@ -1,0 +1,476 @@
+/**
+ * The store on Redis: the same batches (protocol/bus.ts), the same results as the in-memory
+ * store's `apply` (runtime/store/memory-store.ts), applied by one Lua script (runtime/redis/batch-script.ts)
+ * per batch, so every command and every batch is atomic for every host sharing the Redis.
+ *
+ * Strings are byte strings (latin1, one char per byte) end to end: a batch goes to Redis as one
+ * packed Buffer of their bytes, results come back as Buffers read as latin1, never through UTF-8.
+ *
+ * Batches are pipelined on one connection, so Redis applies them in the order `apply` was
+ * called. The script is loaded once and run by its SHA; when Redis answers NOSCRIPT (its script
+ * cache was flushed), the store stops sending, lets what is in flight answer, loads the script
+ * again and resends the refused batches in their order; should a later batch have got through
+ * meanwhile (another host loaded the script in between), resending would reorder them, so the
+ * refused ones fail instead.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Op, checkOps, decodeOps, encodeResults, type BusValue } from '../../protocol/batch-codec.js';
+import type { ChangeListener, KvStore, StoreSnapshot } from '../../protocol/store-contract.js';
+import { ChangeFeed } from './changes.js';
+import { BATCH_SCRIPT, packBatch } from './batch-script.js';
+import {
+  RedisStoreError,
+  closeRedis,
+  connectRedis,
+  errorText,
+  parseRedisUrl,
+  redisNames,
+  stallMs,
+  stallText,
+  type RedisNames,
+  type RedisTarget,
+} from './connection.js';
+import { RedisSnapshot, type SnapshotRef } from './snapshot.js';
+
+export interface RedisStoreOptions {
+  /** Keys and the channel are named after it (default `kvs`): one keyspace per namespace. */
+  readonly namespace?: string;
+  /** A SHOW of a store up to this many pairs is answered inline; larger ones go through a copy. */
+  readonly showInlineMax?: number;
+  /** How long a copy (SHOW or BACKUP) may live unread before Redis drops it (default 1 h). */
+  readonly copyTtlMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Called once when the connection drops; every later `apply` rejects with the same error. */
+  readonly onLost?: (error: RedisStoreError) => void;
+  /** Batches in flight and no answer for this long: the store is lost (default: redis-connection.ts's stallMs()). */
+  readonly stallMs?: number;
+}
+
+export const DEFAULT_SHOW_INLINE_MAX = 1000;
+export const DEFAULT_COPY_TTL_MS = 3_600_000;
+/** Pairs asked of HSCAN at a time when a SHOW is read from its copy. */
+const SHOW_SCAN_COUNT = 1000;
+
+/**
+ * Called for each BACKUP, in batch order, once the batch is applied: its copy, to read and
+ * release (here, or in a backup child from `snapshot.remote`, which is plain data).
+ */
+export type OnRedisBackup = (n: number, snapshot: RedisSnapshot & StoreSnapshot) => void;
+
+interface Pending {
+  readonly keys: string[];
+  readonly args: (string | Buffer)[];
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  /** Position in the send order. */
+  readonly sent: number;
+}
+
+/** A byte string as a Redis argument (ioredis would write a string as UTF-8). */
+function arg(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+function bytes(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  throw new Error(`redis store: expected a bulk string, got ${typeof value}`);
+}
+
+export class RedisStore implements KvStore {
+  /** Commands applied by this store since it started (the progress line's commands/s). */
+  commandsApplied = 0;
+
+  private sha = '';
+  private lost: RedisStoreError | null = null;
+  private sentCount = 0;
+  private readonly inFlight = new Set<Pending>();
+  /** While recovering from NOSCRIPT, new batches are held here, in order. */
+  private recovering = false;
+  private held: Pending[] = [];
+  private refused: Pending[] = [];
+  private lastOkSent = -1;
+  private readonly failureListeners = new Set<(error: Error) => void>();
+  private readonly feeds = new Set<ChangeFeed>();
+  private url = '';
+  private namespace = 'kvs';
+  /** When a batch was last answered, or sent with none in flight: the stall watch's clock. */
+  private lastAnswer = 0;
+  private readonly stallWatch: NodeJS.Timeout;
+
+  private constructor(
+    private readonly client: Redis,
+    readonly target: RedisTarget,
+    readonly names: RedisNames,
+    private readonly showInlineMax: number,
+    private readonly copyTtlMs: number,
+    private readonly stallMs: number,
+  ) {
+    this.stallWatch = setInterval(() => this.checkStall(), Math.max(10, Math.min(1000, stallMs / 4)));
+    this.stallWatch.unref();
+  }
+
+  /** Batches in flight and no answer for stallMs: lost, and the connection dropped, which fails them. */
+  private checkStall(): void {
+    if (this.inFlight.size === 0 || this.lost !== null || Date.now() - this.lastAnswer < this.stallMs) return;
+    this.fail(
+      new RedisStoreError(
+        'REDIS_STORE_LOST',
+        `redis store ${this.describe}: no answer to a batch for ${stallText(this.stallMs)}: Redis is stopped or unreachable (whether that batch was applied, whole, is unknown)`,
+      ),
+    );
+    this.client.disconnect();
+  }
+
+  /** Connects, checks the server, and loads the script; rejects with a RedisStoreError. */
+  static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const target = parseRedisUrl(url);
+    const names = redisNames(options.namespace ?? 'kvs', target.db);
+    let store: RedisStore | null = null;
+    const client = await connectRedis(
+      target,
+      'store',
+      (error) => {
+        if (store !== null) store.fail(error);
+        options.onLost?.(error);
+      },
+      options.connectTimeoutMs,
+    );
+    store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS, options.stallMs ?? stallMs());
+    store.url = url;
+    store.namespace = options.namespace ?? 'kvs';
+    try {
+      await store.checkEviction();
+      await store.loadScript();
+    } catch (error) {
+      clearInterval(store.stallWatch);
+      await closeRedis(client);
+      throw error;
+    }
+    return store;
+  }
+
+  get describe(): string {
+    return this.target.describe;
+  }
+
+  /** The error that ended this store, or null while it is usable. */
+  get failure(): RedisStoreError | null {
+    return this.lost;
+  }
+
+  /**
+   * A Redis with `maxmemory` and an `allkeys-*` policy evicts whole keys when it fills, the data
+   * hash among them: the store would empty itself without an error, and the jobs go on with wrong
+   * READs. `volatile-*` evicts keys with a TTL only (the copies, whose loss is an error already).
+   * Read from INFO, which a managed Redis allows where it may refuse CONFIG GET.
+   */
+  private async checkEviction(): Promise<void> {
+    let info: string;
+    try {
+      info = await this.client.info('memory');
+    } catch (error) {
+      throw this.wrap(error, 'reading its memory settings');
+    }
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? '';
+    const maxmemory = Number(/^maxmemory:(\d+)/m.exec(info)?.[1] ?? '0');
+    if (maxmemory > 0 && policy.startsWith('allkeys-')) {
+      throw new RedisStoreError(
+        'REDIS_STORE_REFUSED',
+        `redis store ${this.describe}: maxmemory-policy is ${policy}, so a full Redis would evict the store's data; set it to noeviction (or a volatile-* policy)`,
+      );
+    }
+  }
+
+  private async loadScript(): Promise<void> {
+    try {
+      this.sha = String(await this.client.script('LOAD', BATCH_SCRIPT));
+    } catch (error) {
+      throw this.wrap(error, 'loading the batch script');
+    }
+  }
+
+  private fail(error: RedisStoreError): void {
+    if (this.lost !== null) return;
+    this.lost = error;
+    for (const listener of [...this.failureListeners]) listener(error);
+    this.failureListeners.clear();
+  }
+
+  onFailure(listener: (error: Error) => void): () => void {
+    if (this.lost !== null) {
+      queueMicrotask(() => listener(this.lost!));
+      return () => undefined;
+    }
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  /**
+   * Every host's changes, from the change channel, in the order Redis applied them. A feed that
+   * drops fails the store: changes published while it was away would be missed without a word.
+   */
+  async watch(onChange: ChangeListener): Promise<() => Promise<void>> {
+    if (this.lost !== null) throw this.lost;
+    const feed = await ChangeFeed.open(this.url, onChange, {
+      namespace: this.namespace,
+      // Batches in flight still settle; every later one is refused with this error.
+      onLost: (error) => this.fail(error),
+    });
+    this.feeds.add(feed);
+    return async () => {
+      this.feeds.delete(feed);
+      await feed.close();
+    };
+  }
+
+  private wrap(error: unknown, during: string): RedisStoreError {
+    if (error instanceof RedisStoreError) return error;
+    if (this.lost !== null) return this.lost;
+    const text = errorText(error);
+    if (text.startsWith('KVSREFUSED')) {
+      return new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${text.slice(11)}`, { cause: error });
+    }
+    // Not ready, or ioredis refusing to queue on a dead stream: the connection is gone, even when
+    // this rejection comes before its 'close' event.
+    const closed = this.client.status !== 'ready' || /closed|Stream isn't writeable|ECONNRESET|EPIPE|ENOENT|ECONNREFUSED/.test(text);
+    if (closed) {
+      const lost = new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: connection lost while ${during} (a batch under way is applied whole or not at all): ${text}`, { cause: error });
+      this.fail(lost);
+      return lost;
+    }
+    return new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: ${during}: ${text}`, { cause: error });
+  }
+
+  /**
+   * Applies a batch of decoded operations (protocol/batch-codec.ts `decodeOps`) atomically and
+   * resolves with its results as values (SHOW's pairs in no order). `onBackup(n, snapshot)` is called for each BACKUP, in order,
+   * before the promise resolves; the snapshot is the caller's to read and release.
+   */
+  async applyOps(ops: readonly BusValue[], onBackup: OnRedisBackup = () => undefined): Promise<BusValue[]> {
+    if (this.lost !== null) throw this.lost;
+    const problem = checkOps(ops);
+    if (problem !== null) throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${problem}`);
+    const keys = [this.names.data];
+    let commands = 0;
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i] as Op;
+      commands++;
+      if (op === Op.Show) {
+        keys.push(this.names.copyPrefix + randomUUID());
+        i += 1;
+        continue;
+      }
+      const n = ops[i + 1] as number;
+      if (op === Op.Backup) keys.push(this.names.copyPrefix + randomUUID());
+      i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
+    }
+    let packed: Buffer;
+    try {
+      packed = packBatch(ops);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    }
+    const args: (string | Buffer)[] = [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs), packed];
+    const reply = await this.send(keys, args);
+    const [raw, sizes] = reply as [unknown[], number[]];
+    const results = await this.decode(ops, raw, sizes, keys);
+    let copy = 0;
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i] as Op;
+      if (op === Op.Show) {
+        copy++;
+        i += 1;
+        continue;
+      }
+      const n = ops[i + 1] as number;
+      if (op === Op.Backup) {
+        copy++;
+        onBackup(n, new RedisSnapshot(this.client, { key: keys[copy]!, pairs: sizes[copy - 1]! }, this.describe, this.url));
+      }
+      i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
+    }
+    this.commandsApplied += commands;
+    return results;
+  }
+
+  /**
+   * The seam's `apply`: a batch as the bus carries it (protocol/batch-codec.ts), its results in the
+   * same layout as the in-memory store's. A malformed batch is refused whole.
+   */
+  async apply(batch: Uint8Array, onBackup: OnRedisBackup = () => undefined): Promise<Uint8Array> {
+    let ops: BusValue[];
+    try {
+      ops = decodeOps(batch);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    }
+    return encodeResults(ops, await this.applyOps(ops, onBackup));
+  }
+
+  private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { keys, args, resolve, reject, sent: this.sentCount++ };
+      if (this.recovering) this.held.push(pending);
+      else this.issue(pending);
+    });
+  }
+
+  private issue(pending: Pending): void {
+    if (this.inFlight.size === 0) this.lastAnswer = Date.now();
+    this.inFlight.add(pending);
+    // callBuffer: every bulk string of the reply comes back as a Buffer, never decoded as UTF-8.
+    this.client.callBuffer('EVALSHA', [this.sha, pending.keys.length, ...pending.keys, ...pending.args]).then(
+      (reply: unknown) => {
+        this.lastAnswer = Date.now();
+        this.inFlight.delete(pending);
+        this.lastOkSent = Math.max(this.lastOkSent, pending.sent);
+        pending.resolve(reply);
+      },
+      (error: unknown) => {
+        this.inFlight.delete(pending);
+        if (errorText(error).startsWith('NOSCRIPT')) this.recover(pending);
+        else pending.reject(this.wrap(error, 'applying a batch'));
+      },
+    );
+  }
+
+  /**
+   * NOSCRIPT: hold new batches, wait for those in flight, reload the script, resend the refused
+   * batches in their order, then the held ones. Everything is issued synchronously at the end,
+   * so the order on the connection is the order of the `apply` calls.
+   */
+  private recover(pending: Pending): void {
+    this.refused.push(pending);
+    if (this.recovering) return;
+    this.recovering = true;
+    void (async () => {
+      while (this.inFlight.size > 0) await new Promise((resolve) => setImmediate(resolve));
+      const refused = this.refused.sort((a, b) => a.sent - b.sent);
+      this.refused = [];
+      let failure: RedisStoreError | null = null;
+      if (this.lastOkSent > refused[0]!.sent) {
+        failure = new RedisStoreError(
+          'REDIS_STORE_REFUSED',
+          `redis store ${this.describe}: the script cache was flushed under running batches and a later batch got through first; the refused ones are not resent (that would reorder them), nothing of them was applied`,
+        );
+      } else {
+        try {
+          await this.loadScript();
+        } catch (error) {
+          failure = this.wrap(error, 'reloading the batch script');
+        }
+      }
+      const held = this.held;
+      this.held = [];
+      this.recovering = false;
+      for (const p of refused) {
+        if (failure === null) this.issue(p);
+        else p.reject(failure);
+      }
+      for (const p of held) this.issue(p);
+    })();
+  }
+
+  private async decode(ops: readonly BusValue[], raw: unknown[], sizes: number[], keys: string[]): Promise<BusValue[]> {
+    const results: BusValue[] = [];
+    let r = 0;
+    let copy = 0;
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i] as Op;
+      if (op === Op.Show) {
+        copy++;
+        const width = raw[r++] as number;
+        if (width >= 0) {
+          results.push(width);
+          for (let j = 0; j < width; j++) results.push(bytes(raw[r++]));
+        } else {
+          await this.readShowCopy({ key: keys[copy]!, pairs: sizes[copy - 1]! }, results);
+        }
+        i += 1;
+        continue;
+      }
+      const n = ops[i + 1] as number;
+      switch (op) {
+        case Op.Write:
+          i += 2 + 2 * n;
+          break;
+        case Op.Read:
+          for (let j = 0; j < n; j++) {
+            const value = raw[r++];
+            results.push(value === null ? null : bytes(value));
+          }
+          i += 2 + n;
+          break;
+        case Op.Delete: {
+          const m = raw[r++] as number;
+          results.push(m);
+          for (let j = 0; j < m; j++) results.push(bytes(raw[r++]));
+          i += 2 + n;
+          break;
+        }
+        default:
+          if (op === Op.Backup) copy++;
+          i += 2;
+      }
+    }
+    return results;
+  }
+
+  /** A big SHOW: its pairs from its copy, a chunk at a time, then the copy is dropped. */
+  private async readShowCopy(ref: SnapshotRef, results: BusValue[]): Promise<void> {
+    const at = results.length;
+    results.push(0);
+    const seen = new Set<string>();
+    const snapshot = new RedisSnapshot(this.client, ref, this.describe);
+    try {
+      for (let kv = await snapshot.next(SHOW_SCAN_COUNT); kv !== null; kv = await snapshot.next(SHOW_SCAN_COUNT)) {
+        for (let i = 0; i < kv.length; i += 2) {
+          if (seen.has(kv[i]!)) continue;
+          seen.add(kv[i]!);
+          results.push(kv[i]!, kv[i + 1]!);
+        }
+      }
+    } finally {
+      await snapshot.release();
+    }
+    results[at] = results.length - at - 1;
+    if (results[at] !== 2 * ref.pairs) {
+      throw new RedisStoreError('REDIS_STORE_SNAPSHOT', `redis store ${this.describe}: SHOW copy ${ref.key} holds ${(results.length - at - 1) / 2} pairs, ${ref.pairs} were copied`);
+    }
+  }
+
+  /** Whether the key is in the store now (SUBSCRIBE's check). */
+  async has(key: string): Promise<boolean> {
+    if (this.lost !== null) throw this.lost;
+    try {
+      return (await this.client.hexists(this.names.data, arg(key))) === 1;
+    } catch (error) {
+      throw this.wrap(error, 'checking a key');
+    }
+  }
+
+  /** The number of keys now. */
+  async size(): Promise<number> {
+    if (this.lost !== null) throw this.lost;
+    try {
+      return await this.client.hlen(this.names.data);
+    } catch (error) {
+      throw this.wrap(error, 'counting keys');
+    }
+  }
+
+  /** A reader, on this store's connection, for a copy named by a `SnapshotRef` (e.g. from another process). */
+  snapshot(ref: SnapshotRef): RedisSnapshot {
+    return new RedisSnapshot(this.client, ref, this.describe);
+  }
+
+  /** Closes the connection and any change feed. Idempotent; batches still in flight reject. */
+  async close(): Promise<void> {
+    clearInterval(this.stallWatch);
+    this.failureListeners.clear();
+    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    this.feeds.clear();
+    await closeRedis(this.client);
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Server mode: wires the host, S session actors and the subscription registry to the store and
+ * to the jobs-folder watcher. `close()` stops accepting, ends every session, closes every FIFO
+ * and removes the registration FIFO, within a deadline.
+ */
+import { setMaxListeners } from 'node:events';
+import { lstat } from 'node:fs/promises';
+import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
+import { ConnectQueue } from '../../protocol/connect-queue.js';
+import type { SignalSource } from '../../actors/host.js';
+import { sessionMachine, type OpenLinkInput } from '../../actors/session.js';
+import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../../protocol/frames.js';
+import type { Compat } from '../../protocol/compat.js';
+import { errorMessage } from '../../protocol/guards.js';
+import { display } from '../../protocol/keys.js';
+import { errorCode } from '../../protocol/system-errors.js';
+import { DEFAULT_LIMITS, type NotificationLimits } from '../../protocol/notification-limits.js';
+import type { SessionLink } from '../../protocol/session-link.js';
+import type { KvStore } from '../../protocol/store-contract.js';
+import { type FifoId, endWithin, fifoId, openWriteEnd, sameFifo } from '../os/fifo.js';
+import { FifoClaims } from './fifo-claims.js';
+import { removeRegistrationFifosNow, startHost } from './registration.js';
+import { openSessionFifos } from './session-fifos.js';
+import { listJobs } from '../batch/job-listing.js';
+import { JobsWatcher } from '../batch/jobs-watcher.js';
+
+/**
+ * A client has this long to open its response FIFO once a session takes its request, and as long
+ * again to open its request and notification FIFOs once connect is answered.
+ */
+export const HANDSHAKE_MS = 1500;
+/** Connect requests waiting for a session; past this the host stops reading the FIFO. */
+export const CONNECT_BUFFER = 16;
+const CLOSE_DEADLINE_MS = 2000;
+/** How often the server looks whether its registration FIFO and jobs folder are still there. */
+const PATH_CHECK_MS = 1000;
+
+/**
+ * What the server needs of the store: SUBSCRIBE's check, and every change in the store's one
+ * order (with Redis, every host's changes, from the change channel).
+ */
+export type ObservableStore = Pick<KvStore, 'has' | 'watch'>;
+
+export type ServerOptions = {
+  store: ObservableStore;
+  registerFifo: string;
+  sessions: number;
+  compat: Compat;
+  jobsDir: string;
+  submitJob: (jobPath: string) => void;
+  log: (line: string) => void;
+  handshakeMs?: number;
+  notifyLimits?: NotificationLimits;
+  connectBuffer?: number;
+  signals?: SignalSource;
+  /** `--inspect`: each session is a root actor of its own, so each is given the inspector. */
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+  /**
+   * Given, before the registration FIFO is made, a synchronous removal of it (only if it is still
+   * this server's): for an exit that cannot wait for `close()`, such as a second stop signal,
+   * which may come before this function has even returned.
+   */
+  onRegistration?: (removeNow: () => void) => void;
+};
+
+export interface Server {
+  /**
+   * The jobs in the folder when the server began to watch it: the supervisor runs these, and the
+   * watch every job file that comes or changes later, so none is run twice or missed.
+   */
+  readonly initialJobs: readonly string[];
+  /** Idempotent; resolves once every session has ended and the registration FIFO is gone. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<Server> {
+  const { store, log } = options;
+  const registry = new SubscriptionRegistry();
+  const queue = new ConnectQueue(options.connectBuffer ?? Math.max(CONNECT_BUFFER, options.sessions));
+  const claims = new FifoClaims();
+  let sessions: Actor<typeof sessionMachine>[] = [];
+  let closing: Promise<void> | null = null;
+
+  // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
+  const machine = sessionMachine.provide({
+    actors: {
+      openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+        openSessionFifos(input.request, {
+          handshakeMs: input.handshakeMs,
+          notifyLimits: input.notifyLimits,
+          signal,
+          claims,
+          owner: `session ${input.id}`,
+        }),
+      ),
+    },
+  });
+  const releaseLink = ({ link, subscriptions }: { link: SessionLink | null; subscriptions: ReadonlySet<string> }): void => {
+    if (link === null) return;
+    if (subscriptions.size > 0) registry.removeAll(link.subscriber, subscriptions);
+    void link.close(false).catch((error: unknown) => log(`closing the FIFOs of ${display(link.name)} failed: ${errorMessage(error)}`));
+  };
+  const startSession = (id: number): Actor<typeof sessionMachine> => {
+    const actor = createActor(machine, {
+      id: `session-${id}`,
+      inspect: options.inspect,
+      input: {
+        id,
+        queue,
+        registry,
+        store,
+        compat: options.compat,
+        handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
+        notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
+        log,
+      },
+    });
+    // A bug in one session must not take the others down: report it and start a fresh one.
+    actor.subscribe({
+      error: (error) => {
+        // A log entry is one line: the stack goes line by line.
+        const [first, ...stack] = (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n');
+        log(`session ${id} failed: ${first}`);
+        for (const line of stack) log(line);
+        // Nor keep its client's FIFOs open: the failed machine will never reach `closing`.
+        releaseLink(actor.getSnapshot().context);
+        if (closing === null) sessions[id] = startSession(id);
+      },
+    });
+    return actor.start();
+  };
+
+  options.onRegistration?.(removeRegistrationFifosNow);
+  const openHost = () =>
+    startHost({
+      path: options.registerFifo,
+      queue,
+      log,
+      ...(options.signals === undefined ? {} : { signals: options.signals }),
+      onSigusr1: () => {
+        const ended = sessions.filter((s) => s.getSnapshot().value === 'connected').length;
+        for (const session of sessions) session.send({ type: 'server.reset' });
+        registry.clear();
+        log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
+      },
+    }, options.inspect);
+  let host = await openHost();
+
+  let watcher: JobsWatcher;
+  let unwatch: () => Promise<void>;
+  let paths: OwnPaths;
+  try {
+    // No client may name the registration FIFO as one of its own.
+    const fifo = await fifoId(options.registerFifo);
+    claims.reserve(fifo, 'the registration FIFO');
+    paths = { fifo, folder: await pathId(options.jobsDir) };
+    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  try {
+    // Before any session starts: a subscription never misses a change applied after it.
+    unwatch = await store.watch(registry.onChange);
+  } catch (error) {
+    watcher.close();
+    await host.close();
+    throw error;
+  }
+  sessions = Array.from({ length: options.sessions }, (_, id) => startSession(id));
+
+  // The registration FIFO and the jobs folder can be removed under a running server (a cleanup of
+  // /tmp, a mistaken rm): said once, and a removed FIFO is made again, so clients can still come.
+  // Something else put at the FIFO's path is not ours: it is left as it is.
+  let told: { fifo: string | null; folder: string | null } = { fifo: null, folder: null };
+  let checking: Promise<void> | null = null;
+  const checkPaths = async (): Promise<void> => {
+    const fifo = await pathState(options.registerFifo, paths.fifo);
+    if (closing !== null) return;
+    if (fifo === 'missing') {
+      // Once, and not again at each retry after a failure to create it.
+      if (told.fifo !== 'failed') log(`the registration FIFO ${options.registerFifo} was removed while serving: creating it again`);
+      await host.close();
+      // No longer read by us: its inode number may now go to any new file, a client's FIFO too.
+      claims.unreserve(paths.fifo);
+      try {
+        if (closing !== null) return;
+        host = await openHost();
+        paths = { ...paths, fifo: await fifoId(options.registerFifo) };
+        claims.reserve(paths.fifo, 'the registration FIFO');
+        told = { ...told, fifo: null };
+      } catch (error) {
+        if (told.fifo !== 'failed') log(`cannot create the registration FIFO again: ${errorMessage(error)}; no new client can connect`);
+        told = { ...told, fifo: 'failed' };
+      }
+    } else if (fifo === 'replaced' && told.fifo !== 'replaced') {
+      log(`the registration FIFO ${options.registerFifo} was replaced by another file while serving: it is left as it is, and no new client can connect`);
+      told = { ...told, fifo: 'replaced' };
+    }
+    const folder = await pathState(options.jobsDir, paths.folder);
+    if (closing !== null) return;
+    if (folder !== 'ours' && told.folder === null) {
+      log(`the jobs folder ${options.jobsDir} was ${folder === 'missing' ? 'removed' : 'replaced'} while serving: job files put there are not run (the sessions go on)`);
+      told = { ...told, folder };
+    } else if (folder === 'ours') told = { ...told, folder: null };
+  };
+  const pathCheck = setInterval(() => {
+    checking ??= checkPaths().catch((error: unknown) => log(`checking the server's paths: ${errorMessage(error)}`)).finally(() => (checking = null));
+  }, PATH_CHECK_MS);
+  pathCheck.unref();
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(pathCheck);
+      await checking;
+      watcher.close();
+      await host.close();
+      const refused = queue.drain().map((request) => refuse(request, claims));
+      for (const session of sessions) session.send({ type: 'server.close' });
+      const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
+      setMaxListeners(sessions.length + 1, deadline);
+      await Promise.allSettled([
+        ...sessions.map((s) => waitFor(s, (snapshot) => snapshot.status !== 'active', { signal: deadline })),
+        ...refused,
+      ]);
+      for (const session of sessions) session.stop();
+      await unwatch().catch(() => undefined);
+      registry.clear();
+    })();
+    return closing;
+  };
+
+  return { initialJobs: watcher.initialJobs, close };
+}
+
+type OwnPaths = { fifo: FifoId; folder: FifoId };
+
+/** A path's identity, whatever it is (the jobs folder here). */
+async function pathId(path: string): Promise<FifoId> {
+  const stat = await lstat(path);
+  return { dev: stat.dev, ino: stat.ino };
+}
+
+/** Whether `path` still holds the file `id` names, nothing, or something else. */
+async function pathState(path: string, id: FifoId): Promise<'ours' | 'missing' | 'replaced'> {
+  try {
+    return sameFifo(await lstat(path), id) ? 'ours' : 'replaced';
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
+}
+
+/** A client still waiting at shutdown is told no, so it exits instead of waiting forever. */
+async function refuse(request: ConnectFrame, claims: FifoClaims): Promise<void> {
+  const path = Buffer.from(request.respPipe, 'latin1');
+  // Only into the client's own response FIFO, never into one another session or the server uses.
+  const id = await fifoId(path).catch(() => null);
+  if (id === null || claims.has(id)) return;
+  const socket = await openWriteEnd(path, AbortSignal.timeout(200), id).catch(() => null);
+  if (socket === null) return;
+  await endWithin(socket, 200, encodeResponse(OpCode.Connect, RESULT_ERROR));
+}
