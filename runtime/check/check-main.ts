@@ -7,11 +7,12 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { display, escapeControls } from '../../protocol/keys.js';
 import { checkBatch, type BatchProgress, type BatchReport, type Finding } from './batch-check.js';
-import { CHECK_HINT, CHECK_USAGE, parseCheckCommandLine, type BatchCommandLine } from './command-line.js';
+import { CHECK_HINT, CHECK_USAGE, parseCheckCommandLine, type BatchCommandLine, type ServerCommandLine } from './command-line.js';
+import { REFERENCE, checkServers, type SessionResult } from './server-check.js';
 import type { Difference } from './difference.js';
 import { checkPublic, type PublicResult } from './public-check.js';
 import { describeStatus } from './program-run.js';
-import { formatDifference, formatJob } from './side-by-side.js';
+import { formatDifference, formatJob, sideBySide } from './side-by-side.js';
 
 const CLEAR_LINE = '\r\u001b[K';
 const DEFAULT_COLUMNS = 100;
@@ -69,10 +70,14 @@ export async function checkMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (commandLine.mode === 'error') return badArguments(commandLine.reason);
-  const problem = notRunnable(commandLine.theirs);
-  if (problem !== null) return badArguments(problem);
+  const programs = commandLine.mode === 'server' ? [commandLine.theirServer, commandLine.theirClient] : [commandLine.theirs];
+  for (const program of programs) {
+    const problem = notRunnable(program);
+    if (problem !== null) return badArguments(problem);
+  }
   if (commandLine.mode === 'batch') return runBatch(commandLine);
-  return runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
+  if (commandLine.mode === 'public') return runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
+  return runServer(commandLine);
 }
 
 async function runBatch(commandLine: BatchCommandLine): Promise<number> {
@@ -172,4 +177,35 @@ async function runPublic(theirs: string, timeoutMs: number, json: boolean): Prom
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+async function runServer(commandLine: ServerCommandLine): Promise<number> {
+  const line = liveLine();
+  let results: SessionResult[];
+  try {
+    results = await checkServers(commandLine, (done, total) => line.show(`session ${done}/${total}`));
+  } finally {
+    line.clear();
+  }
+  const differing = results.flatMap((r) => r.pairings.filter((p) => !p.same).map((p) => ({ session: r.session.name, pairing: p.pairing.name })));
+  if (commandLine.json) {
+    const sessions = results.map((r) => ({
+      name: r.session.name,
+      what: r.session.what,
+      reference: r.reference,
+      pairings: r.pairings.map((p) => ({ name: p.pairing.name, same: p.same, transcript: p.transcript })),
+    }));
+    process.stdout.write(`${JSON.stringify({ mode: 'server', sessions: results.length, differing, results: sessions }, null, 2)}\n`);
+  } else {
+    const out: string[] = [];
+    for (const r of results) {
+      for (const p of r.pairings) {
+        out.push(`${p.same ? 'same' : 'DIFFERS'} ${r.session.name} (${r.session.what}): ${p.pairing.name}`);
+        if (!p.same) out.push(...sideBySide(p.transcript.join('\n') + '\n', r.reference.join('\n') + '\n', width(), [p.pairing.name, REFERENCE.name]), '');
+      }
+    }
+    out.push(`check: ${results.length} sessions, ${results.length * (results[0]?.pairings.length ?? 0)} pairings beside ours: ${differing.length} differ`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return differing.length === 0 ? 0 : 1;
 }

@@ -16,11 +16,13 @@ export const DEFAULTS = {
   shrink: 5,
   shrinkSteps: 300,
   parallel: 2,
+  serverStepMs: 10_000,
 } as const;
 
 export const CHECK_USAGE = `Usage:
   node runtime/check.js batch <their-kvs> [options]              generated jobs, theirs beside ours
   node runtime/check.js public <their-kvs> [--timeout-ms T] [--json]   the course's public tests
+  node runtime/check.js server <their-server> <their-client> [options]   client sessions (Part 2)
 
 batch runs each generated job alone, in a folder of its own, through their program
 (<their-kvs> <jobs_dir> <max_backups> <max_threads>) and through this project, compares every
@@ -42,10 +44,17 @@ Options (batch):
   --json             the report as JSON on stdout
   -h, --help         show this help
 
+server runs scripted sessions (connect, subscribe, notifications from the jobs, unsubscribe,
+disconnect, two clients, a client killed, SIGUSR1) through their client on their server
+(<their-server> <jobs_dir> <max_threads> <max_backups> <register_fifo>, <their-client> <id>
+<register_fifo>), our client on ours, and mixed, and compares each transcript with ours on ours.
+Options (server): --timeout-ms T (a step's deadline, default ${DEFAULTS.serverStepMs}), --compat,
+--threads, --backups, --json.
+
 Known classes of difference:
 ${KNOWN_CLASSES.map((c) => `  ${c.name.padEnd(22)} ${c.title}`).join('\n')}
 
-Exit status: 0 no run differs; 1 a run differs (or a public test fails); 2 bad arguments.`;
+Exit status: 0 nothing differs; 1 a run, a public test or a session differs; 2 bad arguments.`;
 
 export const CHECK_HINT = 'see `node runtime/check.js --help`';
 
@@ -73,9 +82,21 @@ export interface PublicCommandLine {
   readonly json: boolean;
 }
 
+export interface ServerCommandLine {
+  readonly mode: 'server';
+  readonly theirServer: string;
+  readonly theirClient: string;
+  readonly timeoutMs: number;
+  readonly compat: Compat;
+  readonly threads: number;
+  readonly backups: number;
+  readonly json: boolean;
+}
+
 export type CheckCommandLine =
   | BatchCommandLine
   | PublicCommandLine
+  | ServerCommandLine
   | { readonly mode: 'help' }
   | { readonly mode: 'error'; readonly reason: string };
 
@@ -85,13 +106,15 @@ type NumberOption = (typeof NUMBER_OPTIONS)[number];
 const MINIMUM: Record<NumberOption, number> = { runs: 1, seed: 0, 'timeout-ms': 1, backups: 1, threads: 1, lines: 1, shrink: 0, 'shrink-steps': 0, parallel: 1 };
 const MAX_NUMBER = 2_147_483_647;
 /** Options each mode takes, beside --json and --help. */
-const MODE_OPTIONS: Record<'batch' | 'public', readonly string[]> = {
+const MODE_OPTIONS: Record<'batch' | 'public' | 'server', readonly string[]> = {
   batch: [...NUMBER_OPTIONS, 'compat', 'work'],
   public: ['timeout-ms'],
+  server: ['timeout-ms', 'compat', 'threads', 'backups'],
 };
-const OPERANDS: Record<'batch' | 'public', readonly string[]> = {
+const OPERANDS: Record<'batch' | 'public' | 'server', readonly string[]> = {
   batch: ['<their-kvs>'],
   public: ['<their-kvs>'],
+  server: ['<their-server>', '<their-client>'],
 };
 
 function error(reason: string): CheckCommandLine {
@@ -121,8 +144,8 @@ export function parseCheckCommandLine(argv: readonly string[]): CheckCommandLine
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values['help'] === true) return { mode: 'help' };
   const [mode, ...operands] = positionals;
-  if (mode === undefined) return error('no mode: batch or public');
-  if (mode !== 'batch' && mode !== 'public') return error(`unknown mode '${mode}': batch or public`);
+  if (mode === undefined) return error('no mode: batch, public or server');
+  if (mode !== 'batch' && mode !== 'public' && mode !== 'server') return error(`unknown mode '${mode}': batch, public or server`);
   const wanted = OPERANDS[mode];
   if (operands.length < wanted.length) return error(`${mode} needs ${wanted.join(' ')}`);
   if (operands.length > wanted.length) return error(`${mode} takes ${wanted.join(' ')}, and '${operands[wanted.length]}' is one too many`);
@@ -142,8 +165,11 @@ export function parseCheckCommandLine(argv: readonly string[]): CheckCommandLine
   const compat = (values['compat'] as string | undefined) ?? DEFAULTS.compat;
   if (!isCompat(compat)) return error(`--compat is ${COMPAT_VALUES.join(' or ')}, not '${compat}'`);
   const json = values['json'] === true;
-  const timeoutMs = numbers['timeout-ms'] ?? DEFAULTS.timeoutMs;
+  const timeoutMs = numbers['timeout-ms'] ?? (mode === 'server' ? DEFAULTS.serverStepMs : DEFAULTS.timeoutMs);
   if (mode === 'public') return { mode, theirs: operands[0]!, timeoutMs, json };
+  const threads = numbers.threads ?? DEFAULTS.threads;
+  const backups = numbers.backups ?? DEFAULTS.backups;
+  if (mode === 'server') return { mode, theirServer: operands[0]!, theirClient: operands[1]!, timeoutMs, compat, threads, backups, json };
   return {
     mode,
     theirs: operands[0]!,
@@ -151,8 +177,8 @@ export function parseCheckCommandLine(argv: readonly string[]): CheckCommandLine
     seed: numbers.seed ?? null,
     timeoutMs,
     compat,
-    backups: numbers.backups ?? DEFAULTS.backups,
-    threads: numbers.threads ?? DEFAULTS.threads,
+    backups,
+    threads,
     lines: numbers.lines ?? DEFAULTS.lines,
     shrink: numbers.shrink ?? DEFAULTS.shrink,
     shrinkSteps: numbers['shrink-steps'] ?? DEFAULTS.shrinkSteps,

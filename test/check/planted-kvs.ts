@@ -11,6 +11,8 @@
  * - hang-underscore: a job with a key starting with `_` hangs, with a child process that hangs too
  *   (its pid written to $PLANTED_PID_FILE, so a test can see that the checker killed the group).
  * - crash-empty-list: a job with an empty list `[]` writes `[` to its `.out` and dies of SIGSEGV.
+ * - client-no-deleted: this project's client (`planted-kvs.js client-no-deleted <id> <fifo>`),
+ *   which does not print the notifications of a deleted key.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -19,10 +21,11 @@ import { fileURLToPath } from 'node:url';
 import { parseLine, formatCommand } from '../../protocol/job-language.js';
 
 const MAIN = fileURLToPath(new URL('../../../runtime/main.js', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
 const [variant, dir, ...numbers] = process.argv.slice(2);
 if (variant === undefined || dir === undefined) throw new Error('usage: planted-kvs.js <variant> <jobs_dir> <max_backups> <max_threads>');
 
-const jobs = readdirSync(dir).filter((name) => name.endsWith('.job'));
+const jobs = variant.startsWith('client-') ? [] : readdirSync(dir).filter((name) => name.endsWith('.job'));
 const read = (name: string) => readFileSync(join(dir, name), 'latin1');
 const write = (name: string, text: string) => writeFileSync(join(dir, name), text, 'latin1');
 
@@ -97,6 +100,17 @@ switch (variant) {
       write(crashing.replace(/\.job$/, '.out'), '[');
       process.kill(process.pid, 'SIGSEGV');
     } else runOurs();
+    break;
+  }
+  case 'client-no-deleted': {
+    const client = spawn(process.execPath, [CLIENT, dir, ...numbers, '--compat=course'], { stdio: ['inherit', 'pipe', 'inherit'] });
+    let partial = '';
+    client.stdout.setEncoding('latin1').on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (!line.endsWith(',DELETED)')) process.stdout.write(`${line}\n`);
+    });
+    client.once('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
     break;
   }
   default:
