@@ -15,10 +15,10 @@ import { fileURLToPath } from 'node:url';
 import type { Compat } from '../../protocol/compat.js';
 import { clientPaths } from '../../protocol/client-commands.js';
 import { KVS_MAIN } from './batch-check.js';
-import { SESSIONS, type Session, type Step } from './server-sessions.js';
+import { SESSIONS, START_JOB, type Session, type Step } from './server-sessions.js';
 
 const KVS_CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
-/** How often the registration FIFO is looked for while a server starts. */
+/** How often the registration FIFO and the first `.out` are looked for while a server starts. */
 const POLL_MS = 20;
 /** A server's start may take this long on a loaded machine before it is a finding. */
 const START_DEADLINE_MS = 60_000;
@@ -121,11 +121,12 @@ class RunningClient {
 
 let clientCount = 0;
 
-async function waitForFifo(fifo: string, server: ChildProcess): Promise<boolean> {
+/** Polls `probe` until it holds, the server exits or the start deadline passes. */
+async function waitFor(probe: () => boolean, server: ChildProcess): Promise<boolean> {
   const end = Date.now() + START_DEADLINE_MS;
   while (Date.now() < end && server.exitCode === null && server.signalCode === null) {
     try {
-      if (statSync(fifo).isFIFO()) return true;
+      if (probe()) return true;
     } catch {
       // Not there yet.
     }
@@ -148,8 +149,13 @@ export async function runSession(session: Session, server: Launch, client: Launc
     const [command, ...args] = server(jobsDir, fifo);
     serverProcess = spawn(command, args, { detached: true, stdio: 'ignore' });
     serverProcess.once('error', () => {});
-    if (!(await waitForFifo(fifo, serverProcess))) {
+    if (!(await waitFor(() => statSync(fifo).isFIFO(), serverProcess))) {
       transcript.push('server: no registration FIFO made');
+      return transcript;
+    }
+    const startOut = join(jobsDir, START_JOB.replace(/\.job$/, '.out'));
+    if (!(await waitFor(() => statSync(startOut).size > 0, serverProcess))) {
+      transcript.push(`server: ${START_JOB} wrote nothing`);
       return transcript;
     }
     const say = (who: RunningClient, lines: readonly string[]) => transcript.push(...lines.map((line) => `${who.name}: ${line}`));
@@ -227,15 +233,13 @@ export async function checkServers(options: ServerOptions, progress: (done: numb
     progress(++done, total);
     return transcript;
   };
+  // A session's four pairings at once: each has its own folder, FIFOs and client ids, and most of
+  // a session is spent waiting on its jobs' WAIT.
   const results: SessionResult[] = [];
   for (const session of SESSIONS) {
-    const reference = await run(session, REFERENCE);
-    const pairings = [];
-    for (const pairing of PAIRINGS) {
-      const transcript = await run(session, pairing);
-      pairings.push({ pairing, transcript, same: transcript.join('\n') === reference.join('\n') });
-    }
-    results.push({ session, reference, pairings });
+    const [reference, ...transcripts] = await Promise.all([REFERENCE, ...PAIRINGS].map((pairing) => run(session, pairing)));
+    const pairings = PAIRINGS.map((pairing, i) => ({ pairing, transcript: transcripts[i]!, same: transcripts[i]!.join('\n') === reference!.join('\n') }));
+    results.push({ session, reference: reference!, pairings });
   }
   return results;
 }

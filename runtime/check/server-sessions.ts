@@ -20,14 +20,21 @@ export type Step =
 export interface Session {
   readonly name: string;
   readonly what: string;
-  /** Job files in the server's folder at start. */
+  /**
+   * Job files in the server's folder at start. `start.job` makes the keys and SHOWs them: the
+   * first client starts once `start.out` is written, so that a fast client cannot subscribe
+   * before the keys exist.
+   */
   readonly jobs: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
 }
 
-/** Long enough for a server and a client to start and subscribe on a loaded machine. */
-const WAIT_BEFORE_CHANGES_MS = 4_000;
-const CHANGES = `WRITE [(a,1)(b,2)]\nWAIT ${WAIT_BEFORE_CHANGES_MS}\nWRITE [(a,9)]\nDELETE [b]\n`;
+/** The job whose `.out` says that the keys exist. */
+export const START_JOB = 'start.job';
+const START = 'WRITE [(a,1)(b,2)]\nSHOW\n';
+/** Long enough for the clients to start and subscribe on a loaded machine. */
+const WAIT_BEFORE_CHANGES_MS = 8_000;
+const CHANGES = { [START_JOB]: START, 'changes.job': `WAIT ${WAIT_BEFORE_CHANGES_MS}\nWRITE [(a,9)]\nDELETE [b]\n` };
 
 const answer = (op: string) => new RegExp(`for operation: ${op}$`);
 const connect = (client: string): Step => ({ client, start: true });
@@ -38,7 +45,7 @@ export const SESSIONS: readonly Session[] = [
   {
     name: 'subscribe-notify',
     what: 'a client subscribes to two keys, is told of a WRITE and a DELETE, unsubscribes and disconnects',
-    jobs: { 'changes.job': CHANGES },
+    jobs: CHANGES,
     steps: [
       connect('c1'),
       ask('c1', 'SUBSCRIBE [a]', 'subscribe'),
@@ -52,13 +59,13 @@ export const SESSIONS: readonly Session[] = [
   {
     name: 'missing-key',
     what: 'a SUBSCRIBE and an UNSUBSCRIBE of a key that does not exist',
-    jobs: { 'start.job': 'WRITE [(a,1)]\n' },
+    jobs: { [START_JOB]: START },
     steps: [connect('c1'), ask('c1', 'SUBSCRIBE [zz]', 'subscribe'), ask('c1', 'UNSUBSCRIBE [zz]', 'unsubscribe'), ...disconnect('c1')],
   },
   {
     name: 'two-clients',
     what: 'two clients subscribed to one key are both told of its change',
-    jobs: { 'changes.job': CHANGES },
+    jobs: CHANGES,
     steps: [
       connect('c1'),
       connect('c2'),
@@ -73,13 +80,13 @@ export const SESSIONS: readonly Session[] = [
   {
     name: 'client-killed',
     what: 'a client killed with SIGKILL does not stop the server serving the next one',
-    jobs: { 'changes.job': CHANGES },
+    jobs: CHANGES,
     steps: [connect('c1'), ask('c1', 'SUBSCRIBE [a]', 'subscribe'), { client: 'c1', kill: 'SIGKILL' }, connect('c2'), ask('c2', 'SUBSCRIBE [a]', 'subscribe'), { client: 'c2', expect: /^\(a,/ }, ...disconnect('c2')],
   },
   {
     name: 'sigusr1',
     what: "SIGUSR1 to the server ends every session; a new client is served after",
-    jobs: { 'start.job': 'WRITE [(a,1)]\n' },
+    jobs: { [START_JOB]: START },
     steps: [connect('c1'), ask('c1', 'SUBSCRIBE [a]', 'subscribe'), { server: 'SIGUSR1' }, { client: 'c1', exit: true }, connect('c2'), ask('c2', 'SUBSCRIBE [a]', 'subscribe'), ...disconnect('c2')],
   },
 ];

@@ -1,13 +1,15 @@
 /**
  * `check.js server` through the four pairings: this project against itself (wrapped as "theirs")
  * agrees everywhere; a client that drops the notifications of deleted keys is found in the session
- * that deletes a key, for the pairings with their client only. Serial: each session starts a
+ * that deletes a key, for the pairings with their client only; the course-like C client of the
+ * tests (test/helpers/course-client.c) is found not to notice a session ended by SIGUSR1. Serial: each session starts a
  * server and clients, and a loaded machine must not make a step miss its deadline.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { PROJECT_ROOT, tempDir } from '../helpers/fixtures.js';
+import { buildCourseClient } from '../helpers/course-client.js';
 import { runCommand } from '../helpers/program-run.js';
 import { CHECK, planted } from './planted.js';
 
@@ -55,4 +57,18 @@ test.serial('a client that drops the notifications of deleted keys differs where
   ]);
   const notify = report.results.find((r) => r.name === 'subscribe-notify')!;
   t.true(notify.pairings[0]!.transcript.some((line) => /no line matching/.test(line)), notify.pairings[0]!.transcript.join('\n'));
+});
+
+test.serial("the course-like C client as theirs agrees with ours in every session but SIGUSR1, where it does not notice the end of its session", async (t) => {
+  const built = await buildCourseClient();
+  t.teardown(() => built.remove());
+  const { code, report } = await checkServer(t, wrapper(t, 'server', 'main.js'), built.binary);
+  t.is(code, 1);
+  t.deepEqual(report.differing, [
+    { session: 'sigusr1', pairing: 'their client, their server' },
+    { session: 'sigusr1', pairing: 'their client, our server' },
+  ]);
+  const sigusr1 = report.results.find((r) => r.name === 'sigusr1')!;
+  t.true(sigusr1.pairings[0]!.transcript.includes('c1: still running after 10000 ms'), sigusr1.pairings[0]!.transcript.join('\n'));
+  t.true(sigusr1.reference.includes('c1: exit 1'));
 });
