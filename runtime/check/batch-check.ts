@@ -111,6 +111,23 @@ export class JobRunner {
   }
 }
 
+/**
+ * The differing runs in the order they are shrunk: the first of each kind of difference (a hang,
+ * a crash by each signal, an order, a content) before the others, so that a few shrinks show as
+ * many kinds as there are; then the rest in run order.
+ */
+export function shrinkOrder(differing: readonly number[], differences: ReadonlyMap<number, Difference>): number[] {
+  const seen = new Set<string>();
+  const first: number[] = [];
+  const rest: number[] = [];
+  for (const run of differing) {
+    const kind = signature(differences.get(run)!);
+    (seen.has(kind) ? rest : first).push(run);
+    seen.add(kind);
+  }
+  return [...first, ...rest];
+}
+
 export async function checkBatch(options: BatchOptions, progress: (p: BatchProgress) => void = () => {}): Promise<BatchReport> {
   const root = options.workDir ?? mkdtempSync(join(tmpdir(), 'kvs-check-'));
   const keep = options.workDir !== null;
@@ -134,7 +151,7 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
 
     const differing = [...differences.keys()].sort((a, b) => a - b);
     const findings: Finding[] = [];
-    for (const run of differing.slice(0, options.shrink)) {
+    for (const run of shrinkOrder(differing, differences).slice(0, options.shrink)) {
       const original = jobs[run - 1]!;
       const wanted = signature(differences.get(run)!);
       const shrunk = await shrinkJob(

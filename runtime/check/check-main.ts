@@ -92,7 +92,7 @@ async function runBatch(commandLine: BatchCommandLine): Promise<number> {
     line.clear();
   }
   if (commandLine.json) process.stdout.write(`${JSON.stringify(batchJson(report), null, 2)}\n`);
-  else process.stdout.write(batchText(report, commandLine.shrink));
+  else process.stdout.write(batchText(report));
   return report.differing.length === 0 ? 0 : 1;
 }
 
@@ -102,7 +102,7 @@ function classCounts(findings: readonly Finding[]): Map<string, number> {
   return counts;
 }
 
-function batchText(report: BatchReport, shrink: number): string {
+function batchText(report: BatchReport): string {
   const out: string[] = [];
   report.findings.forEach((finding, i) => {
     const { knownClass, difference } = finding;
@@ -116,12 +116,14 @@ function batchText(report: BatchReport, shrink: number): string {
     out.push('');
   });
   const counts = classCounts(report.findings);
-  const unshrunk = report.differing.length - report.findings.length;
+  const shrunk = new Set(report.findings.map((f) => f.run));
+  const notShrunk = report.differing.filter((run) => !shrunk.has(run));
+  const unshrunk = notShrunk.length;
   out.push(
     `check: ${report.runs} runs (seed ${report.seed}): ${report.identical} identical, ${report.differing.length} differing` +
       (counts.size > 0 ? `; classes: ${[...counts].map(([name, n]) => (n > 1 ? `${name} x${n}` : name)).join(', ')}` : ''),
   );
-  if (unshrunk > 0) out.push(`check: ${unshrunk} more differing run${unshrunk === 1 ? '' : 's'} not shrunk (runs ${report.differing.slice(shrink, shrink + 10).join(', ')}${unshrunk > 10 ? ', ...' : ''}; raise --shrink to see them)`);
+  if (unshrunk > 0) out.push(`check: ${unshrunk} more differing run${unshrunk === 1 ? '' : 's'} not shrunk (runs ${notShrunk.slice(0, 10).join(', ')}${unshrunk > 10 ? ', ...' : ''}; raise --shrink to see them)`);
   return `${out.join('\n')}\n`;
 }
 
