@@ -8,7 +8,7 @@ import { runCommand } from '../helpers/program-run.js';
 const CHECK = join(PROJECT_ROOT, 'runtime', 'check.js');
 
 const BAD: ReadonlyArray<[readonly string[], RegExp]> = [
-  [[], /no mode: batch or public/],
+  [[], /no mode: batch, public or server/],
   [['fuzz', 'x'], /unknown mode 'fuzz'/],
   [['batch'], /batch needs <their-kvs>/],
   [['batch', 'a', 'b'], /'b' is one too many/],
@@ -18,6 +18,8 @@ const BAD: ReadonlyArray<[readonly string[], RegExp]> = [
   [['batch', 'a', '--compat', 'c'], /--compat is seed or course, not 'c'/],
   [['batch', 'a', '--colour'], /Unknown option '--colour'/],
   [['public', 'a', '--runs', '3'], /--runs is not an option of public/],
+  [['server', 'a'], /server needs <their-server> <their-client>/],
+  [['server', 'a', 'b', '--shrink', '2'], /--shrink is not an option of server/],
 ];
 
 for (const [argv, reason] of BAD) {
@@ -32,6 +34,11 @@ test('batch takes every option, and defaults the rest', (t) => {
   const parsed = parseCheckCommandLine(['batch', './kvs', '--runs', '7', '--seed', '0', '--compat', 'seed', '--json']);
   t.like(parsed, { mode: 'batch', theirs: './kvs', runs: 7, seed: 0, compat: 'seed', json: true, timeoutMs: 5_000, backups: 3, threads: 5 });
   t.like(parseCheckCommandLine(['batch', './kvs']), { seed: null, compat: 'course', workDir: null, json: false });
+});
+
+test('server takes two programs, and a step deadline of its own by default', (t) => {
+  t.like(parseCheckCommandLine(['server', './s', './c']), { mode: 'server', theirServer: './s', theirClient: './c', timeoutMs: 10_000, threads: 5, backups: 3 });
+  t.like(parseCheckCommandLine(['server', './s', './c', '--timeout-ms', '300', '--compat', 'seed']), { timeoutMs: 300, compat: 'seed' });
 });
 
 test('bad arguments exit 2 with the reason and a pointer to --help; --help exits 0', async (t) => {
