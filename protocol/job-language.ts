@@ -5,6 +5,7 @@
 import type { Compat } from './compat.js';
 import { assertNever } from './guards.js';
 import { MAX_STRING_BYTES, RESERVED_LENGTHS, RESERVED_VALUES, checkToken, isTokenByte } from './keys.js';
+import { didYouMean } from './suggest.js';
 
 export type Command =
   | { readonly kind: 'write'; readonly pairs: readonly string[] } // flat: key, value, key, value...
@@ -21,6 +22,9 @@ export interface Invalid {
 }
 
 export type ParsedLine = Command | Invalid | null;
+
+/** The command words, as a job writes them. */
+export const JOB_COMMANDS = ['WRITE', 'READ', 'DELETE', 'SHOW', 'WAIT', 'BACKUP', 'HELP'] as const;
 
 /** setTimeout's ceiling: longer waits would fire at once. */
 export const MAX_WAIT_MS = 2_147_483_647;
@@ -71,7 +75,7 @@ export function parseLine(line: string, compat: Compat = 'seed'): ParsedLine {
     case 'WAIT':
       return parseWait(line.slice(rest, compat === 'course' ? tokenEnd(line, rest, end) : end));
     default:
-      return invalid(word.length > 0 ? `unknown command '${word}'` : 'a line must start with a command');
+      return invalid(word.length > 0 ? `unknown command '${word}'${didYouMean(word, JOB_COMMANDS)}` : 'a line must start with a command');
   }
 }
 

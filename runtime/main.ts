@@ -18,14 +18,15 @@ import { HELP_HINT, USAGE, parseCommandLine } from './cli/command-line.js';
 import { listJobs } from './batch/job-listing.js';
 import { createJobPool } from './batch/job-pool.js';
 import { report } from './cli/report.js';
+import { versionLine } from './cli/version.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   // Before any worker thread is started: their stderr is piped into ours.
   dropWritesOnceClosed(process.stdout);
   dropWritesOnceClosed(process.stderr);
   const commandLine = parseCommandLine(argv);
-  if (commandLine.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (commandLine.kind === 'help' || commandLine.kind === 'version') {
+    process.stdout.write(`${commandLine.kind === 'help' ? USAGE : versionLine()}\n`);
     return 0;
   }
   if (commandLine.kind === 'error') return badArguments(commandLine.reason);

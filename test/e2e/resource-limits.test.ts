@@ -14,6 +14,12 @@ import { hasReader } from '../../runtime/os/fifo.js';
 /** Descriptors for the program: its start fits; 40 backup processes (2 pipes each) cannot. */
 const NOFILE = 48;
 const JOBS = 40;
+/**
+ * How long each backup child holds its backup: long enough that all 40 jobs reach their BACKUP while
+ * the first backups are still in progress, even on a machine busy with other work (at 1 s, a run
+ * beside seven busy processes got its backups one after another and never ran out of descriptors).
+ */
+const HOLD_MS = 5000;
 
 function jobFiles(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -38,10 +44,10 @@ function checkOutputs(t: import('ava').ExecutionContext, dir: string, stderr: st
 test('out of descriptors, backups that cannot get a process fail and are reported; the run completes (batch mode)', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, jobFiles());
-  // All 40 backups in progress at once, each held 1 s: more backup processes than descriptors.
+  // All 40 backups in progress at once, each held HOLD_MS: more backup processes than descriptors.
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, dir, String(JOBS), '1', '--quiet'], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: '1000' },
+      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -62,7 +68,7 @@ test('out of descriptors, a server reports the backups that cannot get a process
   writeFiles(jobs, jobFiles());
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, jobs, '1', String(JOBS), fifo], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: '1000' },
+      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
