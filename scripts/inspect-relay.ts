@@ -58,6 +58,9 @@ interface Run {
   readonly label: number;
   readonly from: string;
   live: boolean;
+  /** When it started and ended (ms since the epoch), so the page can place the two lines among the events. */
+  readonly startedAt: number;
+  endedAt: number | null;
 }
 
 interface Kept {
@@ -73,7 +76,7 @@ function tagWithRun(text: string, runId: string): string {
 
 /** The live view's notice that a run started (live) or ended. */
 function runNotice(run: Run): string {
-  return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live });
+  return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live, startedAt: run.startedAt, endedAt: run.endedAt });
 }
 
 function statelyPage(): string {
@@ -215,7 +218,7 @@ async function main(): Promise<number> {
       const current = kept.filter((message) => message.run.live);
       kept.splice(0, kept.length, ...current);
     }
-    const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true };
+    const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true, startedAt: Date.now(), endedAt: null };
     liveRuns.add(run);
     process.stdout.write(`inspect: a program connected from ${from}\n`);
     broadcast(null, null, () => runNotice(run));
@@ -248,6 +251,7 @@ async function main(): Promise<number> {
     socket.on('close', () => {
       if (run === null) return;
       run.live = false;
+      run.endedAt = Date.now();
       liveRuns.delete(run);
       broadcast(null, null, () => runNotice(run!));
       process.stdout.write(`inspect: the program from ${from} disconnected after ${relayed} events relayed\n`);
