@@ -33,7 +33,9 @@ Options:
   --sessions N       client sessions served at once, in server mode (default ${DEFAULT_SESSIONS})
   --compat=STYLE     output style: seed (default) or course (the course's public tests)
   --store URL        where the data lives: memory (default), or a Redis shared by many kvs hosts:
-                     redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N]
+                     redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N],
+                     or the Sentinels of a primary and its replicas:
+                     redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
   -h, --help         show this help
@@ -231,8 +233,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (/^rediss:\/\//i.test(storeText)) {
     return { kind: 'error', reason: `--store: TLS (rediss://) is not supported: reach a TLS Redis through a local tunnel (stunnel, ssh -L) as redis://, or by its unix socket` };
   }
-  if (storeText !== 'memory' && !/^(redis|redis\+unix|unix):\/\//.test(storeText)) {
-    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${withoutPassword(storeText)}'` };
+  if (storeText !== 'memory' && !/^(redis|redis\+unix|unix|redis-sentinel):\/\//.test(storeText)) {
+    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db], redis+unix:///path/to/socket or redis-sentinel://host:port[,host:port...]/<master-name>, not '${withoutPassword(storeText)}'` };
   }
   const inspect = values['inspect'] ?? null;
   if (inspect !== null && inspect !== '' && !isInspectorAddress(inspect)) {
