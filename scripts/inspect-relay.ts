@@ -117,6 +117,11 @@ function tagWithRun(text: string, runId: string): string {
   return /^\{\s*"/.test(text) ? `{"kvsRun":${JSON.stringify(runId)},${text.slice(1)}` : text;
 }
 
+/** A message of the program's own for the live view (the data's figures), not the inspector's: not for Stately's. */
+function isOurs(text: string): boolean {
+  return text.startsWith('{"type":"@kvs.');
+}
+
 /** The live view's notice that a run started (live) or ended. */
 function runNotice(run: Run): string {
   return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live, startedAt: run.startedAt, endedAt: run.endedAt });
@@ -282,7 +287,10 @@ async function main(): Promise<number> {
       const known = new Set(allKept().map((message) => message.run).concat([...liveRuns]));
       for (const run of known) socket.send(runNotice(run));
     }
-    for (const { run, text } of allKept()) socket.send(live ? tagWithRun(text, run.id) : text);
+    for (const { run, text } of allKept()) {
+      if (live) socket.send(tagWithRun(text, run.id));
+      else if (!isOurs(text)) socket.send(text);
+    }
     // A program is a connection that sends; a browser only listens.
     let run: Run | null = null;
     let relayed = 0;
@@ -292,7 +300,7 @@ async function main(): Promise<number> {
       run ??= startRun(from);
       const thisRun = run;
       (message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers).push({ run, text: message });
-      broadcast(socket, message, () => tagWithRun(message, thisRun.id));
+      broadcast(socket, isOurs(message) ? null : message, () => tagWithRun(message, thisRun.id));
     });
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
