@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Compat } from '../../protocol/compat.js';
 import { clientPaths } from '../../protocol/client-commands.js';
 import { KVS_MAIN } from './batch-check.js';
-import { SESSIONS, START_JOB, type Session, type Step } from './server-sessions.js';
+import { SESSIONS, START_JOB, WAIT_BEFORE_CHANGES_MS, type Session, type Step } from './server-sessions.js';
 
 const KVS_CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
 /** How often the registration FIFO and the first `.out` are looked for while a server starts. */
@@ -219,10 +219,12 @@ async function runStep(step: Exclude<Step, { server: 'SIGUSR1' }>, running: Runn
     return;
   }
   if ('send' in step) running.child.stdin!.write(`${step.send}\n`);
-  const expect = 'start' in step ? /for operation: connect$/ : step.expect;
-  const { lines, matched } = await running.until(expect, timeoutMs);
+  const expect = 'start' in step ? /for operation: connect$/ : 'notified' in step ? step.notified : step.expect;
+  // A notification comes after the jobs' WAIT, which began when the server started.
+  const deadlineMs = 'notified' in step ? timeoutMs + WAIT_BEFORE_CHANGES_MS : timeoutMs;
+  const { lines, matched } = await running.until(expect, deadlineMs);
   say(running, lines);
-  if (!matched) transcript.push(`${running.name}: (no line matching ${expect.source} within ${timeoutMs} ms)`);
+  if (!matched) transcript.push(`${running.name}: (no line matching ${expect.source} within ${deadlineMs} ms)`);
 }
 
 export async function checkServers(options: ServerOptions, progress: (done: number, total: number) => void = () => {}): Promise<SessionResult[]> {
