@@ -31,7 +31,7 @@ interface JobView {
 function view(text: string): JobView {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  return { text, lines, parsed: lines.map(parseLine) };
+  return { text, lines, parsed: lines.map((line) => parseLine(line)) };
 }
 
 /** Every key and value of the job's valid commands. */
