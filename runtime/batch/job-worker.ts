@@ -243,8 +243,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     // Stopping: what was parsed but not yet sent is dropped.
     if (stop.signal.aborted) return batch.recycle(bytes);
     inFlight.push({ seq, bytes, show });
-    // This thread's only msgpackr user: packing can reuse msgpackr's buffer from its start.
-    const message = encode({ t: 'batch', seq: seq++, ops: bytes }, spare.pop(), true);
+    const message = encode({ t: 'batch', seq: seq++, ops: bytes }, spare.pop());
     port.postMessage(message, [message.buffer as ArrayBuffer]);
     await waitForRoom(MAX_IN_FLIGHT - 1);
   };
