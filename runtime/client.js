@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The entry of `node runtime/client.js`: the compiled client lives in dist/.
 try {
   // The compile cache (runtime/cli/compile-cache.ts) first, so that every module after it uses it;

@@ -1,13 +1,14 @@
 /**
  * The second half of `npm run build`: joins what `tsc` compiled into `dist/` into one file per
- * program entry in `dist/bundle/` (the program, the job worker thread, the backup child, the
+ * program entry in `dist/bundle/runtime/` (the program, the job worker thread, the backup child, the
  * client), so that a start reads and compiles a few files instead of some fifty (`npm run bench`
  * measures what it gives). `tsc` stays the compiler and the type check: esbuild only joins its
  * output. The modules loaded only when needed (the server, the Redis store, the inspector, the
  * backup children) stay separate chunks, loaded as late as before.
  *
- * Every file sits in one folder, so the entries' relative addresses hold in the bundle as in
- * `dist/runtime/`: `./job-worker.js` from the job pool, `./child.js` from the backup children.
+ * Every file sits in one folder as deep as `dist/runtime/<room>/`, so the relative addresses the
+ * modules make hold in the bundle as in `dist/runtime/`: `./job-worker.js` from the job pool,
+ * `./child.js` from the backup children, `../../../package.json` for --version.
  * `inputs.json` lists the compiled files the bundle was made from: runtime/cli/program-files.ts
  * runs the bundle only while none of them is newer (a `tsc` alone leaves it stale).
  *
@@ -30,7 +31,8 @@ const REQUIRE_BANNER = "import { createRequire as __kvsCreateRequire } from 'nod
 
 const root = fileURLToPath(PROJECT_ROOT);
 const outdir = fileURLToPath(BUNDLE_FOLDER);
-rmSync(outdir, { recursive: true, force: true });
+// The whole of dist/bundle/: chunks are named by their content, so an old build's would stay.
+rmSync(fileURLToPath(new URL('../', BUNDLE_FOLDER)), { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 /**
  * One build per entry: each runs in a thread or process of its own, so what two of them share is

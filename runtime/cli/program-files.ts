@@ -1,6 +1,6 @@
 /**
  * Which compiled files a start loads: `npm run build` compiles with `tsc` into `dist/`, then joins
- * each program entry into `dist/bundle/` (scripts/bundle.ts), which starts faster. The bundle runs
+ * each program entry into `dist/bundle/runtime/` (scripts/bundle.ts), which starts faster. The bundle runs
  * only while it is current: a `tsc` run alone (as when working on one part) rewrites the compiled
  * files after it, and then the program runs from `dist/` as `tsc` wrote it, never from a stale
  * bundle. The check is one stat per compiled file the bundle holds (well under a millisecond).
@@ -9,7 +9,11 @@ import { readFileSync, statSync } from 'node:fs';
 
 /** The project's folder (this file runs from `dist/runtime/cli/`). */
 export const PROJECT_ROOT = new URL('../../../', import.meta.url);
-const BUNDLE_PATH = 'dist/bundle/';
+/**
+ * As deep as the compiled runtime/ modules (dist/runtime/<room>/), so that an address a module
+ * makes from its own (`../../../package.json` for --version) holds in the bundle too.
+ */
+const BUNDLE_PATH = 'dist/bundle/runtime/';
 /** Written last by scripts/bundle.ts: the compiled files the bundle holds; its time is the bundle's. */
 const INPUTS_NAME = 'inputs.json';
 export const BUNDLE_FOLDER = new URL(BUNDLE_PATH, PROJECT_ROOT);

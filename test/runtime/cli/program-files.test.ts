@@ -15,19 +15,19 @@ import { MAIN, PROJECT_ROOT, tempDir } from '../../helpers/fixtures.js';
 function project(t: Parameters<typeof tempDir>[0], inputSeconds: number, bundleSeconds: number): { root: URL; dir: string } {
   const dir = tempDir(t, 'kvs-bundle-');
   mkdirSync(join(dir, 'dist', 'runtime'), { recursive: true });
-  mkdirSync(join(dir, 'dist', 'bundle'), { recursive: true });
+  mkdirSync(join(dir, 'dist', 'bundle', 'runtime'), { recursive: true });
   writeFileSync(join(dir, 'dist', 'runtime', 'main.js'), 'export {};\n');
-  writeFileSync(join(dir, 'dist', 'bundle', 'inputs.json'), `${JSON.stringify({ inputs: ['dist/runtime/main.js'] })}\n`);
+  writeFileSync(join(dir, 'dist', 'bundle', 'runtime', 'inputs.json'), `${JSON.stringify({ inputs: ['dist/runtime/main.js'] })}\n`);
   utimesSync(join(dir, 'dist', 'runtime', 'main.js'), inputSeconds, inputSeconds);
-  utimesSync(join(dir, 'dist', 'bundle', 'inputs.json'), bundleSeconds, bundleSeconds);
+  utimesSync(join(dir, 'dist', 'bundle', 'runtime', 'inputs.json'), bundleSeconds, bundleSeconds);
   return { root: pathToFileURL(`${dir}/`), dir };
 }
 
 test('the bundle runs while none of the files it was made from is newer', (t) => {
   const { root } = project(t, 1_000_000, 1_000_100);
   t.true(bundleIsCurrent(root));
-  t.is(programFile('main', root), new URL('dist/bundle/main.js', root).href);
-  t.is(programFile('client', root), new URL('dist/bundle/client.js', root).href);
+  t.is(programFile('main', root), new URL('dist/bundle/runtime/main.js', root).href);
+  t.is(programFile('client', root), new URL('dist/bundle/runtime/client.js', root).href);
 });
 
 test("tsc's files run once one the bundle holds is newer (a tsc run alone), gone, or there is no bundle", (t) => {
