@@ -18,6 +18,7 @@ import { HELP_HINT, USAGE, parseCommandLine } from './cli/command-line.js';
 import { listJobs } from './batch/job-listing.js';
 import { createJobPool } from './batch/job-pool.js';
 import { report } from './cli/report.js';
+import { versionLine } from './cli/version.js';
 import { type Lock, lockFolder } from './os/process-lock.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -25,8 +26,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   dropWritesOnceClosed(process.stdout);
   dropWritesOnceClosed(process.stderr);
   const commandLine = parseCommandLine(argv);
-  if (commandLine.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (commandLine.kind === 'help' || commandLine.kind === 'version') {
+    process.stdout.write(`${commandLine.kind === 'help' ? USAGE : versionLine()}\n`);
     return 0;
   }
   if (commandLine.kind === 'error') return badArguments(commandLine.reason);

@@ -20,14 +20,16 @@ import { stat } from 'node:fs/promises';
 import { type Server, createConnection, createServer } from 'node:net';
 import { errorCode } from '../../protocol/system-errors.js';
 
-/** How long a refused run waits for the holder to say its pid. */
-const HOLDER_ANSWER_MS = 1000;
+/**
+ * How long a refused run waits for the holder to say its pid: the holder answers from its event
+ * loop, which a machine busy with other work can hold past a second while the run starts its threads.
+ */
+const HOLDER_ANSWER_MS = 5000;
 
 export type Lock =
   | { readonly ok: true; readonly release: () => Promise<void> }
   /** `holder` null: the holder did not say its pid in time (stopped, or not a kvs run). */
   | { readonly ok: false; readonly holder: number | null };
-
 
 function listen(name: string): Promise<Server | null> {
   return new Promise((resolve, reject) => {
