@@ -20,8 +20,8 @@ import { isCompat, type Compat } from '../../protocol/compat.js';
 import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
-import { lockClientId } from '../os/process-lock.js';
 import { versionLine } from '../cli/version.js';
+import { lockClientId } from '../os/process-lock.js';
 import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
