@@ -12,6 +12,7 @@ import type { Compat } from '../../protocol/compat.js';
 import { compareRuns, signature, type Difference } from './difference.js';
 import { generateJobs } from './job-generator.js';
 import { classify, type KnownClass } from './known-classes.js';
+import { trackFolder } from './process-groups.js';
 import { runProgram, type ProgramCommand, type ProgramResult } from './program-run.js';
 import { shrinkJob } from './shrink.js';
 
@@ -141,6 +142,7 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
   const root = options.workDir ?? mkdtempSync(join(tmpdir(), 'kvs-check-'));
   const keep = options.workDir !== null;
   mkdirSync(root, { recursive: true });
+  const removeRoot = keep ? () => {} : trackFolder(root);
   try {
     const runner = new JobRunner(options, root);
     const jobs = generateJobs(options.seed, options.runs, { maxLines: options.maxLines });
@@ -188,6 +190,6 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
     }
     return { seed: options.seed, runs: jobs.length, identical: jobs.length - differing.length, differing, slow, findings };
   } finally {
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    removeRoot();
   }
 }
