@@ -22,10 +22,10 @@ export interface BackupRequest {
   readonly path: string;
   /**
    * Called when a slot is free: applies the job's commands up to its BACKUP and settles with the
-   * snapshot taken there (rejects when the store could not apply them), or returns null when the
-   * job stopped meanwhile (nothing to write).
+   * snapshot taken there (rejects when the store could not apply them), or returns (or settles
+   * with) null when the job stopped meanwhile (nothing to write).
    */
-  readonly begin: () => Promise<StoreSnapshot> | null;
+  readonly begin: () => Promise<StoreSnapshot | null> | null;
 }
 
 /**
@@ -91,11 +91,20 @@ const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, 
   };
   snapshot
     .then((taken) => {
+      if (taken === null) return null;
       if (!abort.signal.aborted) return writer.write({ path: request.path, compat }, taken, abort.signal);
       // Stopped while the snapshot was being taken: drop it, write nothing.
       return taken.release().then((): BackupOutcome => ({ ok: false, reason: `cancelled: ${errorMessage(abort.signal.reason)}` }));
     })
-    .then(settle, (error: unknown) => settle({ ok: false, reason: errorMessage(error) }));
+    .then(
+      (outcome) => {
+        settled = true;
+        if (outcome === null) {
+          if (!stopped) sendBack({ type: 'backup.cancelled', id });
+        } else settle(outcome);
+      },
+      (error: unknown) => settle({ ok: false, reason: errorMessage(error) }),
+    );
   // Stopped before the write ended (the coordinator itself is stopped): the backup is abandoned.
   // The writer releases the snapshot; a child already writing the file finishes it whole.
   return () => {

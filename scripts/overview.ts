@@ -69,7 +69,11 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'supervisor', to: 'job', kind: 'messages', channel: 'event', messages: ['job.stop'] },
   { from: 'job', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.done', 'job.failed'] },
   { from: 'job', to: 'worker', kind: 'messages', channel: 'bus', messages: ['stop'] },
-  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.done', 'worker.failed'] },
+  // The job machine's commands to the actor it invokes (id `worker`), which says them on the bus.
+  { from: 'job', to: 'worker', kind: 'messages', channel: 'event', messages: ['apply', 'refuse', 'stop', 'fail'] },
+  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.batch', 'worker.done', 'worker.failed'] },
+  { from: 'store', to: 'job', kind: 'messages', channel: 'event', messages: ['store.failed'] },
+  { from: 'backups', to: 'job', kind: 'messages', channel: 'event', messages: ['slot.given'] },
   { from: 'worker', to: 'store', kind: 'messages', channel: 'bus', messages: ['batch'] },
   { from: 'store', to: 'worker', kind: 'messages', channel: 'bus', messages: ['results', 'refused', 'failed'] },
   { from: 'job', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.request', 'backup.cancelled'] },
