@@ -6,7 +6,7 @@
  * A failed backup (a child that died, a disk error) is reported with its job and number, its
  * slot comes back, and the run goes on.
  */
-import { assign, enqueueActions, fromCallback, setup } from 'xstate';
+import { type ActorRefFrom, assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { BackupOutcome, BackupTarget } from '../protocol/backup-messages.js';
 import type { Compat } from '../protocol/compat.js';
 import { errorMessage } from '../protocol/guards.js';
@@ -189,3 +189,17 @@ export const backupCoordinatorMachine = setup({
   },
   output: ({ context }) => ({ completed: context.completed, failures: context.failures }),
 });
+
+/** What observers (the progress line, the run's summary) read of the coordinator, not its context. */
+export interface BackupsView {
+  /** Backups being written now, and BACKUPs waiting for a slot. */
+  readonly running: number;
+  readonly waiting: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export function backupsView(coordinator: ActorRefFrom<typeof backupCoordinatorMachine>): BackupsView {
+  const { running, queue, completed, failures } = coordinator.getSnapshot().context;
+  return { running, waiting: queue.length, completed, failed: failures.length };
+}

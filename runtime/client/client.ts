@@ -20,7 +20,7 @@ import { isCompat, type Compat } from '../../protocol/compat.js';
 import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
-import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
+import { FIFO_MODE, FifoError, type FileId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
 
@@ -105,7 +105,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   if ('error' in paths) return badUsage(paths.error);
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
-  let made: FifoId[] = [];
+  let made: FileId[] = [];
   const removeFifos = () => ours.forEach((p, i) => made[i] !== undefined && removeOwnFifoSync(p, made[i]));
   process.on('exit', removeFifos);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {

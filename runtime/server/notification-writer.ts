@@ -14,7 +14,7 @@
  * A reader that keeps up, however big the burst below the hard cap, gets everything, in order.
  */
 import type { NotificationLimits } from '../../protocol/notification-limits.js';
-import type { Subscriber } from '../../protocol/subscriptions.js';
+import type { Subscriber } from '../../protocol/session-link.js';
 
 /** What the writer needs of a socket: tests pass a fake. */
 export interface WritableSink {

@@ -6,10 +6,10 @@
 import { setMaxListeners } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
+import { ConnectQueue } from '../../actors/connect-queue.js';
 import type { Host, SignalSource } from '../../actors/host.js';
 import { sessionMachine, type OpenLinkInput } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry } from '../../actors/subscription-registry.js';
 import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
 import { errorMessage } from '../../protocol/guards.js';
@@ -18,7 +18,7 @@ import { errorCode } from '../../protocol/system-errors.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../../protocol/notification-limits.js';
 import type { SessionLink } from '../../protocol/session-link.js';
 import type { KvStore } from '../../protocol/store-contract.js';
-import { type FifoId, endWithin, fifoId, openWriteEnd, sameFifo } from '../os/fifo.js';
+import { type FileId, endWithin, fifoId, openWriteEnd, sameFile } from '../os/fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { removeRegistrationFifosNow, startHost } from './registration.js';
 import { openSessionFifos } from './session-fifos.js';
@@ -217,7 +217,7 @@ class Sessions {
     return actor.start();
   }
 
-  private releaseLink({ link, subscriptions }: { link: SessionLink | null; subscriptions: ReadonlySet<string> }): void {
+  private releaseLink({ link, subscriptions }: { link: SessionLink | null; subscriptions: Iterable<string> & { readonly size: number } }): void {
     if (link === null) return;
     if (subscriptions.size > 0) this.registry.removeAll(link.subscriber, subscriptions);
     void link.close(false).catch((error: unknown) => this.options.log(`closing the FIFOs of ${display(link.name)} failed: ${errorMessage(error)}`));
@@ -284,18 +284,18 @@ function watchOwnPaths(
   };
 }
 
-type OwnPaths = { fifo: FifoId; folder: FifoId };
+type OwnPaths = { fifo: FileId; folder: FileId };
 
 /** A path's identity, whatever it is (the jobs folder here). */
-async function pathId(path: string): Promise<FifoId> {
+async function pathId(path: string): Promise<FileId> {
   const stat = await lstat(path);
   return { dev: stat.dev, ino: stat.ino };
 }
 
 /** Whether `path` still holds the file `id` names, nothing, or something else. */
-async function pathState(path: string, id: FifoId): Promise<'ours' | 'missing' | 'replaced'> {
+async function pathState(path: string, id: FileId): Promise<'ours' | 'missing' | 'replaced'> {
   try {
-    return sameFifo(await lstat(path), id) ? 'ours' : 'replaced';
+    return sameFile(await lstat(path), id) ? 'ours' : 'replaced';
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return 'missing';
     throw error;
