@@ -18,8 +18,9 @@
  * endian) and its strings, each as its length (2 bytes, big endian) and its bytes.
  *
  * Never a partial batch: Redis does not roll a script back, so the first pass unpacks and checks
- * the whole batch (and the data key's type, and that no copy key exists) before the second changes
- * anything; after that no call can fail. The `#!lua` line declares the script as one that may
+ * the whole batch (and the data key's type, that no copy key exists, and that the Redis user may
+ * make every call the second pass may make: runtime/redis/permissions.ts) before the second
+ * changes anything; after that no call can fail. The `#!lua` line declares the script as one that may
  * write, so Redis refuses it whole when over `maxmemory` instead of stopping it half way.
  *
  * Nothing here sorts: Lua compares strings with strcoll, which follows the server's locale
@@ -29,6 +30,7 @@
  * the key, then the value for 'W'.
  */
 import { Op, type BusValue } from '../../protocol/batch-codec.js';
+import { SCRIPT_CALLS_CHECK_LUA } from './permissions.js';
 
 export const BATCH_SCRIPT = `#!lua
 local data = KEYS[1]
@@ -84,6 +86,10 @@ while p <= size do
   end
 end
 if copies ~= #KEYS - 1 then return redis.error_reply('KVSREFUSED ' .. copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
+${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
+for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
+local refused = refusedCalls(data, copyKeys, channel)
+if #refused > 0 then return redis.error_reply('KVSREFUSED the Redis user may not run ' .. table.concat(refused, ', ')) end
 for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return redis.error_reply('KVSREFUSED copy key ' .. KEYS[k] .. ' exists') end
 end
