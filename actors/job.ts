@@ -23,7 +23,7 @@ import { BACKUPS_SYSTEM_ID, type BackupRequest } from './backup-coordinator.js';
 
 /** Runs the work half of jobs in worker threads: runtime/batch/job-pool.ts on piscina. */
 export interface JobPool {
-  /** Worker threads at most: the supervisor keeps about twice as many job actors alive. */
+  /** Worker threads at most: the supervisor sizes its window of job actors by it (SupervisorInput.window). */
   readonly threads: number;
   /**
    * Starts a worker on `task`, talking over a fresh channel whose other end is `port`. Aborting

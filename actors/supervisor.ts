@@ -1,7 +1,7 @@
 /**
- * The supervisor: finds the `.job` files, spawns a job actor for each as pool slots free up (a
- * window of a few more than `max_threads`, so that 10,000 job files are not 10,000 actors at
- * once), waits for every job and then for every backup. In server mode it
+ * The supervisor: finds the `.job` files, spawns a job actor for each as room frees up in its
+ * window (SupervisorInput.window: so that 10,000 job files are not 10,000 actors at once), waits
+ * for every job and then for every backup. In server mode it
  * also takes jobs submitted later (a file created or rewritten in the folder) until told to stop.
  * A job that fails is reported with its name; the others go on.
  */
