@@ -19,7 +19,7 @@ import { listJobs } from './batch/job-listing.js';
 import { createJobPool } from './batch/job-pool.js';
 import { report } from './cli/report.js';
 import { versionLine } from './cli/version.js';
-import { type FolderLock, lockFolder } from './os/folder-lock.js';
+import { type Lock, lockFolder } from './os/process-lock.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   // Before any worker thread is started: their stderr is piped into ours.
@@ -53,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // One run per folder; taken after the listing, which only reads (an empty folder in batch mode
   // touches nothing), and before anything is written, started or connected.
-  let lock: FolderLock;
+  let lock: Lock;
   try {
     lock = await lockFolder(options.jobsDir);
   } catch (error) {

@@ -21,6 +21,7 @@ import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
 import { versionLine } from '../cli/version.js';
+import { lockClientId } from '../os/process-lock.js';
 import { FIFO_MODE, FifoError, type FileId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
@@ -110,6 +111,16 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) return badUsage(problem ?? 'bad arguments');
   const paths = clientPaths(id);
   if ('error' in paths) return badUsage(paths.error);
+  // Two clients with one id at the same moment would each take the other's fresh FIFOs for
+  // stale: the id's lock first, so that exactly one goes on and the other touches nothing.
+  const idLock = await lockClientId(paths.req).catch((error: unknown) => error as Error);
+  if (idLock instanceof Error || !idLock.ok) {
+    fail(
+      idLock instanceof Error ? `cannot lock client id ${id}: ${describeError(idLock)}`
+      : `${paths.req}: is in use: another client with id ${id} is running (${idLock.holder === null ? 'it did not say its pid' : `pid ${idLock.holder}`}); use another client id`,
+    );
+    return exitAfterFlush(1);
+  }
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
   let made: FileId[] = [];

@@ -4,7 +4,7 @@
  * programs at a time, and a loaded machine must not make a run look like a hang.
  */
 import test from 'ava';
-import { finding } from './planted.js';
+import { check, finding } from './planted.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/fixtures.js';
@@ -27,8 +27,8 @@ test.serial('a crash on an empty list is found as empty-list-crash with its sign
 
 test.serial('a hang on a key starting with _ is a finding, its process group killed, down to one command', async (t) => {
   const pids = join(tempDir(t, 'kvs-planted-pids-'), 'pids');
-  const f = await finding(t, 'hang-underscore', 1, 8_000, { PLANTED_PID_FILE: pids });
-  t.is(f.class, 'odd-first-byte-hang');
+  const f = await finding(t, 'hang-underscore', 1, 4_000, { PLANTED_PID_FILE: pids });
+  t.is(f.class, 'odd-first-byte-hang', f.job);
   t.regex(f.job, /^(WRITE \[\(_,a\)\]|READ \[_\]|DELETE \[_\])\n$/);
   t.true(existsSync(pids), 'the planted program started its child');
   for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
@@ -36,4 +36,11 @@ test.serial('a hang on a key starting with _ is a finding, its process group kil
     const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
     t.true(stat === '' || / Z /.test(stat) || !stat.includes('(sleep)'), `the hanging program's child ${pid} was killed: ${stat}`);
   }
+});
+
+test.serial('a run slower than --timeout-ms that ends within a longer deadline and agrees is no finding', async (t) => {
+  const { code, report, stderr } = await check(t, 'slow', 1, 2_000, { PLANTED_PAUSE_MS: '2500' }, 2);
+  t.deepEqual(report.differing, []);
+  t.deepEqual(report.slow, [1, 2]);
+  t.is(code, 0, stderr);
 });
