@@ -12,7 +12,7 @@ import { assertNever, isRecord } from './guards.js';
 
 export { Op, checkOps, type BusValue } from './batch-codec.js';
 
-/** worker -> store */
+/** worker -> job actor, which checks it and hands it to the store */
 export interface BatchMessage {
   readonly t: 'batch';
   readonly seq: number;
@@ -20,7 +20,7 @@ export interface BatchMessage {
   readonly ops: Uint8Array;
 }
 
-/** store -> worker */
+/** job actor -> worker: the batch's results, sent in batch order once the store applied it */
 export interface ResultsMessage {
   readonly t: 'results';
   readonly seq: number;
@@ -28,19 +28,19 @@ export interface ResultsMessage {
   readonly results: Uint8Array;
 }
 
-/** supervisor -> worker: finish the command under way, flush the `.out`, and return. */
+/** job actor -> worker, when the supervisor stops the job: finish the command under way, flush the `.out`, and return. */
 export interface StopMessage {
   readonly t: 'stop';
 }
 
-/** store -> worker: the job is stopping, so this batch (and every later one) was not applied. */
+/** job actor -> worker: the job is stopping, so this batch (and every later one) was not applied. */
 export interface RefusedMessage {
   readonly t: 'refused';
   readonly seq: number;
 }
 
 /**
- * store -> worker: the store failed (Redis gone, a batch refused): no batch from this one on is
+ * job actor -> worker: the store failed (Redis gone, a batch refused): no batch from this one on is
  * answered; the worker flushes its `.out` up to the last answered batch and ends in error.
  */
 export interface FailedMessage {

@@ -68,10 +68,14 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'runtime', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.submit', 'supervisor.stop'] },
   { from: 'supervisor', to: 'job', kind: 'messages', channel: 'event', messages: ['job.stop'] },
   { from: 'job', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.done', 'job.failed'] },
-  { from: 'job', to: 'worker', kind: 'messages', channel: 'bus', messages: ['stop'] },
-  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.done', 'worker.failed'] },
+  // The job actor answers the worker's batches in order, as the store settles them.
+  { from: 'job', to: 'worker', kind: 'messages', channel: 'bus', messages: ['stop', 'results', 'refused', 'failed'] },
+  // The job machine's commands to the actor it invokes (id `worker`), which says them on the bus.
+  { from: 'job', to: 'worker', kind: 'messages', channel: 'event', messages: ['apply', 'refuse', 'stop', 'fail'] },
+  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.batch', 'worker.done', 'worker.failed'] },
+  { from: 'store', to: 'job', kind: 'messages', channel: 'event', messages: ['store.failed'] },
+  { from: 'backups', to: 'job', kind: 'messages', channel: 'event', messages: ['slot.given'] },
   { from: 'worker', to: 'store', kind: 'messages', channel: 'bus', messages: ['batch'] },
-  { from: 'store', to: 'worker', kind: 'messages', channel: 'bus', messages: ['results', 'refused', 'failed'] },
   { from: 'job', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.request', 'backup.cancelled'] },
   { from: 'supervisor', to: 'backups', kind: 'messages', channel: 'event', messages: ['coordinator.drain'] },
   { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end', 'cancel', 'copy'] },

@@ -1,5 +1,5 @@
 /**
- * The Lua script that applies one whole batch (protocol/bus.ts) inside Redis, atomically.
+ * The Lua script that applies one whole batch (its layout: protocol/batch-codec.ts) inside Redis, atomically.
  *
  *   KEYS[1]      the data hash
  *   KEYS[2..]    one fresh copy key per SHOW and per BACKUP, in batch order
@@ -175,7 +175,7 @@ return { results, sizes }
 export const MAX_PACKED_STRING = 0xffff;
 
 /**
- * Packs a checked batch (protocol/bus.ts) for ARGV[4]: byte strings go in as their bytes
+ * Packs a checked batch (protocol/batch-codec.ts) for ARGV[4]: byte strings go in as their bytes
  * (latin1), so nothing is re-encoded. Throws on a string longer than MAX_PACKED_STRING.
  */
 export function packBatch(ops: readonly BusValue[]): Buffer {
