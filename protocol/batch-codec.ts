@@ -1,9 +1,9 @@
 /**
  * The layout of a batch on the bus, in one place: its encoder (the job worker), its validator and
- * decoder (the store), and the results both ways. A batch is one byte buffer carried as a
- * msgpackr `bin` inside its bus message (protocol/bus.ts), so a batch of thousands of commands
- * costs one message, no per-key strings on the way, and strings are made only where the store
- * needs a Map key or value.
+ * decoder (the store), and the results both ways. A batch is one byte buffer carried as the
+ * body of its bus message (protocol/bus.ts), so a batch of thousands of commands
+ * costs one message and no per-key strings on the way (the in-memory store reads the keys from
+ * its bytes too).
  *
  * Batch (worker -> store), commands one after another; `n` is a u32 little-endian, a token is
  * one length byte (1..255) and that many bytes (a byte string: one latin1 char per byte):

@@ -5,6 +5,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { cleanUpNow } from './process-groups.js';
 import { display, escapeControls } from '../../protocol/keys.js';
 import { checkBatch, type BatchProgress, type BatchReport, type Finding } from './batch-check.js';
 import { CHECK_HINT, CHECK_USAGE, parseCheckCommandLine, type BatchCommandLine, type ServerCommandLine } from './command-line.js';
@@ -70,6 +72,14 @@ export async function checkMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (commandLine.mode === 'error') return badArguments(commandLine.reason);
+  // Their programs run in process groups of their own, out of reach of a Ctrl-C: stopped, the
+  // checker kills them and removes its folders, then exits as a shell reports the signal.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUpNow();
+      process.exit(128 + osConstants.signals[signal]);
+    });
+  }
   const programs = commandLine.mode === 'server' ? [commandLine.theirServer, commandLine.theirClient] : [commandLine.theirs];
   for (const program of programs) {
     const problem = notRunnable(program);

@@ -6,7 +6,7 @@
  * killed with it at the end of its session: a hung server or client is a line of the transcript,
  * never a hang of the checker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Compat } from '../../protocol/compat.js';
 import { clientPaths } from '../../protocol/client-commands.js';
 import { KVS_MAIN } from './batch-check.js';
+import { killGroup, spawnGroup, trackFolder } from './process-groups.js';
 import { SESSIONS, START_JOB, WAIT_BEFORE_CHANGES_MS, type Session, type Step } from './server-sessions.js';
 
 const KVS_CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
@@ -53,14 +54,6 @@ export interface SessionResult {
   readonly session: Session;
   readonly reference: readonly string[];
   readonly pairings: ReadonlyArray<{ readonly pairing: Pairing; readonly transcript: readonly string[]; readonly same: boolean }>;
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // ESRCH: gone already.
-  }
 }
 
 /** A started client: its stdout as lines, consumed by the steps in order. */
@@ -143,6 +136,7 @@ async function waitFor(probe: () => boolean, serverGone: () => boolean): Promise
 /** One session through one pairing: its transcript. */
 export async function runSession(session: Session, server: Launch, client: Launch, timeoutMs: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kvs-check-server-'));
+  const removeDir = trackFolder(dir);
   const jobsDir = join(dir, 'jobs');
   const fifo = join(dir, 'register');
   const transcript: string[] = [];
@@ -153,7 +147,7 @@ export async function runSession(session: Session, server: Launch, client: Launc
     mkdirSync(jobsDir);
     for (const [name, text] of Object.entries(session.jobs)) writeFileSync(join(jobsDir, name), text, 'latin1');
     const [command, ...args] = server(jobsDir, fifo);
-    serverProcess = spawn(command, args, { detached: true, stdio: 'ignore' });
+    serverProcess = spawnGroup(command, args, { stdio: 'ignore' });
     serverEnded = new Promise<void>((resolve) => {
       serverProcess!.once('exit', () => resolve());
       serverProcess!.once('error', () => resolve());
@@ -179,7 +173,7 @@ export async function runSession(session: Session, server: Launch, client: Launc
       if ('start' in step) {
         const id = `kvscheck${process.pid}x${++clientCount}`;
         const [clientCommand, ...clientArgs] = client(id, fifo);
-        const child = spawn(clientCommand, clientArgs, { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+        const child = spawnGroup(clientCommand, clientArgs, { stdio: ['pipe', 'pipe', 'ignore'] });
         child.stdin!.on('error', () => {});
         clients.set(step.client, new RunningClient(step.client, id, child));
       }
@@ -200,7 +194,7 @@ export async function runSession(session: Session, server: Launch, client: Launc
       killGroup(serverProcess);
       await serverEnded;
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   }
 }
 

@@ -20,11 +20,13 @@ import { isCompat, type Compat } from '../../protocol/compat.js';
 import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
-import { versionLine } from '../cli/version.js';
+import { asTyped, versionLine } from '../cli/version.js';
 import { lockClientId } from '../os/process-lock.js';
-import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
+import { FIFO_MODE, FifoError, type FileId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
-const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
+/** The command as run from the checkout; the package's `bin` calls it `kvs-client`. */
+const CLIENT_PROGRAM = 'node runtime/client.js';
+const USAGE = `Usage: ${CLIENT_PROGRAM} <client_id> <register_fifo> [--compat=seed|course]
 
 Connects to an IST-KVS server through <register_fifo>, using the FIFOs /tmp/req<id>, /tmp/resp<id>
 and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal):
@@ -75,11 +77,11 @@ export function resultMeaning(op: 'subscribe' | 'unsubscribe', key: string, resu
 }
 
 const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help', 'version']) };
-const CLIENT_HELP_HINT = "run 'node runtime/client.js --help' for the usage";
+const CLIENT_HELP_HINT = `run '${CLIENT_PROGRAM} --help' for the usage`;
 
 /** The reason, and one line pointing at --help; exit status 2. */
 function badUsage(reason: string): void {
-  fail(`${reason}\n${CLIENT_HELP_HINT}`);
+  fail(asTyped(`${reason}\n${CLIENT_HELP_HINT}`, CLIENT_PROGRAM, 'kvs-client'));
   exitAfterFlush(2);
 }
 
@@ -96,7 +98,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   const parsed = readArguments(argv, CLIENT_OPTIONS);
   if (typeof parsed === 'string') return badUsage(parsed);
   if (parsed.flags.has('help') || parsed.flags.has('version')) {
-    process.stdout.write(`${parsed.flags.has('help') ? USAGE : versionLine()}\n`);
+    process.stdout.write(`${parsed.flags.has('help') ? asTyped(USAGE, CLIENT_PROGRAM, 'kvs-client') : versionLine()}\n`);
     return exitAfterFlush(0);
   }
   const [id, registerFifo, ...extra] = parsed.positionals;
@@ -123,7 +125,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   }
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
-  let made: FifoId[] = [];
+  let made: FileId[] = [];
   const removeFifos = () => ours.forEach((p, i) => made[i] !== undefined && removeOwnFifoSync(p, made[i]));
   process.on('exit', removeFifos);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {

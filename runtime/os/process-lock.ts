@@ -31,7 +31,6 @@ export type Lock =
   /** `holder` null: the holder did not say its pid in time (stopped, or not a kvs run). */
   | { readonly ok: false; readonly holder: number | null };
 
-
 function listen(name: string): Promise<Server | null> {
   return new Promise((resolve, reject) => {
     const server = createServer((conn) => {

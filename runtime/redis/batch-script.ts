@@ -1,5 +1,5 @@
 /**
- * The Lua script that applies one whole batch (protocol/bus.ts) inside Redis, atomically.
+ * The Lua script that applies one whole batch (its layout: protocol/batch-codec.ts) inside Redis, atomically.
  *
  *   KEYS[1]      the data hash
  *   KEYS[2..]    one fresh copy key per SHOW and per BACKUP, in batch order
@@ -46,6 +46,7 @@ if kind ~= 'hash' and kind ~= 'none' then
   return redis.error_reply('KVSREFUSED data key ' .. data .. ' holds a ' .. kind .. ', not a hash')
 end
 local ops, m = {}, 0
+local present = {}
 local copies = 0
 local p = 1
 while p <= size do
@@ -54,6 +55,7 @@ while p <= size do
   p = p + 1
   m = m + 1
   ops[m] = op
+  present[op] = true
   if op == 4 then
     copies = copies + 1
   else
@@ -88,7 +90,7 @@ end
 if copies ~= #KEYS - 1 then return redis.error_reply('KVSREFUSED ' .. copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
 ${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
 for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
-local refused = refusedCalls(data, copyKeys, channel)
+local refused = refusedCalls(present, data, copyKeys, channel)
 if #refused > 0 then return redis.error_reply('KVSREFUSED the Redis user may not run ' .. table.concat(refused, ', ')) end
 for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return redis.error_reply('KVSREFUSED copy key ' .. KEYS[k] .. ' exists') end
@@ -173,7 +175,7 @@ return { results, sizes }
 export const MAX_PACKED_STRING = 0xffff;
 
 /**
- * Packs a checked batch (protocol/bus.ts) for ARGV[4]: byte strings go in as their bytes
+ * Packs a checked batch (protocol/batch-codec.ts) for ARGV[4]: byte strings go in as their bytes
  * (latin1), so nothing is re-encoded. Throws on a string longer than MAX_PACKED_STRING.
  */
 export function packBatch(ops: readonly BusValue[]): Buffer {

@@ -14,7 +14,7 @@
  */
 import { BatchReader, Op, ResultWriter, latin1 } from '../../protocol/batch-codec.js';
 import { MAX_STRING_BYTES } from '../../protocol/keys.js';
-import type { ChangeListener as ContractListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../../protocol/store-contract.js';
+import type { ChangeListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../../protocol/store-contract.js';
 import { ByteTable, hashBytes } from './byte-table.js';
 
 interface OpenSnapshot {
@@ -22,8 +22,6 @@ interface OpenSnapshot {
   readonly log: ByteTable;
   released: boolean;
 }
-
-export type ChangeListener = (key: string, value: string | null) => void;
 
 /** A byte string's bytes, written at `at`; its length, or null when no key or value is that long. */
 function toBytes(s: string, into: Uint8Array, at: number): number | null {
@@ -351,7 +349,7 @@ export class MemoryStore implements KvStore {
     return Promise.resolve(this.store.size);
   }
 
-  watch(onChange: ContractListener): Promise<() => Promise<void>> {
+  watch(onChange: ChangeListener): Promise<() => Promise<void>> {
     if (this.store.onChange !== null) return Promise.reject(new Error('memory store: already watched'));
     this.store.onChange = onChange;
     return Promise.resolve(async () => {
