@@ -15,7 +15,7 @@ export interface OverviewActor {
 }
 
 /**
- * How a message travels: `bus` (MessagePort between a worker and the main thread, a fixed layout),
+ * How a message travels: `bus` (MessagePort between a worker and the main thread, msgpackr),
  * `pipe` (a backup child's stdin/stdout, msgpackr), `fifo` (the client protocol's bytes),
  * `event` (an XState event), `call` (a plain function call on the main thread).
  */
@@ -147,7 +147,7 @@ export function drawOverview(): string {
 /** The words under the overview: what the channels are. */
 export const OVERVIEW_LEGEND = [
   'Solid arrows carry messages, named as in the code; dashed arrows say who starts whom. `bus`: a',
-  "worker's MessagePort to the main thread (`protocol/bus.ts`, a fixed layout); `pipe`: a backup child's",
+  "worker's MessagePort to the main thread (`protocol/bus.ts`, msgpackr); `pipe`: a backup child's",
   'stdin and stdout (`protocol/backup-messages.ts`); `FIFO`: the client protocol\'s bytes',
   '(`protocol/frames.ts`); `event`: an XState event; `call`: a function call on the main thread.',
   "A test checks these names against the code's unions, so the picture cannot drift.",

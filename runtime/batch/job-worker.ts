@@ -261,7 +261,8 @@ class BatchChannel {
     // Stopping: what was parsed but not yet sent is dropped.
     if (this.stopped) return batch.recycle(bytes);
     this.inFlight.push({ seq: this.seq, bytes, show });
-    const message = encode({ t: 'batch', seq: this.seq++, ops: bytes }, spare.pop());
+    // This thread's only msgpackr user: packing can reuse msgpackr's buffer from its start.
+    const message = encode({ t: 'batch', seq: this.seq++, ops: bytes }, spare.pop(), true);
     this.port.postMessage(message, [message.buffer as ArrayBuffer]);
     await this.waitForRoom(MAX_IN_FLIGHT - 1);
   }
