@@ -63,14 +63,13 @@ export class Store {
     let commands = 0;
     while (!r.done) {
       commands++;
-      const op = r.byte();
-      if (op === Op.Show) {
-        results.pairCount(data.size);
-        for (const [k, v] of data) results.pair(k, v);
-        continue;
-      }
-      const n = r.count();
+      const op = r.command();
+      const n = r.n;
       switch (op) {
+        case Op.Show:
+          results.pairCount(data.size);
+          for (const [k, v] of data) results.pair(k, v);
+          break;
         case Op.Write:
           if (this.chain.length === 0 && this.onChange === null) {
             // The common case, kept free of calls: no snapshot to log for, nobody to tell.
@@ -89,7 +88,7 @@ export class Store {
           onBackup(n);
           break;
         default:
-          throw new Error(`store: unknown op ${op} at byte ${r.at - 5}`);
+          throw new Error(`store: unknown op ${op} before byte ${r.at}`);
       }
     }
     this.commandsApplied += commands;

@@ -6,11 +6,12 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
-import { Op, decodeResults, encodeOps, type BusValue } from '../../../protocol/batch-codec.js';
+import { Op } from '../../../protocol/batch-codec.js';
+import { decodeResults, encodeOps, type FlatValue } from '../../helpers/flat-batch.js';
 import { Store, type SnapshotReader } from '../../../runtime/store/memory-store.js';
 
 /** Applies a batch given in the flat form; its results in the flat form. */
-function applyFlat(store: Store, ops: readonly BusValue[], onBackup: (n: number) => void): BusValue[] {
+function applyFlat(store: Store, ops: readonly FlatValue[], onBackup: (n: number) => void): FlatValue[] {
   const batch = encodeOps(ops);
   return decodeResults(batch, store.apply(batch, onBackup));
 }
@@ -71,7 +72,7 @@ function readChunk(open: Open, n: number): boolean {
 
 /** Applies one batch to the store and the model; checks the results op by op. */
 function applyBatch(store: Store, model: Map<string, string>, opened: Open[], batch: readonly StoreOp[]): void {
-  const ops: BusValue[] = [];
+  const ops: FlatValue[] = [];
   /** The place in the batch of the BACKUP numbered n. */
   const backupAt = new Map<number, number>();
   batch.forEach((op, i) => {
@@ -88,7 +89,7 @@ function applyBatch(store: Store, model: Map<string, string>, opened: Open[], ba
   // The model runs ahead to each BACKUP's place as the store calls back, so its copy is taken
   // at the BACKUP's place in the batch, not at the end of it.
   let modelAt = 0;
-  const expectedResults: BusValue[] = [];
+  const expectedResults: FlatValue[] = [];
   const runModelTo = (end: number) => {
     for (; modelAt < end; modelAt++) {
       const op = batch[modelAt]!;
@@ -111,8 +112,8 @@ function applyBatch(store: Store, model: Map<string, string>, opened: Open[], ba
 }
 
 /** SHOW results come in no order: sort each SHOW's pairs so results compare as values. */
-function normalizeShows(results: readonly BusValue[], batch: readonly StoreOp[]): BusValue[] {
-  const out: BusValue[] = [];
+function normalizeShows(results: readonly FlatValue[], batch: readonly StoreOp[]): FlatValue[] {
+  const out: FlatValue[] = [];
   let r = 0;
   for (const op of batch) {
     if (op.t === 'get') out.push(results[r++]!);
