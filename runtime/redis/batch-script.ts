@@ -18,10 +18,11 @@
  *
  * Never a partial batch: Redis does not roll a script back, so nothing refusable runs after the
  * first write. Pass 1 only reads: it checks the whole batch (and the data key's type, and that no
- * copy key exists) and works out every READ's and DELETE's result and every change, keeping the
- * batch's own changes over what the hash holds. Pass 2 PUBLISHes the changes, all in one message
- * and before any write (a script is atomic, so no one sees the store between the two), then
- * writes: one HSET per WRITE, one HDEL per DELETE, and the SHOWs and BACKUPs at their places. The
+ * copy key exists) and works out every READ's and DELETE's result and every change, from one
+ * HMGET of the batch's keys under the batch's own changes. Pass 2 PUBLISHes the changes, all in
+ * one message and before any write (a script is atomic, so no one sees the store between the
+ * two), then writes each changed key once, with its last value (one HSET and one HDEL), before
+ * each SHOW and BACKUP, which see the store as it is at their place, and at the end. The
  * `#!lua` line declares the script as one that may write, so Redis refuses it whole when over
  * `maxmemory` instead of stopping it half way.
  *
@@ -53,6 +54,7 @@ end
 
 -- The hash's values for keys[1..n] (false where missing).
 local function hmget(keys, n)
+  if n == 0 then return {} end
   if n <= CHUNK then return redis.call('HMGET', data, unpack(keys, 1, n)) end
   local out = {}
   for from = 1, n, CHUNK do
@@ -72,14 +74,10 @@ if kind ~= 'hash' and kind ~= 'none' then
   return refuse('data key ' .. data .. ' holds a ' .. kind .. ', not a hash')
 end
 
--- Pass 1: reads only.
-local ops, args, gone = {}, {}, {}
+-- Pass 1: reads only. The batch, checked whole, cut into its commands' tokens.
+local ops, args, ends = {}, {}, {}
 local c, copies = 0, 0
-local res, r = {}, 0
-local shows = {}
-local changes, m = {}, 0
--- The batch's own changes so far: a key's new value, or false once deleted.
-local seen = {}
+local wanted, w = {}, 0
 local p = 1
 while p <= size do
   local after, why = checkCommand(batch, p, size)
@@ -87,12 +85,8 @@ while p <= size do
   local op = byte(batch, p)
   c = c + 1
   ops[c] = op
-  if op == SHOW then
-    copies = copies + 1
-    r = r + 1
-    res[r] = ''
-    shows[c] = r
-  elseif op == BACKUP then
+  ends[c] = after
+  if op == SHOW or op == BACKUP then
     copies = copies + 1
   else
     local t, k = {}, 0
@@ -104,49 +98,9 @@ while p <= size do
       q = q + 1 + l
     end
     args[c] = t
-    if op == WRITE then
-      for j = 1, k, 2 do seen[t[j]] = t[j + 1] end
-      m = m + 1
-      changes[m] = sub(batch, p, after - 1)
-    else
-      local stored = hmget(t, k)
-      if op == READ then
-        for j = 1, k do
-          local v = seen[t[j]]
-          if v == nil then v = stored[j] end
-          r = r + 1
-          if not v then
-            res[r] = MISSING_VALUE
-          elseif #v > MAX_TOKEN_BYTES then
-            return refuse('key ' .. t[j] .. ' holds ' .. #v .. ' bytes, more than any command writes')
-          else
-            res[r] = token(v)
-          end
-        end
-      else
-        local g, n = {}, 0
-        for j = 1, k do
-          local key = t[j]
-          local v = seen[key]
-          if v == nil then v = stored[j] end
-          r = r + 1
-          if v then
-            seen[key] = false
-            n = n + 1
-            g[n] = key
-            res[r] = DELETED
-          else
-            res[r] = WAS_MISSING
-          end
-        end
-        gone[c] = g
-        if n > 0 then
-          local parts = { char(DELETE), u32(n) }
-          for j = 1, n do parts[j + 2] = token(g[j]) end
-          m = m + 1
-          changes[m] = concat(parts)
-        end
-      end
+    if op ~= WRITE then
+      for j = 1, k do wanted[w + j] = t[j] end
+      w = w + k
     end
   end
   p = after
@@ -156,16 +110,93 @@ for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return refuse('copy key ' .. KEYS[k] .. ' exists') end
 end
 
+-- Every READ's and DELETE's result and every change: what the hash holds before the batch (one
+-- HMGET for the whole batch), under the batch's own changes so far (\`seen\`: a key's new value, or
+-- false once deleted). \`pending\` holds the changes since the last SHOW or BACKUP: pass 2 writes
+-- each key once, with its last value, at the SHOW or BACKUP that must see it, or at the end.
+local stored = hmget(wanted, w)
+local res, r, s = {}, 0, 0
+local changes, m = {}, 0
+local seen, pending, flushes, shows = {}, {}, {}, {}
+for i = 1, c do
+  local op, t = ops[i], args[i]
+  if op == WRITE then
+    for j = 1, #t, 2 do
+      seen[t[j]] = t[j + 1]
+      pending[t[j]] = t[j + 1]
+    end
+    m = m + 1
+    changes[m] = sub(batch, i == 1 and 1 or ends[i - 1], ends[i] - 1)
+  elseif op == READ then
+    for j = 1, #t do
+      s = s + 1
+      local v = seen[t[j]]
+      if v == nil then v = stored[s] end
+      r = r + 1
+      if not v then
+        res[r] = MISSING_VALUE
+      elseif #v > MAX_TOKEN_BYTES then
+        return refuse('key ' .. t[j] .. ' holds ' .. #v .. ' bytes, more than any command writes')
+      else
+        res[r] = token(v)
+      end
+    end
+  elseif op == DELETE then
+    local g, n = { char(DELETE), '' }, 0
+    for j = 1, #t do
+      s = s + 1
+      local key = t[j]
+      local v = seen[key]
+      if v == nil then v = stored[s] end
+      r = r + 1
+      if v then
+        seen[key] = false
+        pending[key] = false
+        n = n + 1
+        g[n + 2] = token(key)
+        res[r] = DELETED
+      else
+        res[r] = WAS_MISSING
+      end
+    end
+    if n > 0 then
+      g[2] = u32(n)
+      m = m + 1
+      changes[m] = concat(g)
+    end
+  else
+    flushes[i] = pending
+    pending = {}
+    if op == SHOW then
+      r = r + 1
+      res[r] = ''
+      shows[i] = r
+    end
+  end
+end
+
 -- Pass 2: the changes, then the writes.
+local function flush(changed)
+  local sets, dels, ns, nd = {}, {}, 0, 0
+  for key, v in pairs(changed) do
+    if v then
+      sets[ns + 1] = key
+      sets[ns + 2] = v
+      ns = ns + 2
+    else
+      nd = nd + 1
+      dels[nd] = key
+    end
+  end
+  if ns > 0 then each('HSET', sets, ns) end
+  if nd > 0 then each('HDEL', dels, nd) end
+end
 if m > 0 then redis.call('PUBLISH', channel, concat(changes)) end
 local sizes, cuts, copy = {}, {}, 0
 for i = 1, c do
   local op = ops[i]
-  if op == WRITE then
-    each('HSET', args[i], #args[i])
-  elseif op == DELETE then
-    if #gone[i] > 0 then each('HDEL', gone[i], #gone[i]) end
-  elseif op == SHOW or op == BACKUP then
+  if op == SHOW or op == BACKUP then
+    flush(flushes[i])
     copy = copy + 1
     local inline = nil
     if op == SHOW and redis.call('HLEN', data) <= inlineMax then
@@ -195,6 +226,7 @@ for i = 1, c do
     end
   end
 end
+flush(pending)
 local segments, from = {}, 1
 for j = 1, #cuts do
   segments[j] = concat(res, '', from, cuts[j] - 1)

@@ -11,7 +11,7 @@ import { compareKeys } from '../../../protocol/keys.js';
 import { formatPairs } from '../../../protocol/output.js';
 import { Store, type SnapshotReader } from '../../../runtime/store/memory-store.js';
 import { RedisStore } from '../../../runtime/redis/store.js';
-import { ChangeFeed } from '../../../runtime/redis/changes.js';
+import { ChangeFeed, decodeChanges } from '../../../runtime/redis/changes.js';
 import { RedisStoreError, parseRedisUrl } from '../../../runtime/redis/connection.js';
 import { readBackupText, type SnapshotRef } from '../../../runtime/redis/snapshot.js';
 import { BATCH_SCRIPT } from '../../../runtime/redis/batch-script.js';
@@ -208,6 +208,29 @@ test('changes are published in the order Redis applied them: each batch whole, e
   for (const [k, v] of events) v === null ? model.delete(k) : model.set(k, v);
   const shown = await applyFlat(stores[0]!, [Op.Show]);
   t.deepEqual(sortFlat(shown.slice(1) as string[]), sortFlat([...model].flat()));
+});
+
+test('a batch publishes its changes as one message, in order, with only the keys its DELETEs found', async (t) => {
+  const redis = await RedisStore.open(shared.url, { namespace: namespace() });
+  t.teardown(() => redis.close());
+  const subscriber = await raw(t, shared);
+  const messages: Buffer[] = [];
+  subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => messages.push(message));
+  await subscriber.subscribe(redis.names.channel);
+  await applyFlat(redis, [Op.Write, 2, 'a', '1', 'b\xe9', '2', Op.Read, 1, 'a', Op.Delete, 3, 'a', 'nope', 'a', Op.Write, 1, 'a', '3']);
+  await applyFlat(redis, [Op.Read, 2, 'a', 'b\xe9', Op.Delete, 1, 'nope']);
+  await waitUntil(`a message from the first batch (have ${messages.length})`, () => messages.length >= 1);
+  // The second batch changed nothing, so it published nothing: the third's message comes next.
+  await applyFlat(redis, [Op.Write, 1, 'end', 'x']);
+  await waitUntil(`the end message (have ${messages.length})`, () => messages.length >= 2);
+  t.is(messages.length, 2);
+  t.deepEqual(decodeChanges(messages[0]!), [
+    { key: 'a', value: '1' },
+    { key: 'b\xe9', value: '2' },
+    { key: 'a', value: null },
+    { key: 'a', value: '3' },
+  ]);
+  t.deepEqual(decodeChanges(messages[1]!), [{ key: 'end', value: 'x' }]);
 });
 
 test('a BACKUP copy equals the SHOW right after it, whatever later batches do', async (t) => {
