@@ -13,8 +13,8 @@ import { OVERVIEW_LEGEND, drawOverview } from './overview.js';
 const ACTORS_DIR = new URL('../actors/', import.meta.url);
 /** `docs/machines.md` at the project root (this file runs from `dist/scripts/`). */
 export const MACHINES_DOC = new URL('../../docs/machines.md', import.meta.url);
-/** The README, whose marked blocks (`<!-- diagram:<machine id> start -->` ... end) are generated too. */
-export const README = new URL('../../README.md', import.meta.url);
+/** `docs/architecture.md`, whose marked blocks (`<!-- diagram:<machine id> start -->` ... end) are generated too. */
+export const ARCHITECTURE_DOC = new URL('../../docs/architecture.md', import.meta.url);
 
 export interface FoundMachine {
   /** `actors/<file>.ts` */
@@ -305,7 +305,7 @@ export async function renderMachinesDoc(): Promise<string> {
     'as soon as its guard holds. The note beside a state lists what happens there without leaving it:',
     'the actors it runs while active, its entry actions, and the events it handles in place',
     '(`event / actions`). Watch them run with `npm run inspect` and `--inspect` (see the',
-    "README's [Watching it run](../README.md#watching-it-run)).",
+    '[observing.md](observing.md)).',
     '',
     '## Overview',
     '',
@@ -338,10 +338,10 @@ if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === imp
   const text = await renderMachinesDoc();
   await writeFile(MACHINES_DOC, text);
   process.stdout.write(`wrote ${fileURLToPath(MACHINES_DOC)}\n`);
-  const readme = await readFile(README, 'utf8');
-  const filled = fillDiagramBlocks(readme, await findMachines());
-  if (filled !== readme) {
-    await writeFile(README, filled);
-    process.stdout.write(`updated the diagrams in ${fileURLToPath(README)}\n`);
+  const architecture = await readFile(ARCHITECTURE_DOC, 'utf8');
+  const filled = fillDiagramBlocks(architecture, await findMachines());
+  if (filled !== architecture) {
+    await writeFile(ARCHITECTURE_DOC, filled);
+    process.stdout.write(`updated the diagrams in ${fileURLToPath(ARCHITECTURE_DOC)}\n`);
   }
 }

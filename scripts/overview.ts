@@ -1,5 +1,5 @@
 /**
- * The system as a whole, for the top of `docs/machines.md` and the README: one box per actor kind,
+ * The system as a whole, for the top of `docs/machines.md` and `docs/architecture.md`: one box per actor kind,
  * where it runs, who starts whom, and every message kind that flows between them. The message
  * names are the code's own (bus and backup-pipe `t` tags, client frame op codes, actor event
  * types); `test/scripts/overview.test.ts` reads them out of `protocol/` and `actors/` and fails when

@@ -1,14 +1,14 @@
 /**
  * Renders Mermaid diagrams with Mermaid's own renderer (the `mermaid` package's browser build)
  * in the system's headless Chromium, to SVG and PNG: `npm run diagrams:render [-- <out dir>]`
- * renders every diagram of `docs/machines.md` and the README into `test-artifacts/diagrams/` and
+ * renders every diagram of `docs/machines.md` and `docs/architecture.md` into `test-artifacts/diagrams/` and
  * exits 1 if any fails. The diagrams test renders them the same way.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from './chromium.js';
-import { MACHINES_DOC, README } from './diagrams.js';
+import { ARCHITECTURE_DOC, MACHINES_DOC } from './diagrams.js';
 
 /** Mermaid's browser build, from node_modules: nothing is fetched from the network. */
 export const MERMAID_SCRIPT = fileURLToPath(new URL('../../node_modules/mermaid/dist/mermaid.min.js', import.meta.url));
@@ -81,10 +81,10 @@ export async function renderDiagrams(diagrams: readonly Diagram[]): Promise<Rend
   }
 }
 
-/** The diagrams of `docs/machines.md` and of the README. */
+/** The diagrams of `docs/machines.md` and of `docs/architecture.md`. */
 export async function projectDiagrams(): Promise<Diagram[]> {
-  const [doc, readme] = await Promise.all([readFile(MACHINES_DOC, 'utf8'), readFile(README, 'utf8')]);
-  return [...mermaidBlocks(doc, 'docs/machines.md'), ...mermaidBlocks(readme, 'README.md')];
+  const [doc, architecture] = await Promise.all([readFile(MACHINES_DOC, 'utf8'), readFile(ARCHITECTURE_DOC, 'utf8')]);
+  return [...mermaidBlocks(doc, 'docs/machines.md'), ...mermaidBlocks(architecture, 'docs/architecture.md')];
 }
 
 /** `docs/machines.md#3` as `docs-machines.md-3`, a file name. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import { assign, createMachine, sendTo } from 'xstate';
-import { MACHINES_DOC, README, drawMachine, eventLabel, fillDiagramBlocks, findMachines, renderMachinesDoc } from '../../scripts/diagrams.js';
+import { ARCHITECTURE_DOC, MACHINES_DOC, drawMachine, eventLabel, fillDiagramBlocks, findMachines, renderMachinesDoc } from '../../scripts/diagrams.js';
 
 test('docs/machines.md is what `npm run diagrams` generates from the machines now', async (t) => {
   const committed = await readFile(MACHINES_DOC, 'utf8').catch(() => '(missing)');
@@ -9,10 +9,10 @@ test('docs/machines.md is what `npm run diagrams` generates from the machines no
   t.is(committed, await renderMachinesDoc(), 'docs/machines.md is out of date: run `npm run diagrams`');
 });
 
-test('the diagrams in the README are what `npm run diagrams` draws from the machines now', async (t) => {
-  const readme = await readFile(README, 'utf8');
-  t.true(readme.includes('<!-- diagram:session start'));
-  t.is(readme, fillDiagramBlocks(readme, await findMachines()), 'a diagram in README.md is out of date: run `npm run diagrams`');
+test('the diagrams in docs/architecture.md are what `npm run diagrams` draws from the machines now', async (t) => {
+  const architecture = await readFile(ARCHITECTURE_DOC, 'utf8');
+  t.true(architecture.includes('<!-- diagram:overview start'));
+  t.is(architecture, fillDiagramBlocks(architecture, await findMachines()), 'a diagram in docs/architecture.md is out of date: run `npm run diagrams`');
 });
 
 test('a marked block is filled with the diagram of the machine it names', (t) => {

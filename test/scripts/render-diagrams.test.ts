@@ -1,5 +1,5 @@
 /**
- * Renders every diagram of docs/machines.md and the README with Mermaid's own renderer in the
+ * Renders every diagram of docs/machines.md and docs/architecture.md with Mermaid's own renderer in the
  * system's headless Chromium (one browser for all), and keeps the PNGs in test-artifacts/diagrams/
  * for a person to look at.
  */
@@ -21,7 +21,7 @@ const BROKEN = [
   '',
 ].join('\n');
 
-test('every diagram of docs/machines.md and the README renders, with every state name drawn', async (t) => {
+test('every diagram of docs/machines.md and docs/architecture.md renders, with every state name drawn', async (t) => {
   t.not(findChromium(), null, NO_CHROMIUM);
   const diagrams = await projectDiagrams();
   t.true(diagrams.length >= 7, `found ${diagrams.length} diagrams`);
