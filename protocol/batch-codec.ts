@@ -404,15 +404,20 @@ const luaTokensPer = `{ ${Object.entries(TOKENS_PER_COUNT)
 /**
  * The layout for Lua (the Redis store's script, runtime/redis/batch-script.ts), from the same
  * constants: the op codes; `TOKENS_PER[op]` (nil for an unknown op, and for SHOW, which has no
- * count); `count(s, p)`, the count at byte p (1-based); `u32(n)`, a count's bytes; `token(s)`,
- * a token's bytes; `MISSING_VALUE`, a READ's result for a missing key; `DELETED` and
- * `WAS_MISSING`, a DELETE's result per key; `checkCommand(s, p, size)`, which checks the command
- * at p as `checkBatch` does, in its words, and returns the byte after it, or nil and the reason.
+ * count); `count(s, p)`, the count at byte p (1-based); `u32(n)`, a count's bytes; `BYTE[b]`,
+ * the one-byte string of b (a token's length byte, an op code); `readTokens(s, p, k)`, the k
+ * tokens from byte p, and the byte after them (a Lua error if the batch ends first: one C call
+ * per thousand tokens, Redis's struct library); `MISSING_VALUE`, a READ's result for a missing
+ * key; `DELETED` and `WAS_MISSING`, a DELETE's result per key; `checkCommand(s, p, size)`, which
+ * checks the command at p as `checkBatch` does, in its words, and returns the byte after it, or
+ * nil and the reason.
  */
 export const LUA_LAYOUT = `${luaOps}
 local TOKENS_PER = ${luaTokensPer}
 local MAX_TOKEN_BYTES = ${MAX_TOKEN_BYTES}
 local MISSING_VALUE, DELETED, WAS_MISSING = '\\0', '\\0', '\\1'
+local BYTE = {}
+for b = 0, 255 do BYTE[b] = string.char(b) end
 local function count(s, p)
   local a, b, c, d = string.byte(s, p, p + 3)
   return ((d * 256 + c) * 256 + b) * 256 + a
@@ -420,8 +425,31 @@ end
 local function u32(n)
   return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256)
 end
-local function token(s)
-  return string.char(#s) .. s
+local TOKENS_FORMAT = {}
+local function tokensFormat(k)
+  local f = TOKENS_FORMAT[k]
+  if f == nil then
+    f = '<' .. string.rep('Bc0', k)
+    TOKENS_FORMAT[k] = f
+  end
+  return f
+end
+local function readTokens(s, p, k)
+  if k > #s - p + 1 then error('truncated') end
+  local t, done = {}, 0
+  while done < k do
+    local n = math.min(1000, k - done)
+    local part = { struct.unpack(tokensFormat(n), s, p) }
+    if done == 0 and n == k then
+      p = part[k + 1]
+      part[k + 1] = nil
+      return part, p
+    end
+    for j = 1, n do t[done + j] = part[j] end
+    p = part[n + 1]
+    done = done + n
+  end
+  return t, p
 end
 local function checkCommand(s, p, size)
   local at = p - 1

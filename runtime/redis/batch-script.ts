@@ -74,36 +74,44 @@ if kind ~= 'hash' and kind ~= 'none' then
   return refuse('data key ' .. data .. ' holds a ' .. kind .. ', not a hash')
 end
 
--- Pass 1: reads only. The batch, checked whole, cut into its commands' tokens.
+-- Pass 1: reads only. The batch cut into its commands' tokens; on any fault, checked command by
+-- command for the words (the same as checkBatch's).
 local ops, args, ends = {}, {}, {}
 local c, copies = 0, 0
 local wanted, w = {}, 0
-local p = 1
-while p <= size do
-  local after, why = checkCommand(batch, p, size)
-  if after == nil then return refuse(why) end
-  local op = byte(batch, p)
-  c = c + 1
-  ops[c] = op
-  ends[c] = after
-  if op == SHOW or op == BACKUP then
-    copies = copies + 1
-  else
-    local t, k = {}, 0
-    local q = p + 5
-    while q < after do
-      local l = byte(batch, q)
-      k = k + 1
-      t[k] = sub(batch, q + 1, q + l)
-      q = q + 1 + l
+local function parse()
+  local p = 1
+  while p <= size do
+    local op = byte(batch, p)
+    c = c + 1
+    ops[c] = op
+    if op == SHOW then
+      copies = copies + 1
+      p = p + 1
+    else
+      if op == BACKUP then copies = copies + 1 end
+      local t, k
+      t, p = readTokens(batch, p + 5, TOKENS_PER[op] * count(batch, p + 1))
+      args[c] = t
+      for j = 1, #t do
+        if t[j] == '' then error('empty string') end
+      end
+      if op == READ or op == DELETE then
+        for j = 1, #t do wanted[w + j] = t[j] end
+        w = w + #t
+      end
     end
-    args[c] = t
-    if op ~= WRITE then
-      for j = 1, k do wanted[w + j] = t[j] end
-      w = w + k
-    end
+    ends[c] = p
   end
-  p = after
+end
+if not pcall(parse) then
+  local p = 1
+  while p <= size do
+    local after, why = checkCommand(batch, p, size)
+    if after == nil then return refuse(why) end
+    p = after
+  end
+  return refuse('malformed batch')
 end
 if copies ~= #KEYS - 1 then return refuse(copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
 for k = 2, #KEYS do
@@ -112,18 +120,19 @@ end
 
 -- Every READ's and DELETE's result and every change: what the hash holds before the batch (one
 -- HMGET for the whole batch), under the batch's own changes so far (\`seen\`: a key's new value, or
--- false once deleted). \`pending\` holds the changes since the last SHOW or BACKUP: pass 2 writes
--- each key once, with its last value, at the SHOW or BACKUP that must see it, or at the end.
+-- false once deleted). Pass 2 writes each changed key once, with its last value: before a SHOW
+-- or BACKUP, the changes since the one before (\`flushes\`); at the end, those since the last one
+-- (\`pending\`, which is \`seen\` itself in a batch with neither).
 local stored = hmget(wanted, w)
 local res, r, s = {}, 0, 0
 local changes, m = {}, 0
-local seen, pending, flushes, shows = {}, {}, {}, {}
+local seen, pending, flushes, shows = {}, nil, {}, {}
 for i = 1, c do
   local op, t = ops[i], args[i]
   if op == WRITE then
     for j = 1, #t, 2 do
       seen[t[j]] = t[j + 1]
-      pending[t[j]] = t[j + 1]
+      if pending then pending[t[j]] = t[j + 1] end
     end
     m = m + 1
     changes[m] = sub(batch, i == 1 and 1 or ends[i - 1], ends[i] - 1)
@@ -132,17 +141,18 @@ for i = 1, c do
       s = s + 1
       local v = seen[t[j]]
       if v == nil then v = stored[s] end
-      r = r + 1
       if not v then
+        r = r + 1
         res[r] = MISSING_VALUE
-      elseif #v > MAX_TOKEN_BYTES then
-        return refuse('key ' .. t[j] .. ' holds ' .. #v .. ' bytes, more than any command writes')
       else
-        res[r] = token(v)
+        if #v > MAX_TOKEN_BYTES then return refuse('key ' .. t[j] .. ' holds ' .. #v .. ' bytes, more than any command writes') end
+        res[r + 1] = BYTE[#v]
+        res[r + 2] = v
+        r = r + 2
       end
     end
   elseif op == DELETE then
-    local g, n = { char(DELETE), '' }, 0
+    local g, n = { BYTE[DELETE], '' }, 2
     for j = 1, #t do
       s = s + 1
       local key = t[j]
@@ -151,21 +161,27 @@ for i = 1, c do
       r = r + 1
       if v then
         seen[key] = false
-        pending[key] = false
-        n = n + 1
-        g[n + 2] = token(key)
+        if pending then pending[key] = false end
+        g[n + 1] = BYTE[#key]
+        g[n + 2] = key
+        n = n + 2
         res[r] = DELETED
       else
         res[r] = WAS_MISSING
       end
     end
-    if n > 0 then
-      g[2] = u32(n)
+    if n > 2 then
+      g[2] = u32((n - 2) / 2)
       m = m + 1
       changes[m] = concat(g)
     end
   else
-    flushes[i] = pending
+    if pending then
+      flushes[i] = pending
+    else
+      flushes[i] = {}
+      for key, v in pairs(seen) do flushes[i][key] = v end
+    end
     pending = {}
     if op == SHOW then
       r = r + 1
@@ -208,7 +224,7 @@ for i = 1, c do
           parts = nil
           break
         end
-        parts[j + 1] = token(all[j])
+        parts[j + 1] = BYTE[#all[j]] .. all[j]
       end
       if parts then inline = concat(parts) end
     end
@@ -226,7 +242,7 @@ for i = 1, c do
     end
   end
 end
-flush(pending)
+flush(pending or seen)
 local segments, from = {}, 1
 for j = 1, #cuts do
   segments[j] = concat(res, '', from, cuts[j] - 1)
