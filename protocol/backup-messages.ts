@@ -17,9 +17,8 @@ export type BackupOutcome = { readonly ok: true; readonly pairs: number } | { re
 export interface BackupBegin {
   readonly t: 'begin';
   readonly id: number;
-  /** Where the finished `.bck` goes, and the temporary name it is written under first. */
+  /** Where the finished `.bck` goes (the child picks the temporary name it is written under first). */
   readonly path: string;
-  readonly tmpPath: string;
   readonly compat: Compat;
 }
 
@@ -46,7 +45,6 @@ export interface BackupCopy {
   readonly t: 'copy';
   readonly id: number;
   readonly path: string;
-  readonly tmpPath: string;
   readonly compat: Compat;
   /** The store's URL (credentials included: it goes only to our own child, over its pipe). */
   readonly url: string;
@@ -75,7 +73,7 @@ export function isToBackupChild(value: unknown): value is ToBackupChild {
   if (!isRecord(value) || !Number.isInteger(value['id'])) return false;
   switch (value['t']) {
     case 'begin':
-      return typeof value['path'] === 'string' && typeof value['tmpPath'] === 'string' && isCompat(value['compat']);
+      return typeof value['path'] === 'string' && isCompat(value['compat']);
     case 'pairs':
       return Array.isArray(value['kv']);
     case 'end':
@@ -84,7 +82,6 @@ export function isToBackupChild(value: unknown): value is ToBackupChild {
     case 'copy':
       return (
         typeof value['path'] === 'string' &&
-        typeof value['tmpPath'] === 'string' &&
         isCompat(value['compat']) &&
         typeof value['url'] === 'string' &&
         typeof value['key'] === 'string' &&

@@ -3,14 +3,32 @@
  * lines ignored, and a comment after a complete command and a blank, as in job files. Lines are
  * latin1 byte strings, like job files, so any key goes out byte for byte.
  */
+import { JOB_COMMANDS } from './job-language.js';
 import { MAX_STRING_BYTES, checkToken } from './keys.js';
+import { didYouMean } from './suggest.js';
 
 export type ClientCommand =
   | { kind: 'subscribe'; key: string }
   | { kind: 'unsubscribe'; key: string }
   | { kind: 'delay'; amount: number }
   | { kind: 'disconnect' }
+  | { kind: 'help' }
   | { kind: 'skip' };
+
+/** The client's command words. */
+const CLIENT_COMMANDS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'DELAY', 'DISCONNECT', 'HELP'] as const;
+
+/** Where the data changes: said by HELP and to a job command typed at the client. */
+const DATA_POINTER = "keys are written, read and deleted by .job files (WRITE, READ, DELETE, SHOW, ...) in the server's jobs folder";
+
+/** What the client can do: HELP's answer, and the heart of `--help`. */
+export const CLIENT_COMMANDS_TEXT =
+  '  SUBSCRIBE <key>      be told of every change to the key (SUBSCRIBE [key] works too)\n' +
+  '  UNSUBSCRIBE <key>    stop being told\n' +
+  '  DELAY <n>            wait n seconds (milliseconds with --compat=course)\n' +
+  '  DISCONNECT           end the session; so does the end of input (Ctrl-D)\n' +
+  '  HELP                 this list\n' +
+  `The client only watches keys: ${DATA_POINTER}.\n`;
 
 export type ParsedClientLine = { ok: true; command: ClientCommand } | { ok: false; reason: string };
 
@@ -60,20 +78,29 @@ function parseCommand(raw: string): ParsedClientLine {
       return { ok: true, command: { kind: 'delay', amount: Number(args[0]) } };
     }
     case 'DISCONNECT':
-      if (args.length !== 0) return { ok: false, reason: 'DISCONNECT takes no arguments' };
-      return { ok: true, command: { kind: 'disconnect' } };
-    default:
-      return { ok: false, reason: `unknown command '${word}' (SUBSCRIBE, UNSUBSCRIBE, DELAY, DISCONNECT)` };
+    case 'HELP':
+      if (args.length !== 0) return { ok: false, reason: `${word} takes no arguments` };
+      return { ok: true, command: { kind: word === 'DISCONNECT' ? 'disconnect' : 'help' } };
+    default: {
+      const jobCommand = JOB_COMMANDS.find((command) => command === word.toUpperCase() && command !== 'HELP');
+      if (jobCommand !== undefined) return { ok: false, reason: `${jobCommand} is a job command, not the client's: ${DATA_POINTER} (HELP lists the client's commands)` };
+      const close = didYouMean(word, CLIENT_COMMANDS);
+      return { ok: false, reason: `unknown command '${word}'${close === '' ? ` (${CLIENT_COMMANDS.join(', ')})` : close}` };
+    }
   }
 }
+
+/** The longest of the client's FIFO paths is this and the id. */
+const NOTIF_PREFIX = '/tmp/notif';
 
 /** The client's FIFO paths for an id, or why the id cannot be used. */
 export function clientPaths(id: string): { req: string; resp: string; notif: string } | { error: string } {
   if (id === '' || /[/\0]/.test(id)) return { error: `client id '${id}' must be non-empty with no '/'` };
-  const paths = { req: `/tmp/req${id}`, resp: `/tmp/resp${id}`, notif: `/tmp/notif${id}` };
-  const longest = Buffer.byteLength(paths.notif, 'utf8');
-  if (longest > MAX_STRING_BYTES) {
-    return { error: `client id '${id}' is too long: ${paths.notif} is ${longest} bytes, the protocol allows ${MAX_STRING_BYTES}` };
+  const paths = { req: `/tmp/req${id}`, resp: `/tmp/resp${id}`, notif: `${NOTIF_PREFIX}${id}` };
+  if (Buffer.byteLength(paths.notif, 'utf8') > MAX_STRING_BYTES) {
+    // The id is said in its own measure: its FIFO paths must fit the protocol's field.
+    const longestId = MAX_STRING_BYTES - Buffer.byteLength(NOTIF_PREFIX, 'utf8');
+    return { error: `client id '${id}' is too long (${Buffer.byteLength(id, 'utf8')} bytes): the longest id that fits is ${longestId} bytes, as ${NOTIF_PREFIX}<id> must fit the protocol's ${MAX_STRING_BYTES}` };
   }
   return paths;
 }

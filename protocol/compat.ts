@@ -1,6 +1,7 @@
 /**
- * The output and protocol style (`--compat`). `seed` follows seed.txt (the default); `course` follows the
- * course's reference code and public tests (docs/DESIGN.md section 2).
+ * The output and protocol style (`--compat`). `seed` follows the course project's statement, "the
+ * seed" (the default); `course` follows the course's reference code and public tests (docs/DESIGN.md
+ * section 2).
  */
 export type Compat = 'seed' | 'course';
 

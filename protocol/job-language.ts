@@ -2,8 +2,10 @@
  * The job language (docs/DESIGN.md section 2): one command a line. `parseLine` is total: it returns a
  * command, `null` for a blank line or a comment, or an `Invalid` with the reason.
  */
+import type { Compat } from './compat.js';
 import { assertNever } from './guards.js';
 import { MAX_STRING_BYTES, RESERVED_LENGTHS, RESERVED_VALUES, checkToken, isTokenByte } from './keys.js';
+import { didYouMean } from './suggest.js';
 
 export type Command =
   | { readonly kind: 'write'; readonly pairs: readonly string[] } // flat: key, value, key, value...
@@ -21,6 +23,9 @@ export interface Invalid {
 
 export type ParsedLine = Command | Invalid | null;
 
+/** The command words, as a job writes them. */
+export const JOB_COMMANDS = ['WRITE', 'READ', 'DELETE', 'SHOW', 'WAIT', 'BACKUP', 'HELP'] as const;
+
 /** setTimeout's ceiling: longer waits would fire at once. */
 export const MAX_WAIT_MS = 2_147_483_647;
 
@@ -34,7 +39,11 @@ function invalid(reason: string): Invalid {
   return { kind: 'invalid', reason };
 }
 
-export function parseLine(line: string): ParsedLine {
+/**
+ * `compat`: in course mode `WAIT 10 5` waits 10 ms, as the course's code does (it reads the delay
+ * and skips the rest of the line); by default a WAIT line holds its delay alone (or a comment after it).
+ */
+export function parseLine(line: string, compat: Compat = 'seed'): ParsedLine {
   let start = 0;
   let end = line.length;
   while (start < end && isBlank(line.charCodeAt(start))) start++;
@@ -64,9 +73,9 @@ export function parseLine(line: string): ParsedLine {
       if (rest !== end) return invalid(`${word} takes no arguments`);
       return word === 'SHOW' ? SHOW : word === 'BACKUP' ? BACKUP : HELP;
     case 'WAIT':
-      return parseWait(line.slice(rest, end));
+      return parseWait(line.slice(rest, compat === 'course' ? tokenEnd(line, rest, end) : end));
     default:
-      return invalid(word.length > 0 ? `unknown command '${word}'` : 'a line must start with a command');
+      return invalid(word.length > 0 ? `unknown command '${word}'${didYouMean(word, JOB_COMMANDS)}` : 'a line must start with a command');
   }
 }
 
@@ -88,8 +97,7 @@ function commandEnd(line: string, word: string, wordEnd: number, rest: number, e
       break;
     }
     case 'WAIT':
-      complete = rest;
-      while (complete < end && !isBlank(line.charCodeAt(complete))) complete++;
+      complete = tokenEnd(line, rest, end);
       break;
     default:
       complete = wordEnd;
@@ -97,6 +105,13 @@ function commandEnd(line: string, word: string, wordEnd: number, rest: number, e
   let i = complete;
   while (i < end && isBlank(line.charCodeAt(i))) i++;
   return i > complete && i < end && line.charCodeAt(i) === 0x23 /* # */ ? complete : end;
+}
+
+/** Where the word at `from` ends: at the first blank, or `end`. */
+function tokenEnd(line: string, from: number, end: number): number {
+  let i = from;
+  while (i < end && !isBlank(line.charCodeAt(i))) i++;
+  return i;
 }
 
 function parseWait(arg: string): Command | Invalid {

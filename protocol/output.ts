@@ -4,15 +4,25 @@ import type { Compat } from './compat.js';
 
 export const WAITING = 'Waiting...\n';
 
-export const HELP_TEXT =
+/** HELP's text with this WRITE syntax line. */
+const helpText = (write: string) =>
   'Available commands:\n' +
-  '  WRITE [(key,value)(key2,value2)...]\n' +
+  `  WRITE ${write}\n` +
   '  READ [key,key2,...]\n' +
   '  DELETE [key,key2,...]\n' +
   '  SHOW\n' +
   '  WAIT <delay_ms>\n' +
   '  BACKUP\n' +
   '  HELP\n';
+
+/**
+ * HELP's text in each style: by default each command as it is accepted; in course mode the course
+ * base code's own words, whose WRITE line has commas between the pairs (its examples have none).
+ */
+export const HELP_TEXT: Readonly<Record<Compat, string>> = {
+  seed: helpText('[(key,value)(key2,value2)...]'),
+  course: helpText('[(key,value),(key2,value2),...]'),
+};
 
 /** Where READ and DELETE lines are written as bytes: the job worker's `.out` buffer. */
 export interface ByteOut {

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The entry of `node runtime/client.js`: the compiled client lives in dist/.
 try {
   const { runClient } = await import('../dist/runtime/client/client.js');

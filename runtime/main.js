@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The entry of `node runtime/main.js`. Listening for SIGUSR1 must come first, before anything is
 // imported: with a listener, the signal is ours (the host actor's) and Node never starts its
 // debugger on it. The listener is never removed.

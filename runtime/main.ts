@@ -18,14 +18,16 @@ import { HELP_HINT, USAGE, parseCommandLine } from './cli/command-line.js';
 import { listJobs } from './batch/job-listing.js';
 import { createJobPool } from './batch/job-pool.js';
 import { report } from './cli/report.js';
+import { versionLine } from './cli/version.js';
+import { type FolderLock, lockFolder } from './os/folder-lock.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   // Before any worker thread is started: their stderr is piped into ours.
   dropWritesOnceClosed(process.stdout);
   dropWritesOnceClosed(process.stderr);
   const commandLine = parseCommandLine(argv);
-  if (commandLine.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (commandLine.kind === 'help' || commandLine.kind === 'version') {
+    process.stdout.write(`${commandLine.kind === 'help' ? USAGE : versionLine()}\n`);
     return 0;
   }
   if (commandLine.kind === 'error') return badArguments(commandLine.reason);
@@ -48,6 +50,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Exit 0: an empty folder is not an error, but a run that does nothing should say why.
     report(`no .job files found in ${options.jobsDir} (only regular files named *.job directly in it are run)`);
     return 0;
+  }
+  // One run per folder; taken after the listing, which only reads (an empty folder in batch mode
+  // touches nothing), and before anything is written, started or connected.
+  let lock: FolderLock;
+  try {
+    lock = await lockFolder(options.jobsDir);
+  } catch (error) {
+    report(`cannot lock the jobs folder ${options.jobsDir}: ${describeError(error)}`);
+    return 1;
+  }
+  if (!lock.ok) {
+    report(`the jobs folder ${options.jobsDir} is in use by another kvs run (${lock.holder === null ? 'it did not say its pid' : `pid ${lock.holder}`}): one run per folder at a time`);
+    return 1;
   }
   const pool = createJobPool(options.threads, jobs.length);
   let run: typeof import('./run.js').run;

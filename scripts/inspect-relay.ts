@@ -11,22 +11,24 @@
  * Each program connection is a run. Two runs number their actors alike (every process starts at
  * `x:0`), so the live view, which connects on LIVE_PATH, gets each message tagged with its run
  * (`"kvsRun"`) and told when a run starts and ends (`@kvs.run`); others get the stream untouched.
+ *
+ * It is for this machine's user, not for any web page a browser here has open: a WebSocket is
+ * accepted only without an Origin (a program) or from the relay's own pages; any other origin gets
+ * 403 (a page elsewhere would read job paths and keys, and could inject events). A message is at
+ * most MAX_MESSAGE_BYTES, and what is kept for late browsers is bounded in bytes as in count.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { exec } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
 import { drawMachine, findMachines } from './diagrams.js';
+import { MAX_BUFFERED_BYTES, MAX_KEPT_ACTORS, MAX_KEPT_OTHERS, MAX_MESSAGE_BYTES } from './relay-limits.js';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
-/** Kept for a browser that opens late: every actor registration (up to a bound) and the last events. */
-const MAX_KEPT_ACTORS = 2_000;
-const MAX_KEPT_OTHERS = 200;
-/** A browser that stops reading is dropped rather than let to grow the relay's heap. */
-const MAX_BUFFERED_BYTES = 16 << 20;
 /** The WebSocket path of the live view, which gets messages tagged with their run. */
 const LIVE_PATH = '/live';
 
@@ -63,6 +65,47 @@ interface Run {
 interface Kept {
   readonly run: Run;
   readonly text: string;
+}
+
+/** Messages kept for late browsers, oldest first: at most `count` of them and `bytes` in all. */
+class KeptMessages {
+  readonly items: Kept[] = [];
+  private bytes = 0;
+
+  constructor(private readonly limit: { readonly count: number; readonly bytes: number }) {}
+
+  push(kept: Kept): void {
+    this.items.push(kept);
+    this.bytes += Buffer.byteLength(kept.text);
+    while (this.items.length > this.limit.count || this.bytes > this.limit.bytes) {
+      this.bytes -= Buffer.byteLength(this.items.shift()!.text);
+    }
+  }
+
+  /** Keeps only the messages that `keep` says. */
+  retain(keep: (kept: Kept) => boolean): void {
+    const current = this.items.filter(keep);
+    this.items.splice(0, this.items.length, ...current);
+    this.bytes = current.reduce((sum, kept) => sum + Buffer.byteLength(kept.text), 0);
+  }
+}
+
+/**
+ * The origins of the relay's own pages: `http://` with this machine's names and addresses (those
+ * it listens on) and `port`. A page served from anywhere else is not the relay's, whatever Host
+ * it sent (a DNS name made to point here says its own name in its Origin).
+ */
+function ownOrigins(host: string, port: number): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', hostname()]);
+  const everywhere = host === '0.0.0.0' || host === '::';
+  if (!everywhere) names.add(hostInUrl(host));
+  else for (const address of Object.values(networkInterfaces()).flat()) if (address !== undefined) names.add(hostInUrl(address.address));
+  return new Set([...names].map((name) => `http://${name.toLowerCase()}:${port}`));
+}
+
+/** Whether a WebSocket with this Origin header may connect: none (a program), or one of `own`. */
+function acceptsOrigin(origin: string | undefined, own: ReadonlySet<string>): boolean {
+  return origin === undefined || own.has(origin.toLowerCase());
 }
 
 /** A message of a run as the live view gets it: the run's id added as the object's first field. */
@@ -184,7 +227,15 @@ async function main(): Promise<number> {
     }
   };
   const http = createServer((request, response) => void serve(request, response));
-  const sockets = new WebSocketServer({ server: http });
+  const origins = ownOrigins(host, port);
+  const sockets = new WebSocketServer({
+    server: http,
+    maxPayload: MAX_MESSAGE_BYTES,
+    verifyClient: ({ origin }: { origin: string | undefined }, accept: (ok: boolean, code?: number, message?: string) => void) => {
+      if (acceptsOrigin(origin, origins)) accept(true);
+      else accept(false, 403, 'this relay takes connections from programs and its own pages only');
+    },
+  });
   // ws passes the HTTP server's errors on as its own; a failed listen is reported below (one
   // line, exit 1), and with no listener here it would end the relay with a stack trace instead.
   let listened = false;
@@ -193,8 +244,9 @@ async function main(): Promise<number> {
   });
   // Kept for a browser that opens late: the messages of the live runs and, until a new run starts,
   // of the runs that ended (their final state is worth seeing; an older run's is not).
-  const keptActors: Kept[] = [];
-  const keptOthers: Kept[] = [];
+  const keptActors = new KeptMessages(MAX_KEPT_ACTORS);
+  const keptOthers = new KeptMessages(MAX_KEPT_OTHERS);
+  const allKept = () => [...keptActors.items, ...keptOthers.items];
   const relayId = randomUUID().slice(0, 8);
   let runs = 0;
   const liveRuns = new Set<Run>();
@@ -211,10 +263,7 @@ async function main(): Promise<number> {
     }
   };
   const startRun = (from: string): Run => {
-    for (const kept of [keptActors, keptOthers]) {
-      const current = kept.filter((message) => message.run.live);
-      kept.splice(0, kept.length, ...current);
-    }
+    for (const kept of [keptActors, keptOthers]) kept.retain((message) => message.run.live);
     const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true };
     liveRuns.add(run);
     process.stdout.write(`inspect: a program connected from ${from}\n`);
@@ -227,10 +276,10 @@ async function main(): Promise<number> {
     const live = new URL(request.url ?? '/', 'http://relay').pathname === LIVE_PATH;
     if (live) {
       liveViews.add(socket);
-      const known = new Set([...keptActors, ...keptOthers].map((message) => message.run).concat([...liveRuns]));
+      const known = new Set(allKept().map((message) => message.run).concat([...liveRuns]));
       for (const run of known) socket.send(runNotice(run));
     }
-    for (const { run, text } of [...keptActors, ...keptOthers]) socket.send(live ? tagWithRun(text, run.id) : text);
+    for (const { run, text } of allKept()) socket.send(live ? tagWithRun(text, run.id) : text);
     // A program is a connection that sends; a browser only listens.
     let run: Run | null = null;
     let relayed = 0;
@@ -239,9 +288,7 @@ async function main(): Promise<number> {
       relayed++;
       run ??= startRun(from);
       const thisRun = run;
-      const kept = message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers;
-      kept.push({ run, text: message });
-      if (kept.length > (kept === keptActors ? MAX_KEPT_ACTORS : MAX_KEPT_OTHERS)) kept.shift();
+      (message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers).push({ run, text: message });
       broadcast(socket, message, () => tagWithRun(message, thisRun.id));
     });
     socket.on('error', () => socket.terminate());

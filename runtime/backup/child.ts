@@ -1,8 +1,9 @@
 /**
  * A backup child process: long-lived, reused, one backup at a time. It receives a snapshot's
  * pairs in chunks (unsorted, a key possibly twice), sorts them by key bytes, writes the `.bck`
- * under a temporary name, fsyncs, and renames it into place, so a `.bck` is never seen half
- * written. It exits when its stdin closes (the coordinator closed it, or the parent died).
+ * under a temporary name of its own (stale-temps.ts), fsyncs, and renames it into place, so a
+ * `.bck` is never seen half written. An existing `.bck` is replaced only when it is a regular file
+ * of its own (as a job's `.out`, runtime/os/regular-file.ts), and keeps its mode. It exits when its stdin closes (the coordinator closed it, or the parent died).
  * With the store on Redis it is sent a `copy` instead: it reads the snapshot copy from Redis
  * itself (HSCAN, on a connection of its own), drops it (UNLINK), and writes the file the same way.
  *
@@ -11,7 +12,8 @@
  * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
  * polls for it, so a test holds every backup open until it creates that file.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fchmodSync, fsyncSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
@@ -21,6 +23,8 @@ import { compareKeys } from '../../protocol/keys.js';
 import { describeError, errorCode } from '../../protocol/system-errors.js';
 import { formatPair } from '../../protocol/output.js';
 import { writeAll } from '../os/write-all.js';
+import { existingOwnRegularFile } from '../os/regular-file.js';
+import { createTemp } from './stale-temps.js';
 
 /**
  * Like the job workers, a backup yields the CPU to the store: the store's thread streams the
@@ -92,7 +96,7 @@ requests.on('data', (message: unknown) => {
 
 /** A copy on Redis: read it (loading the Redis client only when a backup needs it), then as `finish`. */
 async function finishCopy(copy: BackupCopy): Promise<void> {
-  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, tmpPath: copy.tmpPath, compat: copy.compat };
+  const begin: BackupBegin = { t: 'begin', id: copy.id, path: copy.path, compat: copy.compat };
   let pairs: { keys: string[]; values: string[] };
   try {
     const { readRemotePairs } = await import('../redis/snapshot.js');
@@ -104,9 +108,15 @@ async function finishCopy(copy: BackupCopy): Promise<void> {
   await finish(begin, pairs.keys, pairs.values, copy.pairs);
 }
 
+/** Writes one backup and replies; never throws (a failure is the reply, in words). */
 async function finish(begin: BackupBegin, keys: string[], values: string[], expected?: number): Promise<void> {
+  let tmpPath: string | undefined;
   try {
-    const count = writeSorted(begin, keys, values);
+    // Refused before any work: a `.bck` that is a link, a FIFO, a device or a file with other names.
+    const existing = existingOwnRegularFile(begin.path);
+    const temp = createTemp(dirname(begin.path));
+    tmpPath = temp.path;
+    const count = writeSorted(temp.fd, begin, keys, values, existing?.mode);
     // Never a short backup: a copy that expired or was deleted under the reader holds fewer pairs.
     if (expected !== undefined && count !== expected) {
       throw new Error(`snapshot copy holds ${count} pairs, ${expected} were copied (expired or deleted under the reader?)`);
@@ -117,22 +127,31 @@ async function finish(begin: BackupBegin, keys: string[], values: string[], expe
       if (process.ppid !== parentPid) throw new Error('the parent died while the backup waited at the test gate');
       await sleep(GATE_POLL_MS);
     }
-    renameSync(begin.tmpPath, begin.path);
+    renameSync(tmpPath, begin.path);
     if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
     reply({ t: 'done', id: begin.id, pairs: count });
   } catch (error) {
-    rmSync(begin.tmpPath, { force: true });
-    // A system error in words ('permission denied'); its temporary file's name is ours, not the user's.
+    // Only the file this backup created is removed; a name it found taken was never its own.
+    if (tmpPath !== undefined) {
+      try {
+        rmSync(tmpPath, { force: true });
+      } catch {
+        // Left behind: the next run's stale-temp cleanup removes it (this pid will be gone).
+      }
+    }
+    // A system error in words ('permission denied'); the temporary file's name is ours, not the user's.
     reply({ t: 'failed', id: begin.id, reason: errorCode(error) === undefined ? errorMessage(error) : describeError(error) });
   }
 }
 
-/** Writes the pairs sorted by key, each key once; returns how many were written. */
-function writeSorted(begin: BackupBegin, keys: string[], values: string[]): number {
-  const order = Array.from(keys.keys());
-  order.sort((a, b) => compareKeys(keys[a]!, keys[b]!));
-  const fd = openSync(begin.tmpPath, 'w', 0o644);
+/**
+ * Writes the pairs sorted by key, each key once, to `fd` (closed on return), with `mode` when the
+ * `.bck` it replaces had one (a `chmod 600` backup stays 600); returns how many were written.
+ */
+function writeSorted(fd: number, begin: BackupBegin, keys: string[], values: string[], mode: number | undefined): number {
   try {
+    const order = Array.from(keys.keys());
+    order.sort((a, b) => compareKeys(keys[a]!, keys[b]!));
     let text = '';
     let written = 0;
     let previous: string | undefined;
@@ -148,6 +167,7 @@ function writeSorted(begin: BackupBegin, keys: string[], values: string[]): numb
       }
     }
     writeAll(fd, Buffer.from(text, 'latin1'));
+    if (mode !== undefined) fchmodSync(fd, mode & 0o777);
     fsyncSync(fd);
     return written;
   } finally {

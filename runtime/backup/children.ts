@@ -10,12 +10,13 @@
  * one more.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isFromBackupChild, type BackupOutcome, type BackupTarget, type FromBackupChild, type ToBackupChild } from '../../protocol/backup-messages.js';
 import { errorMessage } from '../../protocol/guards.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
+import { removeStaleTemps } from './stale-temps.js';
 
 const CHILD_SCRIPT = new URL('./child.js', import.meta.url);
 /** Pairs read from a snapshot per turn: about half a millisecond of work (p99 near 1 ms on this machine). */
@@ -88,7 +89,6 @@ class BackupChild {
       if (this.failure === null) await nextTurn();
       return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
     }
-    const tmpPath = `${target.path}.${this.pid}.tmp`;
     const outcome = new Promise<FromBackupChild | null>((resolve) => (this.waiting = resolve));
     const remote = snapshot.remote;
     if (remote !== null) {
@@ -99,13 +99,13 @@ class BackupChild {
       // Once sent, the copy is written to the end (the child reads it in bounded chunks).
       // The child reads the copy and drops it; dropping it here too (after the child is done, or
       // gone) makes sure a copy never outlives its backup for the length of its TTL.
-      void this.send({ t: 'copy', id, path: target.path, tmpPath, compat: target.compat, url: remote.url, key: remote.key, pairs: remote.pairs });
+      void this.send({ t: 'copy', id, path: target.path, compat: target.compat, url: remote.url, key: remote.key, pairs: remote.pairs });
       const reply = await outcome;
       await releaseQuietly(snapshot);
-      return this.settled(reply, tmpPath);
+      return this.settled(reply, target);
     }
     try {
-      await this.send({ t: 'begin', id, path: target.path, tmpPath, compat: target.compat });
+      await this.send({ t: 'begin', id, path: target.path, compat: target.compat });
       for (let kv = await snapshot.next(CHUNK_PAIRS); kv !== null && !this.exited && !signal.aborted; kv = await snapshot.next(CHUNK_PAIRS)) {
         const drained = this.send({ t: 'pairs', id, kv });
         await (drained ?? nextTurn());
@@ -120,12 +120,13 @@ class BackupChild {
       return { ok: false, reason: `cancelled: ${errorMessage(signal.reason)}` };
     }
     if (!this.exited) void this.send({ t: 'end', id });
-    return this.settled(await outcome, tmpPath);
+    return this.settled(await outcome, target);
   }
 
-  private settled(reply: FromBackupChild | null, tmpPath: string): BackupOutcome {
+  private async settled(reply: FromBackupChild | null, target: BackupTarget): Promise<BackupOutcome> {
     if (reply === null) {
-      rmSync(tmpPath, { force: true });
+      // The child died under its backup: its temporary file (named with its pid, now gone) goes.
+      await removeStaleTemps(dirname(target.path)).catch(() => undefined);
       return { ok: false, reason: this.failure ?? `backup process ${this.pid} died` };
     }
     return reply.t === 'done' ? { ok: true, pairs: reply.pairs } : { ok: false, reason: reply.reason };

@@ -5,7 +5,7 @@
  * MAX_IN_FLIGHT batches are in flight, so parsing overlaps the store's work, but at most one of
  * them holds a SHOW: what a job holds of the store's pairs is one copy, whatever its SHOWs.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchReader, BatchWriter, Op, tokensOf } from '../../protocol/batch-codec.js';
@@ -19,6 +19,7 @@ import type { JobSummary, JobTask } from '../../protocol/job-task.js';
 import { HELP_TEXT, WAITING, formatDeleteMissing, formatPairs, formatRead, type ByteOut } from '../../protocol/output.js';
 import { LineReader, MAX_LINE_BYTES } from './line-reader.js';
 import { writeAll } from '../os/write-all.js';
+import { openRegularForWriting } from '../os/regular-file.js';
 
 /** A batch is sent once it holds this many bytes (about 1,000 commands of the benchmark's mix). */
 const MAX_BATCH_BYTES = 1 << 15;
@@ -31,42 +32,6 @@ interface Batch {
   /** The batch as sent: its keys are what READ and DELETE print. */
   readonly bytes: Uint8Array;
   readonly show: boolean;
-}
-
-/**
- * Opens a path for writing, refusing anything but a regular file without blocking: a plain
- * open of a FIFO would hold this worker thread until a reader came, past any signal.
- */
-export function openRegularForWriting(path: string): number {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a `.out` that is a symbolic link may point at any file; it is refused, never
-    // followed (the file it points at is not this job's to overwrite).
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW, 0o666);
-  } catch (error) {
-    switch ((error as NodeJS.ErrnoException).code) {
-      case 'ENXIO': // a FIFO with no reader
-        throw new Error(`${path} is not a regular file (a FIFO): refusing to write to it`);
-      case 'ELOOP':
-        throw new Error(`${path} is not a regular file (a symbolic link): refusing to write through it`);
-      case 'EISDIR':
-        throw new Error(`${path} is not a regular file (a folder): refusing to write to it`);
-      default:
-        // EACCES, ENOSPC, EMFILE...: in words, not as Node's `EACCES: permission denied, open '...'`.
-        throw new Error(`cannot write ${path}: ${describeError(error)}`, { cause: error });
-    }
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new Error(`${path} is not a regular file: refusing to write to it`);
-    // Another name for the same file: truncating it would empty that one too.
-    if (stats.nlink > 1) throw new Error(`${path} has ${stats.nlink - 1} other hard link(s): refusing to overwrite a file that lives under another name too`);
-    ftruncateSync(fd, 0);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  return fd;
 }
 
 /**
@@ -96,10 +61,26 @@ function takeBuffers(): JobBuffers {
 class OutFile implements ByteOut {
   private readonly fd: number;
   private length = 0;
+  /** Set once a write failed: the job fails with it, and nothing more is written. */
+  private failed = false;
 
   /** `buffer`: OUT_FLUSH_BYTES bytes, this file's until it is closed. */
-  constructor(path: string, private readonly buffer: Buffer) {
+  constructor(
+    private readonly path: string,
+    private readonly buffer: Buffer,
+  ) {
     this.fd = openRegularForWriting(path);
+  }
+
+  /** Writes through to the file; a system error (ENOSPC, EIO, EFBIG...) is said in words, with the file. */
+  private put(bytes: Uint8Array): void {
+    if (this.failed) return;
+    try {
+      writeAll(this.fd, bytes);
+    } catch (error) {
+      this.failed = true;
+      throw errorCode(error) === undefined ? error : new Error(`cannot write ${this.path}: ${describeError(error)}`, { cause: error });
+    }
   }
 
   byte(c: number): void {
@@ -111,7 +92,7 @@ class OutFile implements ByteOut {
     const n = end - start;
     if (this.length + n > OUT_FLUSH_BYTES) {
       this.flush();
-      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, src.subarray(start, end));
+      if (n > OUT_FLUSH_BYTES) return this.put(src.subarray(start, end));
     }
     const b = this.buffer;
     let at = this.length;
@@ -124,7 +105,7 @@ class OutFile implements ByteOut {
     const n = s.length;
     if (this.length + n > OUT_FLUSH_BYTES) {
       this.flush();
-      if (n > OUT_FLUSH_BYTES) return writeAll(this.fd, Buffer.from(s, 'latin1'));
+      if (n > OUT_FLUSH_BYTES) return this.put(Buffer.from(s, 'latin1'));
     }
     const b = this.buffer;
     let at = this.length;
@@ -136,12 +117,15 @@ class OutFile implements ByteOut {
   flush(): void {
     const n = this.length;
     this.length = 0;
-    if (n > 0) writeAll(this.fd, this.buffer.subarray(0, n));
+    if (n > 0) this.put(this.buffer.subarray(0, n));
   }
 
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 
@@ -210,8 +194,16 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       const sent = inFlight.shift();
       if (sent === undefined || sent.seq !== message.seq) failure = new Error('job worker: results out of order');
       else {
-        // A refused batch was not applied (the job is stopping): it has no output.
-        if (message.t === 'results') writeResults(out, sent.bytes, message.results, compat);
+        // A refused batch was not applied (the job is stopping): it has no output. A write that
+        // fails (a full disk) fails the job, here as anywhere: not an exception out of this listener.
+        if (message.t === 'results') {
+          try {
+            writeResults(out, sent.bytes, message.results, compat);
+          } catch (error) {
+            failure = error as Error;
+            stop.abort();
+          }
+        }
         batch.recycle(sent.bytes);
         // Read whole: the buffer can carry the next batch.
         if (spare.length < MAX_IN_FLIGHT) spare.push(bytes.buffer as ArrayBuffer);
@@ -263,7 +255,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
       }
       const parsed =
         reader.tooLong === 0
-          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end), compat)
           : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
       if (parsed === null) continue;
       if (parsed.kind === 'invalid') {
@@ -310,7 +302,7 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           // Its text goes after the results of every command before it.
           await send();
           await waitForRoom(0);
-          if (!stop.signal.aborted) out.text(HELP_TEXT);
+          if (!stop.signal.aborted) out.text(HELP_TEXT[compat]);
           continue;
       }
       if (batch.length >= MAX_BATCH_BYTES) await send();

@@ -33,10 +33,13 @@ Options:
   --sessions N       client sessions served at once, in server mode (default ${DEFAULT_SESSIONS})
   --compat=STYLE     output style: seed (default) or course (the course's public tests)
   --store URL        where the data lives: memory (default), or a Redis shared by many kvs hosts:
-                     redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N]
+                     redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N],
+                     or the Sentinels of a primary and its replicas:
+                     redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
   -h, --help         show this help
+  --version          show the version
 
 Exit status: 0 all done; 1 a job or backup failed, the folder cannot be read, the server could not
 start, or the store was unreachable or lost; 2 bad arguments; 128 + the signal's number when a batch
@@ -70,8 +73,10 @@ export function isInspectorAddress(url: string): boolean {
   return /^wss?:\/\/[^/]/.test(url) && URL.canParse(url);
 }
 
+const isWholeNumber = (text: string) => /^[0-9]+$/.test(text);
+
 function count(text: string, name: string, max: number): number | string {
-  if (!/^[0-9]+$/.test(text)) return `${name} must be a whole number, not '${text}'`;
+  if (!isWholeNumber(text)) return `${name} must be a whole number, not '${text}'`;
   const n = Number(text);
   if (n < 1) return `${name} must be at least 1`;
   if (n > max) return `${name} must be at most ${max}`;
@@ -83,6 +88,7 @@ export const HELP_HINT = "run 'node runtime/main.js --help' for the usage";
 
 export type CommandLine =
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | { readonly kind: 'run'; readonly options: RunOptions; readonly warnings: readonly string[] }
   | { readonly kind: 'error'; readonly reason: string };
 
@@ -103,7 +109,7 @@ const MAIN_OPTIONS: OptionSpec = {
     compat: `--compat=${COMPAT_VALUES.join('|')}`,
     store: '--store URL',
   },
-  flags: new Set(['quiet', 'help']),
+  flags: new Set(['quiet', 'help', 'version']),
   joinedOnly: new Set(['inspect']),
 };
 
@@ -161,6 +167,17 @@ export function readArguments(argv: readonly string[], spec: OptionSpec = MAIN_O
   return { values, flags, positionals };
 }
 
+/**
+ * When a count is not a number because the folder was not given first (`2 4 ./jobs`), the reason
+ * that says so, with the arguments in their order; otherwise null.
+ */
+function folderFirst(positionals: readonly string[]): string | null {
+  const folder = positionals.find((arg) => !isWholeNumber(arg));
+  if (folder === undefined || !isWholeNumber(positionals[0]!)) return null;
+  const numbers = positionals.filter((arg) => arg !== folder);
+  return `the jobs folder comes first: node runtime/main.js ${[folder, ...numbers].join(' ')} (not '${folder}' after the counts)`;
+}
+
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   // A negative number would otherwise be read as an unknown option.
   const negative = argv.find((arg) => /^-[0-9]/.test(arg));
@@ -169,6 +186,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (typeof parsed === 'string') return { kind: 'error', reason: parsed };
   const { values, flags, positionals } = parsed;
   if (flags.has('help')) return { kind: 'help' };
+  if (flags.has('version')) return { kind: 'version' };
 
   const [jobsDir, ...rest] = positionals;
   if (jobsDir === undefined) return { kind: 'error', reason: 'missing <jobs_dir>' };
@@ -195,21 +213,28 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     : rest.length === 3 ? [rest[0]!, rest[1]!]
     : [rest[1]!, rest[0]!];
   const threads = count(threadsText, rest.length === 0 ? '--threads' : 'max_threads', MAX_THREADS);
-  if (typeof threads === 'string') return { kind: 'error', reason: threads };
+  if (typeof threads === 'string') return { kind: 'error', reason: folderFirst(positionals) ?? threads };
   const backups = count(backupsText, rest.length === 0 ? '--backups' : 'max_backups', MAX_BACKUPS);
-  if (typeof backups === 'string') return { kind: 'error', reason: backups };
+  if (typeof backups === 'string') return { kind: 'error', reason: folderFirst(positionals) ?? backups };
   const sessions = count(values['sessions'] ?? String(DEFAULT_SESSIONS), '--sessions', MAX_SESSIONS);
   if (typeof sessions === 'string') return { kind: 'error', reason: sessions };
   const compat = values['compat'] ?? 'seed';
   if (!isCompat(compat)) return { kind: 'error', reason: `--compat must be one of ${COMPAT_VALUES.join(', ')}, not '${compat}'` };
   const registerFifo = rest.length === 3 ? rest[2]! : values['fifo'] ?? null;
   if (registerFifo === '') return { kind: 'error', reason: 'the registration FIFO path is empty' };
+  if (rest.length === 3 && isWholeNumber(registerFifo!)) {
+    // `./jobs 2 4 5`: a stray number would serve clients on a FIFO named 5 in the current folder.
+    return {
+      kind: 'error',
+      reason: `the registration FIFO '${registerFifo}' is a bare number, most likely a count too many: batch mode is <jobs_dir> <max_backups> <max_threads>, server mode <jobs_dir> <max_threads> <max_backups> <register_fifo> (to serve on a FIFO named ${registerFifo}, write ./${registerFifo})`,
+    };
+  }
   const storeText = values['store'] ?? 'memory';
   if (/^rediss:\/\//i.test(storeText)) {
     return { kind: 'error', reason: `--store: TLS (rediss://) is not supported: reach a TLS Redis through a local tunnel (stunnel, ssh -L) as redis://, or by its unix socket` };
   }
-  if (storeText !== 'memory' && !/^(redis|redis\+unix|unix):\/\//.test(storeText)) {
-    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db] or redis+unix:///path/to/socket, not '${withoutPassword(storeText)}'` };
+  if (storeText !== 'memory' && !/^(redis|redis\+unix|unix|redis-sentinel):\/\//.test(storeText)) {
+    return { kind: 'error', reason: `--store must be memory, redis://host[:port][/db], redis+unix:///path/to/socket or redis-sentinel://host:port[,host:port...]/<master-name>, not '${withoutPassword(storeText)}'` };
   }
   const inspect = values['inspect'] ?? null;
   if (inspect !== null && inspect !== '' && !isInspectorAddress(inspect)) {

@@ -10,7 +10,7 @@
  */
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientPaths, parseClientLine } from '../../protocol/client-commands.js';
+import { CLIENT_COMMANDS_TEXT, clientPaths, parseClientLine } from '../../protocol/client-commands.js';
 import { FrameReader } from '../../protocol/frame-reader.js';
 import { errorMessage } from '../../protocol/guards.js';
 import { describeError } from '../../protocol/system-errors.js';
@@ -20,20 +20,17 @@ import { isCompat, type Compat } from '../../protocol/compat.js';
 import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
+import { versionLine } from '../cli/version.js';
 import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
 const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
 
 Connects to an IST-KVS server through <register_fifo>, using the FIFOs /tmp/req<id>, /tmp/resp<id>
 and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal):
-  SUBSCRIBE <key>      be told of every change to the key (SUBSCRIBE [key] works too)
-  UNSUBSCRIBE <key>    stop being told
-  DELAY <n>            wait n seconds (milliseconds with --compat=course)
-  DISCONNECT           end the session; so does the end of input
-Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
+${CLIENT_COMMANDS_TEXT}Responses print as 'Server returned <code> for operation: <op>', notifications as (key,value).
 Exit status: 0 after DISCONNECT; 1 when the server ends the session, refuses the client or is not
 there; 2 bad usage; 130 on Ctrl-C (SIGINT), 143 on SIGTERM, 129 on SIGHUP; 141 when its output is
-closed (| head). The FIFOs are removed in every case.`;
+closed (| head). The FIFOs are removed in every case. --version shows the version.`;
 const OP_NAMES: Record<OpCode, string> = { 1: 'connect', 2: 'disconnect', 3: 'subscribe', 4: 'unsubscribe' };
 /** While queued for a session, how often to check that the server still holds its FIFO. */
 const SERVER_CHECK_MS = 500;
@@ -66,7 +63,17 @@ function fail(text: string): void {
   else process.stderr.write(line);
 }
 
-const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help']) };
+/** What a SUBSCRIBE or UNSUBSCRIBE result means (docs/DESIGN.md section 3). */
+export function resultMeaning(op: 'subscribe' | 'unsubscribe', key: string, result: number, compat: Compat): string {
+  const shown = display(key);
+  if (op === 'unsubscribe') return result === 0 ? `unsubscribed from ${shown}` : `there was no subscription to ${shown}`;
+  const subscribed = result === (compat === 'course' ? 1 : 0);
+  return subscribed
+    ? `subscribed to ${shown}: each change to it prints as (${shown},value)`
+    : `not subscribed: there is no key ${shown}; a WRITE in a .job file creates it`;
+}
+
+const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help', 'version']) };
 const CLIENT_HELP_HINT = "run 'node runtime/client.js --help' for the usage";
 
 /** The reason, and one line pointing at --help; exit status 2. */
@@ -87,8 +94,8 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   dropWritesOnceClosed(process.stderr);
   const parsed = readArguments(argv, CLIENT_OPTIONS);
   if (typeof parsed === 'string') return badUsage(parsed);
-  if (parsed.flags.has('help')) {
-    process.stdout.write(`${USAGE}\n`);
+  if (parsed.flags.has('help') || parsed.flags.has('version')) {
+    process.stdout.write(`${parsed.flags.has('help') ? USAGE : versionLine()}\n`);
     return exitAfterFlush(0);
   }
   const [id, registerFifo, ...extra] = parsed.positionals;
@@ -201,8 +208,14 @@ class Client {
         case 'skip':
           break;
         case 'subscribe':
-        case 'unsubscribe':
-          await this.request(command.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe, encode({ kind: command.kind, key: command.key }));
+        case 'unsubscribe': {
+          const result = await this.request(command.kind === 'subscribe' ? OpCode.Subscribe : OpCode.Unsubscribe, encode({ kind: command.kind, key: command.key }));
+          // The course's line stays as it is; a person at a terminal is also told what it means.
+          if (process.stderr.isTTY === true) fail(resultMeaning(command.kind, command.key, result, this.compat));
+          break;
+        }
+        case 'help':
+          out(CLIENT_COMMANDS_TEXT);
           break;
         case 'delay': {
           const ms = this.compat === 'course' ? command.amount : command.amount * 1000;

@@ -42,7 +42,11 @@ export function openConsole(streams: ConsoleStreams): ClientConsole {
   }
 
   const editor = createInterface({ input, output, prompt: PROMPT, terminal: true, historySize: 200 });
-  editor.on('SIGINT', streams.onInterrupt);
+  editor.on('SIGINT', () => {
+    // End the prompt's line, so the shell's prompt that follows starts on a line of its own.
+    output.write('\n');
+    streams.onInterrupt();
+  });
   let closed = false;
   editor.once('close', () => {
     closed = true;

@@ -17,8 +17,9 @@
  * when the store was empty and no key was made).
  *
  * Never a partial batch: Redis does not roll a script back, so nothing refusable runs after the
- * first write. Pass 1 only reads: it checks the whole batch (and the data key's type, and that no
- * copy key exists) and works out every READ's and DELETE's result and every change, from one
+ * first write. Pass 1 only reads: it checks the whole batch (and the data key's type, that no copy
+ * key exists, and that the Redis user may make every call pass 2 may make:
+ * runtime/redis/permissions.ts) and works out every READ's and DELETE's result and every change, from one
  * HMGET of the batch's keys under the batch's own changes. Pass 2 PUBLISHes the changes, all in
  * one message and before any write (a script is atomic, so no one sees the store between the
  * two), then writes each changed key once, with its last value (one HSET and one HDEL), before
@@ -33,6 +34,7 @@
  * (Redis calls setlocale(LC_COLLATE, "")), not bytes. Node sorts, by bytes.
  */
 import { LUA_LAYOUT } from '../../protocol/batch-codec.js';
+import { SCRIPT_CALLS_CHECK_LUA } from './permissions.js';
 
 /** Keys (or pairs) per HMGET, HSET or HDEL: `unpack` stops at Lua's stack limit (8,000). */
 const CHUNK = 1000;
@@ -114,6 +116,10 @@ if not pcall(parse) then
   return refuse('malformed batch')
 end
 if copies ~= #KEYS - 1 then return refuse(copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
+${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
+for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
+local refused = refusedCalls(data, copyKeys, channel)
+if #refused > 0 then return refuse('the Redis user may not run ' .. concat(refused, ', ')) end
 for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return refuse('copy key ' .. KEYS[k] .. ' exists') end
 end

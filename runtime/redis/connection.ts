@@ -43,10 +43,11 @@ export interface RedisTarget {
 }
 
 /**
- * Parses `redis://[user[:password]@]host[:port][/db]`, `redis+unix:///path/to/socket[?db=N]`
- * or `unix:///path/to/socket[?db=N]`.
+ * Parses `redis://[user[:password]@]host[:port][/db]`, `redis+unix:///path/to/socket[?db=N]`,
+ * `unix:///path/to/socket[?db=N]` or a Sentinel URL (`parseSentinelUrl`).
  */
 export function parseRedisUrl(text: string): RedisTarget {
+  if (/^redis-sentinel:/i.test(text)) return parseSentinelUrl(text);
   let url: URL;
   try {
     url = new URL(text);
@@ -91,7 +92,67 @@ export function parseRedisUrl(text: string): RedisTarget {
     const db = dbFrom(url.searchParams.get('db'));
     return { options: { path: decodeURIComponent(url.pathname), db, ...auth }, db, describe };
   }
-  throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: unknown scheme '${url.protocol}' (redis: or redis+unix:)`);
+  throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: unknown scheme '${url.protocol}' (redis:, redis+unix: or redis-sentinel:)`);
+}
+
+const SENTINEL_FORM = 'redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]';
+
+/**
+ * Parses `redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]`: the
+ * Sentinels to ask for the primary of `<master-name>`. The user and password are the data nodes'
+ * (the primary's and its replicas'); the Sentinels are asked without them. The WHATWG URL parser
+ * cannot read a list of hosts, so this form is read by hand.
+ */
+function parseSentinelUrl(text: string): RedisTarget {
+  const bad = (describe: string, why: string): RedisStoreError =>
+    new RedisStoreError('REDIS_STORE_URL', `store ${describe}: ${why}; the form is ${SENTINEL_FORM}`);
+  const match = /^redis-sentinel:\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/i.exec(text);
+  if (match === null) throw bad(withoutPassword(text), 'not a Sentinel URL');
+  const [, userinfo, hostList = '', path = '', search = '', hash] = match;
+  const decoded = (raw: string | undefined, what: string, describe: string): string | undefined => {
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      throw bad(describe, `the ${what} has a bad %-escape (write % itself as %25)`);
+    }
+  };
+  const colon = userinfo === undefined ? -1 : userinfo.indexOf(':');
+  const rawUser = userinfo === undefined ? undefined : colon < 0 ? userinfo : userinfo.slice(0, colon);
+  const rawPassword = userinfo === undefined || colon < 0 ? undefined : userinfo.slice(colon + 1);
+  const describe = `redis-sentinel://${rawUser === undefined || rawUser === '' ? '' : `${rawUser}@`}${hostList}${path}${search}`;
+  if (hash !== undefined) throw bad(describe, `a URL fragment ('${hash}') means nothing here`);
+  const sentinels = hostList.split(',').map((entry) => {
+    const one = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(entry);
+    if (one === null) throw bad(describe, entry === '' ? 'a Sentinel address is missing' : `'${entry}' is not host:port`);
+    const port = one[2] === undefined ? 26379 : Number(one[2]);
+    if (port < 1 || port > 65535) throw bad(describe, `port ${one[2]} is out of range`);
+    return { host: one[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+  });
+  const name = decoded(path.replace(/^\//, ''), 'master name', describe);
+  if (name === undefined || name.includes('/')) throw bad(describe, 'give the master name the Sentinels monitor, as in redis-sentinel://127.0.0.1:26379/mymaster');
+  const params = new URLSearchParams(search);
+  const names = [...params.keys()];
+  if (names.some((key) => key !== 'db') || names.length > 1) throw bad(describe, `the one parameter is db, given once (not '${search}')`);
+  const rawDb = params.get('db');
+  if (rawDb !== null && !/^\d{1,5}$/.test(rawDb)) throw bad(describe, `database '${rawDb}' is not a number`);
+  const db = rawDb === null ? 0 : Number(rawDb);
+  const username = decoded(rawUser, 'user name', describe);
+  const password = decoded(rawPassword, 'password', describe);
+  return {
+    options: {
+      sentinels,
+      name,
+      role: 'master',
+      db,
+      username,
+      password,
+      // Sentinels that cannot be reached are said at once, not retried forever.
+      sentinelRetryStrategy: () => null,
+    },
+    db,
+    describe,
+  };
 }
 
 /** The Redis names one keyspace uses. The `{...}` hash tag keeps every key in one cluster slot. */

@@ -19,6 +19,7 @@ import { ResultWriter, checkBatch } from '../../protocol/batch-codec.js';
 import type { ChangeListener, KvStore, StoreSnapshot } from '../../protocol/store-contract.js';
 import { ChangeFeed } from './changes.js';
 import { BATCH_SCRIPT } from './batch-script.js';
+import { PROBE_SCRIPT } from './permissions.js';
 import {
   RedisStoreError,
   closeRedis,
@@ -136,6 +137,7 @@ export class RedisStore implements KvStore {
     store.namespace = options.namespace ?? 'kvs';
     try {
       await store.checkEviction();
+      await store.checkPermissions();
       await store.loadScript();
     } catch (error) {
       clearInterval(store.stallWatch);
@@ -175,6 +177,30 @@ export class RedisStore implements KvStore {
         `redis store ${this.describe}: maxmemory-policy is ${policy}, so a full Redis would evict the store's data; set it to noeviction (or a volatile-* policy)`,
       );
     }
+  }
+
+  /**
+   * The Redis user may make every call the store makes (runtime/redis/permissions.ts), on its
+   * data hash, its copy keys and its change channel: else one error naming each refused call,
+   * before anything is written. The batch script checks its own calls again before each batch's
+   * first write (an ACL can change under a running host).
+   */
+  private async checkPermissions(): Promise<void> {
+    const user = this.target.options.username ?? 'default';
+    const refused = (calls: string): RedisStoreError =>
+      new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: the Redis user '${user}' may not run ${calls}: grant it (ACL SETUSER) or use another user; nothing was written`);
+    let answer: unknown;
+    try {
+      const sha = String(await this.client.script('LOAD', PROBE_SCRIPT));
+      answer = await this.client.evalsha(sha, 0, this.names.data, this.names.copyPrefix + randomUUID(), this.names.channel);
+    } catch (error) {
+      const text = errorText(error);
+      const command = /^NOPERM .*'([^']+)' command/.exec(text)?.[1];
+      if (command !== undefined) throw refused(command.replace('|', ' ').toUpperCase());
+      throw this.wrap(error, 'checking what its user may do');
+    }
+    const calls = answer as string[];
+    if (calls.length > 0) throw refused(calls.join(', '));
   }
 
   private async loadScript(): Promise<void> {

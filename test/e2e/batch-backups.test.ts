@@ -9,6 +9,7 @@ import test from 'ava';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, startKvs, stderrLines, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
+import { pidOfTemp } from '../../runtime/backup/stale-temps.js';
 
 const FENCE = 'READ [fence]';
 const FENCE_OUT = '[(fence,KVSERROR)]\n';
@@ -137,11 +138,8 @@ test.serial('a backup child killed while it holds its temporary file fails that 
   const gate = join(scratch, 'gate');
   writeFiles(dir, { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nWRITE [(k2,v2)]\nBACKUP\nWRITE [(k3,v3)]\nBACKUP\nSHOW\n' });
   const running = startKvs(t, [dir, '1', '2'], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_GATE: gate } });
-  // With max_backups 1 the first backup is a-1; its child holds a-1.bck.<pid>.tmp until the gate opens.
-  const pid = await waitFor(() => {
-    const tmp = listDir(dir).map((name) => /^a-1\.bck\.(\d+)\.tmp$/.exec(name)).find((m) => m !== null);
-    return tmp === undefined ? undefined : Number(tmp![1]);
-  }, 'the temporary file of a-1.bck');
+  // With max_backups 1 the first backup is a-1; its child holds its temporary file until the gate opens.
+  const pid = await waitFor(() => listDir(dir).map(pidOfTemp).find((p) => p !== undefined), 'the temporary file of a-1.bck');
   t.deepEqual(readTrace(trace)[0], { kind: 'start', pid }, 'the trace names the same child');
   process.kill(pid, 'SIGKILL');
   // The next backups run in a new child, which must not be held.

@@ -80,7 +80,7 @@ const MALFORMED: ReadonlyArray<readonly [string, RegExp]> = [
   ['WAIT abc', /WAIT needs a delay/],
   ['WAIT 99999999999', /longer than/],
   ['FOO [probe]', /unknown command 'FOO'/],
-  ['write [(probe,bad)]', /unknown command 'write'/],
+  ['write [(probe,bad)]', /unknown command 'write' \(did you mean WRITE\?\)/],
   ['[(probe,bad)]', /must start with a command/],
   // Longer than the reader's line limit (1 MiB): skipped to its newline, not buffered.
   [`WRITE [(probe,${'x'.repeat((1 << 20) + 10)})]`, /too long/],

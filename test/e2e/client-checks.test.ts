@@ -23,7 +23,7 @@ test('a key the job language refuses is reported for its line, not sent, and the
 
 for (const [id, reason] of [
   ['a/b', "client id 'a/b' must be non-empty with no '/'"],
-  ['x'.repeat(31), `client id '${'x'.repeat(31)}' is too long: /tmp/notif${'x'.repeat(31)} is 41 bytes, the protocol allows 40`],
+  ['x'.repeat(31), `client id '${'x'.repeat(31)}' is too long (31 bytes): the longest id that fits is 30 bytes, as /tmp/notif<id> must fit the protocol's 40`],
 ] as const) {
   test(`client id ${JSON.stringify(id)} is refused like any bad argument: the reason, a pointer to --help, exit 2`, (t) => {
     const run = spawnSync(process.execPath, [CLIENT, id, 'register_fifo'], { encoding: 'utf8' });

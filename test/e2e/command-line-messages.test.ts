@@ -43,6 +43,33 @@ for (const [args, reason] of MISTAKES) {
   });
 }
 
+test('a stray number as the registration FIFO (./jobs 2 4 5) is refused with the two forms and how to insist, and no FIFO is made', async (t) => {
+  const dir = tempDir(t);
+  const cwd = tempDir(t);
+  const result = await runKvs(t, [dir, '2', '4', '5'], { cwd });
+  t.is(result.code, 2);
+  t.is(
+    result.stderr,
+    "kvs: the registration FIFO '5' is a bare number, most likely a count too many: batch mode is <jobs_dir> <max_backups> <max_threads>, " +
+      'server mode <jobs_dir> <max_threads> <max_backups> <register_fifo> (to serve on a FIFO named 5, write ./5)\n' +
+      `${HINT}\n`,
+  );
+  t.deepEqual(listDir(cwd), [], 'no FIFO named 5');
+});
+
+for (const [args, shown] of [
+  [['2', '4', 'DIR'], 'DIR 2 4'],
+  [['4', '2', 'DIR', 'register_fifo'], 'DIR 4 2 register_fifo'],
+] as const) {
+  test(`counts before the folder [${args.join(' ')}] are answered with the folder first`, async (t) => {
+    const dir = tempDir(t);
+    const result = await runKvs(t, args.map((arg) => (arg === 'DIR' ? dir : arg)));
+    t.is(result.code, 2);
+    t.is(result.stderr, `kvs: the jobs folder comes first: node runtime/main.js ${shown.replace('DIR', dir)} (not '${dir}' after the counts)\n${HINT}\n`);
+    t.deepEqual(listDir(dir), [], 'nothing written');
+  });
+}
+
 test('a jobs folder under a regular file is said not to exist, exit 2', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'file'), 'not a folder\n');

@@ -6,7 +6,8 @@
 import test from 'ava';
 import { lstatSync, linkSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
+import { spawnSync } from 'node:child_process';
+import { readBytes, runKvs, stderrLines, tempDir, writeFiles } from '../helpers/batch.js';
 
 const JOBS = { 'a.job': 'WRITE [(a,1)]\nSHOW\n', 'b.job': 'WRITE [(b,2)]\nREAD [b]\n' };
 
@@ -58,4 +59,18 @@ test('an .out left by an earlier run (a regular file of its own) is replaced as 
   const result = await runKvs(t, [dir, '1', '2', '--quiet']);
   t.is(result.code, 0, result.stderr);
   t.is(readBytes(join(dir, 'a.out')), '(a,1)\n');
+});
+
+test.serial('a full disk while writing an .out is said in words, naming the job and its .out', async (t) => {
+  // A real full disk: a 64 KiB tmpfs (the test runs as root, as in CI), removed at teardown.
+  const mount = tempDir(t);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { encoding: 'utf8' });
+  t.is(mounted.status, 0, `mount a small tmpfs: ${mounted.stderr}`);
+  t.teardown(() => void spawnSync('umount', [mount]));
+  // About 150 KB of output from a 20 KB job.
+  writeFiles(mount, { 'a.job': `WRITE [(k,${'v'.repeat(40)})]\n${'SHOW\n'.repeat(3000)}` });
+  const result = await runKvs(t, [mount, '1', '1', '--quiet']);
+  t.is(result.code, 1, result.stderr);
+  const line = `kvs: job ${join(mount, 'a.job')} failed: cannot write ${join(mount, 'a.out')}: no space left on device`;
+  t.deepEqual(stderrLines(result), [line]);
 });

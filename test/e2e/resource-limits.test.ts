@@ -14,6 +14,12 @@ import { hasReader } from '../../runtime/os/fifo.js';
 /** Descriptors for the program: its start fits; 40 backup processes (2 pipes each) cannot. */
 const NOFILE = 48;
 const JOBS = 40;
+/**
+ * How long each backup child holds its backup: long enough that all 40 jobs reach their BACKUP while
+ * the first backups are still in progress, even on a machine busy with other work (at 1 s, a run
+ * beside seven busy processes got its backups one after another and never ran out of descriptors).
+ */
+const HOLD_MS = 5000;
 
 function jobFiles(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -38,10 +44,10 @@ function checkOutputs(t: import('ava').ExecutionContext, dir: string, stderr: st
 test('out of descriptors, backups that cannot get a process fail and are reported; the run completes (batch mode)', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, jobFiles());
-  // All 40 backups in progress at once, each held 1 s: more backup processes than descriptors.
+  // All 40 backups in progress at once, each held HOLD_MS: more backup processes than descriptors.
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, dir, String(JOBS), '1', '--quiet'], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: '1000' },
+      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -62,7 +68,7 @@ test('out of descriptors, a server reports the backups that cannot get a process
   writeFiles(jobs, jobFiles());
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, jobs, '1', String(JOBS), fifo], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: '1000' },
+      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -89,8 +95,8 @@ test('a run removes temporary backup files of its naming whose process is gone, 
   const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
   const alive = process.pid;
   writeFiles(dir, { 'a.job': 'WRITE [(a,1)]\nBACKUP\n' });
-  const stale = `a-7.bck.${gone}.tmp`;
-  const kept = [`a-8.bck.${alive}.tmp`, `notes.bck.${gone}.tmp`, `a-9.bck.tmp`, `a-3.bck.${gone}.tmp.keep`];
+  const stale = `.kvs-backup.${gone}.0123456789ab.tmp`;
+  const kept = [`.kvs-backup.${alive}.0123456789ab.tmp`, `.kvs-backup.${gone}.0123.tmp`, `kvs-backup.${gone}.0123456789ab.tmp`, `a-9.bck.tmp`, `.kvs-backup.${gone}.0123456789ab.tmp.keep`];
   for (const name of [stale, ...kept]) writeFileSync(join(dir, name), 'partial');
   const result = await runKvs(t, [dir, '1', '1', '--quiet']);
   t.is(result.code, 0, result.stderr);

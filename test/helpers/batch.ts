@@ -59,6 +59,8 @@ export interface RunOptions {
   /** Run as this user and group (tests as root use it to make chmod 000 mean something). */
   readonly uid?: number;
   readonly gid?: number;
+  /** The working folder (the project's by default). */
+  readonly cwd?: string;
 }
 
 export interface Running {
@@ -70,7 +72,7 @@ export interface Running {
 /** Starts `node runtime/main.js ...args`; it is killed at teardown if still running. */
 export function startKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Running {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: PROJECT_ROOT,
+    cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),

@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly deadlineMs?: number;
   /** Given the process once started (to signal it, say). */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /** The working folder (the project's by default). */
+  readonly cwd?: string;
 }
 
 /** Every process started here and not yet ended: killed when the test worker exits, even if a test failed before awaiting its run. */
@@ -34,9 +36,9 @@ process.once('exit', () => {
 
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProgramRun> {
   // The deadline only bounds a hang; on a loaded 2-core machine a run can take tens of seconds.
-  const { deadlineMs = 120_000, onSpawn } = options;
+  const { deadlineMs = 120_000, onSpawn, cwd = PROJECT_ROOT } = options;
   const started = performance.now();
-  const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let stdout = '';

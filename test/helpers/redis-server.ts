@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -15,6 +15,8 @@ export interface RedisServer {
   /** `redis+unix:///.../redis.sock` */
   readonly url: string;
   readonly socket: string;
+  /** Its TCP port on 127.0.0.1 when launched with `tcp` (a URL with a user needs one), else 0. */
+  readonly port: number;
   readonly pid: number;
   /** Whatever the server printed, for failure messages. */
   output(): string;
@@ -48,14 +50,27 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function launchRedis(timeoutMs = 10_000): Promise<RedisServer> {
+/** A port free on 127.0.0.1 now (the kernel's choice), for a server started just after. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function launchRedis(timeoutMs = 10_000, { tcp = false }: { readonly tcp?: boolean } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'kvs-redis-'));
   const socket = join(dir, 'redis.sock');
+  const port = tcp ? await freePort() : 0;
   let child: ChildProcess;
   try {
     child = spawn(
       'redis-server',
-      ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', ''],
+      ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', ''],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
   } catch (error) {
@@ -70,6 +85,7 @@ export async function launchRedis(timeoutMs = 10_000): Promise<RedisServer> {
   const server: RedisServer = {
     url: `redis+unix://${socket}`,
     socket,
+    port,
     pid: child.pid ?? -1,
     output: () => output,
     kill: async () => {

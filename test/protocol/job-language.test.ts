@@ -72,3 +72,17 @@ test('a malformed line parses to an invalid result with a reason, never a throw'
   );
   t.pass();
 });
+
+test('a lowercase or misspelt command word is answered with the command it is one edit away from', (t) => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['write [(a,1)]', "unknown command 'write' (did you mean WRITE?)"],
+    ['REDA [a]', "unknown command 'REDA' (did you mean READ?)"],
+    ['DELTE [a]', "unknown command 'DELTE' (did you mean DELETE?)"],
+    ['Show', "unknown command 'Show' (did you mean SHOW?)"],
+    ['BACKUPS', "unknown command 'BACKUPS' (did you mean BACKUP?)"],
+    ['WIAT 10', "unknown command 'WIAT' (did you mean WAIT?)"],
+    ['FROB', "unknown command 'FROB'"],
+    ['RE', "unknown command 'RE'"],
+  ];
+  for (const [line, reason] of cases) t.deepEqual(parseLine(line), { kind: 'invalid', reason }, line);
+});

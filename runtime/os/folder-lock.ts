@@ -1,0 +1,88 @@
+/**
+ * One run per jobs folder: a second run on a folder in use (batch or server, any `--compat`) is
+ * refused, naming the first run's pid, before it touches anything.
+ *
+ * The lock is a listening socket in Linux's abstract namespace, named after the folder's device
+ * and inode (so another path to the same folder, through a link or `..`, is the same lock). The
+ * kernel makes `bind` atomic (of two runs started at the same moment exactly one wins) and frees
+ * the name when the last descriptor on it closes, whatever ends the process (a SIGKILLed run never
+ * blocks the next, and no file is left behind for a reused pid to seem to hold). Node opens every
+ * descriptor close-on-exec, so the backup children and other processes the run starts do not
+ * inherit it. The holder answers a connection with its pid.
+ *
+ * Linux only (abstract sockets); any local user may bind an abstract name, so a user who can stat
+ * the folder can keep runs off it (as one who can write in it can spoil them anyway).
+ */
+import { stat } from 'node:fs/promises';
+import { type Server, createConnection, createServer } from 'node:net';
+import { errorCode } from '../../protocol/system-errors.js';
+
+/** How long a refused run waits for the holder to say its pid. */
+const HOLDER_ANSWER_MS = 1000;
+
+export type FolderLock =
+  | { readonly ok: true; readonly release: () => Promise<void> }
+  /** `holder` null: the holder did not say its pid in time (stopped, or not a kvs run). */
+  | { readonly ok: false; readonly holder: number | null };
+
+/** The lock's name for the folder at `dir` (which must exist). */
+async function lockName(dir: string): Promise<string> {
+  const { dev, ino } = await stat(dir, { bigint: true });
+  return `\0ist-kvs-jobs-folder:${dev}:${ino}`;
+}
+
+function listen(name: string): Promise<Server | null> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((conn) => {
+      conn.on('error', () => undefined);
+      conn.end(`${process.pid}\n`);
+    });
+    server.once('error', (error) => (errorCode(error) === 'EADDRINUSE' ? resolve(null) : reject(error)));
+    server.listen(name, () => {
+      // Held until the process ends, without keeping it alive.
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/** The pid the holder of `name` says; null when it says nothing in time; 'gone' when no one holds it now. */
+function askHolder(name: string): Promise<number | null | 'gone'> {
+  return new Promise((resolve) => {
+    let answer = '';
+    let gone = false;
+    const conn = createConnection(name);
+    const done = () => {
+      clearTimeout(timer);
+      conn.destroy();
+      const pid = /^(\d{1,10})\n/.exec(answer)?.[1];
+      resolve(pid !== undefined ? Number(pid) : gone ? 'gone' : null);
+    };
+    const timer = setTimeout(done, HOLDER_ANSWER_MS);
+    conn.setEncoding('latin1');
+    conn.on('data', (chunk: string) => {
+      answer += chunk;
+      if (answer.includes('\n') || answer.length > 16) done();
+    });
+    conn.on('error', (error) => {
+      gone = errorCode(error) === 'ECONNREFUSED';
+      done();
+    });
+    conn.on('end', done);
+  });
+}
+
+/**
+ * Takes the folder's lock for the rest of the process's life (or until `release`), or says who
+ * holds it. Rejects only on a system error (the folder cannot be stat'ed, sockets refused).
+ */
+export async function lockFolder(dir: string): Promise<FolderLock> {
+  const name = await lockName(dir);
+  for (;;) {
+    const server = await listen(name);
+    if (server !== null) return { ok: true, release: () => new Promise((resolve) => server.close(() => resolve())) };
+    const holder = await askHolder(name);
+    // 'gone': the holder ended between our bind and our connect; the name is free again.
+    if (holder !== 'gone') return { ok: false, holder };
+  }
+}
