@@ -47,7 +47,7 @@ local inlineMax = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local batch = ARGV[4]
 local size = #batch
-local byte, sub, char, concat, unpack = string.byte, string.sub, string.char, table.concat, unpack
+local byte, sub, concat, unpack = string.byte, string.sub, table.concat, unpack
 local CHUNK = ${CHUNK}
 
 local function refuse(why)
