@@ -17,8 +17,11 @@ import { stat } from 'node:fs/promises';
 import { type Server, createConnection, createServer } from 'node:net';
 import { errorCode } from '../../protocol/system-errors.js';
 
-/** How long a refused run waits for the holder to say its pid. */
-const HOLDER_ANSWER_MS = 1000;
+/**
+ * How long a refused run waits for the holder to say its pid: the holder answers from its event
+ * loop, which a machine busy with other work can hold past a second while the run starts its threads.
+ */
+const HOLDER_ANSWER_MS = 5000;
 
 export type FolderLock =
   | { readonly ok: true; readonly release: () => Promise<void> }

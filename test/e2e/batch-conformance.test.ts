@@ -7,7 +7,7 @@ import test from 'ava';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, tempDir } from '../helpers/batch.js';
-import { conformanceCases } from '../helpers/conformance.js';
+import { conformanceCases } from '../../runtime/check/public-cases.js';
 
 const cases = conformanceCases('.expected');
 

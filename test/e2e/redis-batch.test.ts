@@ -8,7 +8,7 @@ import test from 'ava';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, startKvs, tempDir, writeFiles } from '../helpers/batch.js';
-import { conformanceCases } from '../helpers/conformance.js';
+import { conformanceCases } from '../../runtime/check/public-cases.js';
 import { waitUntilSeen } from '../helpers/processes.js';
 import { launchRedis, startRedis, type RedisServer, rawRedis } from '../helpers/redis-server.js';
 import { modelCheckRun } from '../helpers/model-run.js';

@@ -9,7 +9,7 @@ import test from 'ava';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, tempDir } from '../helpers/batch.js';
-import { CONFORMANCE_DIR } from '../helpers/conformance.js';
+import { CONFORMANCE_DIR } from '../../runtime/check/public-cases.js';
 
 const OUTPUTS = ['one.out', 'one-1.bck', 'two.out', 'two-1.bck', 'two-2.bck'];
 

@@ -11,7 +11,7 @@ import { formatCommand, parseLine, type Command } from '../../protocol/job-langu
 import { compareKeys } from '../../protocol/keys.js';
 import { appendPlainLine } from '../../protocol/plain-lines.js';
 import { Store } from '../../runtime/store/memory-store.js';
-import { TOKEN_BYTES, command, key, value } from '../helpers/job-arbitraries.js';
+import { TOKEN_BYTES, command, key, value } from '../../runtime/check/job-arbitraries.js';
 import { decodeOps, decodeResults, encodeOps, encodeResults, type FlatValue } from '../helpers/flat-batch.js';
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

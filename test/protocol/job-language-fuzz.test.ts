@@ -8,7 +8,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { type Command, MAX_WAIT_MS, formatCommand, parseLine } from '../../protocol/job-language.js';
-import { command } from '../helpers/job-arbitraries.js';
+import { command } from '../../runtime/check/job-arbitraries.js';
 
 type ModelResult = Command | 'invalid' | null;
 

@@ -6,7 +6,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
 import { formatCommand, parseLine, type Command } from '../../protocol/job-language.js';
-import { command, listCommand } from '../helpers/job-arbitraries.js';
+import { command, listCommand } from '../../runtime/check/job-arbitraries.js';
 
 test('any generated command formats and parses back to itself', (t) => {
   fc.assert(

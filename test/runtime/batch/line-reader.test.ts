@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { formatCommand, parseLine, type Command } from '../../../protocol/job-language.js';
 import { LineReader, type Line } from '../../../runtime/batch/line-reader.js';
 import { tempDir } from '../../helpers/batch.js';
-import { command } from '../../helpers/job-arbitraries.js';
+import { command } from '../../../runtime/check/job-arbitraries.js';
 
 /** What a reader must yield: the text split at '\n', no line after a final '\n', long ones as tooLong. */
 function expectedLines(bytes: Uint8Array, maxLineBytes: number): Line[] {

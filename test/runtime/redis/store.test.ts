@@ -16,7 +16,7 @@ import { RedisStoreError, parseRedisUrl } from '../../../runtime/redis/connectio
 import { readBackupText, type SnapshotRef } from '../../../runtime/redis/snapshot.js';
 import { BATCH_SCRIPT } from '../../../runtime/redis/batch-script.js';
 import { launchRedis, startRedis, type RedisServer, rawRedis } from '../../helpers/redis-server.js';
-import { key as keyArb, value as valueArb } from '../../helpers/job-arbitraries.js';
+import { key as keyArb, value as valueArb } from '../../../runtime/check/job-arbitraries.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { applyFlat, decodeResults, encodeOps, type FlatValue } from '../../helpers/flat-batch.js';
 

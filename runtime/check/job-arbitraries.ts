@@ -26,17 +26,21 @@ export const value = fc.oneof(
   fc.constantFrom('KVSERRO', 'KVSMISSINGX', 'DELETE', 'deleted'),
 ).filter((v) => !RESERVED_VALUES.has(v));
 
-const keys = fc.array(key, { minLength: 1, maxLength: 5 });
+/** Every command, with keys and values from the arbitraries given. */
+export function commandWith(keyArb: fc.Arbitrary<string>, valueArb: fc.Arbitrary<string>): fc.Arbitrary<Command> {
+  const keys = fc.array(keyArb, { minLength: 1, maxLength: 5 });
+  return fc.oneof(
+    fc.array(fc.tuple(keyArb, valueArb), { minLength: 1, maxLength: 5 }).map((pairs): Command => ({ kind: 'write', pairs: pairs.flat() })),
+    keys.map((ks): Command => ({ kind: 'read', keys: ks })),
+    keys.map((ks): Command => ({ kind: 'delete', keys: ks })),
+    fc.constant<Command>({ kind: 'show' }),
+    fc.constant<Command>({ kind: 'backup' }),
+    fc.constant<Command>({ kind: 'help' }),
+    fc.oneof(fc.constantFrom(0, 1, MAX_WAIT_MS), fc.integer({ min: 0, max: MAX_WAIT_MS })).map((ms): Command => ({ kind: 'wait', ms })),
+  );
+}
 
-export const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 5 }).map((pairs): Command => ({ kind: 'write', pairs: pairs.flat() })),
-  keys.map((ks): Command => ({ kind: 'read', keys: ks })),
-  keys.map((ks): Command => ({ kind: 'delete', keys: ks })),
-  fc.constant<Command>({ kind: 'show' }),
-  fc.constant<Command>({ kind: 'backup' }),
-  fc.constant<Command>({ kind: 'help' }),
-  fc.oneof(fc.constantFrom(0, 1, MAX_WAIT_MS), fc.integer({ min: 0, max: MAX_WAIT_MS })).map((ms): Command => ({ kind: 'wait', ms })),
-);
+export const command: fc.Arbitrary<Command> = commandWith(key, value);
 
 /** A command that takes a bracketed list (its text ends with the only ']'). */
 export const listCommand = command.filter((c) => c.kind === 'write' || c.kind === 'read' || c.kind === 'delete');

@@ -1,13 +1,15 @@
 /**
  * The conformance fixtures in test/fixtures/conformance/ (see its README): one folder per case,
  * with its job files, its `args` line and the files it must write (`.expected`, or `.observed` for
- * the timed pair). Nothing here reads outside the checkout.
+ * the timed pair). Nothing here reads outside the checkout. Read by the tests and by
+ * `check.js public`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from './batch.js';
+import { fileURLToPath } from 'node:url';
 
-export const CONFORMANCE_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'conformance');
+/** This file is compiled to dist/runtime/check/. */
+export const CONFORMANCE_DIR = fileURLToPath(new URL('../../../test/fixtures/conformance/', import.meta.url));
 
 export interface ConformanceCase {
   /** The folder's name, e.g. `course-jobs-1`. */
