@@ -12,11 +12,15 @@ export type NotificationLimits = {
   softMs?: number;
 };
 
-/** Redis's pub/sub defaults are 32 MB hard and 8 MB for 60 s soft; 10 s is plenty to tell here. */
+/**
+ * Redis's pub/sub defaults: 32 MB hard, 8 MB for 60 s soft. A reader that takes nothing gets the
+ * same 60 s: a client suspended at a terminal, or starved of CPU beside busy processes, for less
+ * than that is slow, not gone (a 2 s window dropped a live reader under load).
+ */
 export const DEFAULT_LIMITS: NotificationLimits = {
   capBytes: 32 * 1024 * 1024,
   softBytes: 8 * 1024 * 1024,
-  softMs: 10_000,
+  softMs: 60_000,
   stallBytes: 256 * 1024,
-  stallMs: 2000,
+  stallMs: 60_000,
 };

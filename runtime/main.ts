@@ -14,12 +14,12 @@
 import { stat } from 'node:fs/promises';
 import { describeError, errorCode } from '../protocol/system-errors.js';
 import { dropWritesOnceClosed } from './os/closed-output.js';
-import { HELP_HINT, USAGE, parseCommandLine } from './cli/command-line.js';
+import { HELP_HINT, PROGRAM, USAGE, parseCommandLine } from './cli/command-line.js';
 import { listJobs } from './batch/job-listing.js';
 import { createJobPool } from './batch/job-pool.js';
 import { report } from './cli/report.js';
-import { versionLine } from './cli/version.js';
-import { type FolderLock, lockFolder } from './os/folder-lock.js';
+import { asTyped, versionLine } from './cli/version.js';
+import { type Lock, lockFolder } from './os/process-lock.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   // Before any worker thread is started: their stderr is piped into ours.
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   dropWritesOnceClosed(process.stderr);
   const commandLine = parseCommandLine(argv);
   if (commandLine.kind === 'help' || commandLine.kind === 'version') {
-    process.stdout.write(`${commandLine.kind === 'help' ? USAGE : versionLine()}\n`);
+    process.stdout.write(`${commandLine.kind === 'help' ? asTyped(USAGE, PROGRAM, 'kvs') : versionLine()}\n`);
     return 0;
   }
   if (commandLine.kind === 'error') return badArguments(commandLine.reason);
@@ -53,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // One run per folder; taken after the listing, which only reads (an empty folder in batch mode
   // touches nothing), and before anything is written, started or connected.
-  let lock: FolderLock;
+  let lock: Lock;
   try {
     lock = await lockFolder(options.jobsDir);
   } catch (error) {
@@ -77,8 +77,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** The reason, and one line pointing at --help; exit status 2. */
 function badArguments(reason: string): number {
-  report(reason);
-  report(HELP_HINT);
+  report(asTyped(reason, PROGRAM, 'kvs'));
+  report(asTyped(HELP_HINT, PROGRAM, 'kvs'));
   return 2;
 }
 

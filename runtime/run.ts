@@ -11,7 +11,7 @@ import { HELP_HINT, type RunOptions } from './cli/command-line.js';
 import type { PiscinaJobPool } from './batch/job-pool.js';
 import type { Inspection } from './observe/inspect.js';
 import { LazyBackupChildren } from './backup/lazy-backups.js';
-import { wantsLiveLine, watchRun, type RunWatch } from './observe/progress.js';
+import { sampleDataFigures, wantsLiveLine, watchRun, type RunWatch } from './observe/progress.js';
 import { report } from './cli/report.js';
 import type { Server } from './server/server.js';
 import { removeStaleTemps } from './backup/stale-temps.js';
@@ -54,7 +54,7 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
   const children = new LazyBackupChildren();
   // The inspector's modules only with --inspect.
   const inspection: Inspection =
-    options.inspect === null ? { inspect: undefined, close: async () => {} } : await (await import('./observe/inspect.js')).startInspection(options.inspect, report);
+    options.inspect === null ? { inspect: undefined, showFigures: () => {}, close: async () => {} } : await (await import('./observe/inspect.js')).startInspection(options.inspect, report);
   // The folder is listed once: by main.ts in batch mode; in server mode by the server, as its
   // watch begins (see startServer), so that no job file falls between the listing and the watch.
   let initialJobs: readonly string[] = jobs;
@@ -145,6 +145,7 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
       eachJob: options.mode === 'server',
     });
     supervisor.start();
+    inspection.showFigures(sampleDataFigures(supervisor, store));
     if (interrupted !== null) supervisor.send({ type: 'supervisor.stop' });
     const output: SupervisorOutput = await toPromise(supervisor);
     await server?.close();

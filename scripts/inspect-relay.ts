@@ -60,6 +60,9 @@ interface Run {
   readonly label: number;
   readonly from: string;
   live: boolean;
+  /** When it started and ended (ms since the epoch), so the page can place the two lines among the events. */
+  readonly startedAt: number;
+  endedAt: number | null;
 }
 
 interface Kept {
@@ -114,9 +117,14 @@ function tagWithRun(text: string, runId: string): string {
   return /^\{\s*"/.test(text) ? `{"kvsRun":${JSON.stringify(runId)},${text.slice(1)}` : text;
 }
 
+/** A message of the program's own for the live view (the data's figures), not the inspector's: not for Stately's. */
+function isOurs(text: string): boolean {
+  return text.startsWith('{"type":"@kvs.');
+}
+
 /** The live view's notice that a run started (live) or ended. */
 function runNotice(run: Run): string {
-  return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live });
+  return JSON.stringify({ type: '@kvs.run', run: run.id, label: run.label, from: run.from, live: run.live, startedAt: run.startedAt, endedAt: run.endedAt });
 }
 
 function statelyPage(): string {
@@ -264,7 +272,7 @@ async function main(): Promise<number> {
   };
   const startRun = (from: string): Run => {
     for (const kept of [keptActors, keptOthers]) kept.retain((message) => message.run.live);
-    const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true };
+    const run: Run = { id: `${relayId}-${++runs}`, label: runs, from, live: true, startedAt: Date.now(), endedAt: null };
     liveRuns.add(run);
     process.stdout.write(`inspect: a program connected from ${from}\n`);
     broadcast(null, null, () => runNotice(run));
@@ -279,7 +287,10 @@ async function main(): Promise<number> {
       const known = new Set(allKept().map((message) => message.run).concat([...liveRuns]));
       for (const run of known) socket.send(runNotice(run));
     }
-    for (const { run, text } of allKept()) socket.send(live ? tagWithRun(text, run.id) : text);
+    for (const { run, text } of allKept()) {
+      if (live) socket.send(tagWithRun(text, run.id));
+      else if (!isOurs(text)) socket.send(text);
+    }
     // A program is a connection that sends; a browser only listens.
     let run: Run | null = null;
     let relayed = 0;
@@ -289,12 +300,13 @@ async function main(): Promise<number> {
       run ??= startRun(from);
       const thisRun = run;
       (message.includes('"type":"@xstate.actor"') ? keptActors : keptOthers).push({ run, text: message });
-      broadcast(socket, message, () => tagWithRun(message, thisRun.id));
+      broadcast(socket, isOurs(message) ? null : message, () => tagWithRun(message, thisRun.id));
     });
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
       if (run === null) return;
       run.live = false;
+      run.endedAt = Date.now();
       liveRuns.delete(run);
       broadcast(null, null, () => runNotice(run!));
       process.stdout.write(`inspect: the program from ${from} disconnected after ${relayed} events relayed\n`);

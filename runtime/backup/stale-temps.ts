@@ -32,10 +32,11 @@ export function* tempNames(pid = process.pid): Generator<string> {
  * a name is taken; returns its descriptor and path. Other errors (EACCES, ENOSPC...) throw as they are.
  */
 export function createTemp(dir: string, names: Iterable<string> = tempNames()): { fd: number; path: string } {
-  let attempts = 0;
-  for (const name of names) {
-    if (attempts++ === MAX_TEMP_ATTEMPTS) break;
-    const path = join(dir, name);
+  const next = names[Symbol.iterator]();
+  for (let attempt = 0; attempt < MAX_TEMP_ATTEMPTS; attempt++) {
+    const name = next.next();
+    if (name.done === true) break;
+    const path = join(dir, name.value);
     try {
       return { fd: openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644), path };
     } catch (error) {

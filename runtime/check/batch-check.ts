@@ -12,6 +12,7 @@ import type { Compat } from '../../protocol/compat.js';
 import { compareRuns, signature, type Difference } from './difference.js';
 import { generateJobs } from './job-generator.js';
 import { classify, type KnownClass } from './known-classes.js';
+import { trackFolder } from './process-groups.js';
 import { runProgram, type ProgramCommand, type ProgramResult } from './program-run.js';
 import { shrinkJob } from './shrink.js';
 
@@ -24,6 +25,12 @@ export const JOB_FILE = 'test.job';
  * generous (a Node process on a loaded machine can take seconds to start).
  */
 const OUR_DEADLINE_MS = 120_000;
+/**
+ * A run past --timeout-ms is run again with this many times the deadline before it counts as a
+ * hang: on a loaded machine a slow program is not a hung one. A program that truly hangs hangs
+ * again.
+ */
+const HANG_CONFIRM_FACTOR = 4;
 
 export interface BatchOptions {
   /** Their program, run as `<theirs> <jobs_dir> <backups> <threads>`. */
@@ -62,11 +69,14 @@ export interface BatchReport {
   readonly identical: number;
   /** Runs whose outputs or ends differ, 1-based. */
   readonly differing: readonly number[];
+  /** Runs that outlived --timeout-ms once, then ended within HANG_CONFIRM_FACTOR times it and agreed. */
+  readonly slow: readonly number[];
   readonly findings: readonly Finding[];
 }
 
 export type BatchProgress =
   | { readonly phase: 'run'; readonly done: number; readonly total: number; readonly differing: number }
+  | { readonly phase: 'confirm'; readonly run: number }
   | { readonly phase: 'shrink'; readonly run: number; readonly step: number; readonly bytes: number };
 
 export function theirCommand(options: BatchOptions): ProgramCommand {
@@ -87,14 +97,14 @@ export class JobRunner {
     private readonly root: string,
   ) {}
 
-  async run(job: string, keep: boolean, name = `try-${++this.count}`): Promise<Difference | null> {
+  async run(job: string, keep: boolean, name = `try-${++this.count}`, timeoutMs = this.options.timeoutMs): Promise<Difference | null> {
     const dir = join(this.root, name);
     const key = createHash('sha1').update(job, 'latin1').digest('base64');
     try {
       const cached = this.ours.get(key);
       const [theirs, ours] = await Promise.all([
-        this.side(join(dir, 'theirs'), job, theirCommand(this.options), this.options.timeoutMs),
-        cached ?? this.side(join(dir, 'ours'), job, ourCommand(this.options), Math.max(OUR_DEADLINE_MS, this.options.timeoutMs)),
+        this.side(join(dir, 'theirs'), job, theirCommand(this.options), timeoutMs),
+        cached ?? this.side(join(dir, 'ours'), job, ourCommand(this.options), Math.max(OUR_DEADLINE_MS, timeoutMs)),
       ]);
       // Only a clean run of ours is reused: a failure of ours is worth seeing again.
       if (ours.status.kind === 'exit') this.ours.set(key, ours);
@@ -132,6 +142,7 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
   const root = options.workDir ?? mkdtempSync(join(tmpdir(), 'kvs-check-'));
   const keep = options.workDir !== null;
   mkdirSync(root, { recursive: true });
+  const removeRoot = keep ? () => {} : trackFolder(root);
   try {
     const runner = new JobRunner(options, root);
     const jobs = generateJobs(options.seed, options.runs, { maxLines: options.maxLines });
@@ -148,6 +159,15 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, jobs.length)) }, lane));
+    const slow: number[] = [];
+    for (const [run, difference] of [...differences].filter(([, d]) => d.kind === 'hang')) {
+      progress({ phase: 'confirm', run });
+      const again = await runner.run(jobs[run - 1]!, keep, `run-${run}-again`, options.timeoutMs * HANG_CONFIRM_FACTOR);
+      if (again === null) {
+        differences.delete(run);
+        slow.push(run);
+      } else if (again.kind !== difference.kind) differences.set(run, again);
+    }
 
     const differing = [...differences.keys()].sort((a, b) => a - b);
     const findings: Finding[] = [];
@@ -168,8 +188,8 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
       const job = difference === differences.get(run) ? original : shrunk.job;
       findings.push({ run, knownClass: classify(job, difference), job, difference, originalJob: original, steps: shrunk.steps, exhausted: shrunk.exhausted });
     }
-    return { seed: options.seed, runs: jobs.length, identical: jobs.length - differing.length, differing, findings };
+    return { seed: options.seed, runs: jobs.length, identical: jobs.length - differing.length, differing, slow, findings };
   } finally {
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    removeRoot();
   }
 }

@@ -5,6 +5,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { cleanUpNow } from './process-groups.js';
 import { display, escapeControls } from '../../protocol/keys.js';
 import { checkBatch, type BatchProgress, type BatchReport, type Finding } from './batch-check.js';
 import { CHECK_HINT, CHECK_USAGE, parseCheckCommandLine, type BatchCommandLine, type ServerCommandLine } from './command-line.js';
@@ -70,21 +72,42 @@ export async function checkMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (commandLine.mode === 'error') return badArguments(commandLine.reason);
+  // Their programs run in process groups of their own, out of reach of a Ctrl-C: stopped, the
+  // checker kills them and removes its folders, then exits as a shell reports the signal.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUpNow();
+      process.exit(128 + osConstants.signals[signal]);
+    });
+  }
   const programs = commandLine.mode === 'server' ? [commandLine.theirServer, commandLine.theirClient] : [commandLine.theirs];
   for (const program of programs) {
     const problem = notRunnable(program);
     if (problem !== null) return badArguments(problem);
   }
-  if (commandLine.mode === 'batch') return runBatch(commandLine);
-  if (commandLine.mode === 'public') return runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
-  return runServer(commandLine);
+  try {
+    if (commandLine.mode === 'batch') return await runBatch(commandLine);
+    if (commandLine.mode === 'public') return await runPublic(commandLine.theirs, commandLine.timeoutMs, commandLine.json);
+    return await runServer(commandLine);
+  } catch (error) {
+    // A program that passed the checks above and still cannot be started (no #! line: ENOEXEC).
+    const { code, path } = error as NodeJS.ErrnoException;
+    if (typeof code === 'string' && String((error as NodeJS.ErrnoException).syscall).startsWith('spawn')) return badArguments(`${path ?? 'a program'} cannot be started: ${code}`);
+    throw error;
+  }
 }
 
 async function runBatch(commandLine: BatchCommandLine): Promise<number> {
   const seed = commandLine.seed ?? randomInt(0, 2 ** 31 - 1);
   const line = liveLine();
   const progress = (p: BatchProgress) =>
-    line.show(p.phase === 'run' ? `run ${p.done}/${p.total}, ${p.differing} differing` : `shrinking run ${p.run}: try ${p.step}, ${p.bytes} bytes`);
+    line.show(
+      p.phase === 'run'
+        ? `run ${p.done}/${p.total}, ${p.differing} differing`
+        : p.phase === 'confirm'
+          ? `run ${p.run} again, with a longer deadline`
+          : `shrinking run ${p.run}: try ${p.step}, ${p.bytes} bytes`,
+    );
   let report: BatchReport;
   try {
     report = await checkBatch({ ...commandLine, maxLines: commandLine.lines, seed }, progress);
@@ -102,12 +125,16 @@ function classCounts(findings: readonly Finding[]): Map<string, number> {
   return counts;
 }
 
+function lineCount(job: string): number {
+  return job.split('\n').length - (job.endsWith('\n') ? 1 : 0);
+}
+
 function batchText(report: BatchReport): string {
   const out: string[] = [];
   report.findings.forEach((finding, i) => {
     const { knownClass, difference } = finding;
-    const from = finding.originalJob.split('\n').filter((l, j, all) => l !== '' || j < all.length - 1).length;
-    const to = finding.job.split('\n').filter((l, j, all) => l !== '' || j < all.length - 1).length;
+    const from = lineCount(finding.originalJob);
+    const to = lineCount(finding.job);
     out.push(`difference ${i + 1} of ${report.findings.length}: ${knownClass.name}: ${knownClass.title}`);
     out.push(`  the statement: ${knownClass.statement}`);
     out.push(`  run ${finding.run} of seed ${report.seed}, shrunk from ${from} line${from === 1 ? '' : 's'} to ${to} in ${finding.steps} tries${finding.exhausted ? ' (stopped by --shrink-steps)' : ''}; the job:`);
@@ -123,6 +150,9 @@ function batchText(report: BatchReport): string {
     `check: ${report.runs} runs (seed ${report.seed}): ${report.identical} identical, ${report.differing.length} differing` +
       (counts.size > 0 ? `; classes: ${[...counts].map(([name, n]) => (n > 1 ? `${name} x${n}` : name)).join(', ')}` : ''),
   );
+  if (report.slow.length > 0) {
+    out.push(`check: ${report.slow.length} run${report.slow.length === 1 ? '' : 's'} (${report.slow.join(', ')}) outlived --timeout-ms, then ended within a longer deadline and agreed: counted identical`);
+  }
   if (unshrunk > 0) out.push(`check: ${unshrunk} more differing run${unshrunk === 1 ? '' : 's'} not shrunk (runs ${notShrunk.slice(0, 10).join(', ')}${unshrunk > 10 ? ', ...' : ''}; raise --shrink to see them)`);
   return `${out.join('\n')}\n`;
 }
@@ -143,6 +173,7 @@ function batchJson(report: BatchReport) {
     runs: report.runs,
     identical: report.identical,
     differing: report.differing,
+    slow: report.slow,
     classes: Object.fromEntries(classCounts(report.findings)),
     findings: report.findings.map((f) => ({
       run: f.run,

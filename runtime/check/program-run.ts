@@ -5,9 +5,9 @@
  * back as bytes. A run never throws for what the program does: a hang is a `timeout`, a death by
  * a signal is a `signal`.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { killGroup, spawnGroup } from './process-groups.js';
 
 export type RunStatus =
   | { readonly kind: 'exit'; readonly code: number }
@@ -51,28 +51,20 @@ export function readOutputs(dir: string): Map<string, string> {
   return files;
 }
 
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is gone already.
-  }
-}
-
 /** Runs `program` on `dir` and resolves when it and its process group are done with. */
 export function runProgram(program: ProgramCommand, dir: string, timeoutMs: number): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program.command, [...program.before, dir, ...program.after], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGroup(program.command, [...program.before, dir, ...program.after], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const keep = (chunk: Buffer) => {
       log = (log + chunk.toString('latin1')).slice(-LOG_TAIL_BYTES);
     };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) killGroup(child.pid);
+      killGroup(child);
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -82,7 +74,7 @@ export function runProgram(program: ProgramCommand, dir: string, timeoutMs: numb
     // group is killed at once, and the pipes are given a moment to drain.
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (child.pid !== undefined) killGroup(child.pid);
+      killGroup(child);
       const status: RunStatus = timedOut
         ? { kind: 'timeout', ms: timeoutMs }
         : signal !== null

@@ -3,10 +3,11 @@
  * in an empty folder of its own, as the course's script runs them: `<their-kvs> <dir> <args>`,
  * then every `.out` and `.bck` compared with the expected bytes (and no other output file).
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareRuns, type Difference } from './difference.js';
+import { trackFolder } from './process-groups.js';
 import { runProgram, type ProgramResult } from './program-run.js';
 import { conformanceCases } from './public-cases.js';
 
@@ -29,6 +30,7 @@ export async function checkPublic(theirs: string, timeoutMs: number, progress: (
   for (const { name, folder, jobs, args, outputs } of cases) {
     progress(results.length, cases.length);
     const dir = mkdtempSync(join(tmpdir(), 'kvs-check-public-'));
+    const removeDir = trackFolder(dir);
     try {
       for (const job of jobs) copyFileSync(join(folder, job), join(dir, job));
       // The course ran its own program with the numbers alone; --compat is this project's.
@@ -41,7 +43,7 @@ export async function checkPublic(theirs: string, timeoutMs: number, progress: (
       };
       results.push({ name, jobs, args: numbers, difference: compareRuns(result, expected) });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     }
   }
   progress(results.length, cases.length);

@@ -6,7 +6,7 @@
  * killed with it at the end of its session: a hung server or client is a line of the transcript,
  * never a hang of the checker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { Compat } from '../../protocol/compat.js';
 import { clientPaths } from '../../protocol/client-commands.js';
 import { KVS_MAIN } from './batch-check.js';
-import { SESSIONS, START_JOB, type Session, type Step } from './server-sessions.js';
+import { killGroup, spawnGroup, trackFolder } from './process-groups.js';
+import { SESSIONS, START_JOB, WAIT_BEFORE_CHANGES_MS, type Session, type Step } from './server-sessions.js';
 
 const KVS_CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
 /** How often the registration FIFO and the first `.out` are looked for while a server starts. */
@@ -55,14 +56,6 @@ export interface SessionResult {
   readonly pairings: ReadonlyArray<{ readonly pairing: Pairing; readonly transcript: readonly string[]; readonly same: boolean }>;
 }
 
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // ESRCH: gone already.
-  }
-}
-
 /** A started client: its stdout as lines, consumed by the steps in order. */
 class RunningClient {
   private readonly lines: string[] = [];
@@ -85,6 +78,11 @@ class RunningClient {
       child.once('exit', (code, signal) => {
         killGroup(child);
         resolve(signal !== null ? `killed by ${signal}` : `exit ${code}`);
+        this.wake?.();
+      });
+      // A program that could not be started has no exit to wait for.
+      child.once('error', (error) => {
+        resolve(`could not be started: ${error.message}`);
         this.wake?.();
       });
     });
@@ -122,9 +120,9 @@ class RunningClient {
 let clientCount = 0;
 
 /** Polls `probe` until it holds, the server exits or the start deadline passes. */
-async function waitFor(probe: () => boolean, server: ChildProcess): Promise<boolean> {
+async function waitFor(probe: () => boolean, serverGone: () => boolean): Promise<boolean> {
   const end = Date.now() + START_DEADLINE_MS;
-  while (Date.now() < end && server.exitCode === null && server.signalCode === null) {
+  while (Date.now() < end && !serverGone()) {
     try {
       if (probe()) return true;
     } catch {
@@ -138,23 +136,30 @@ async function waitFor(probe: () => boolean, server: ChildProcess): Promise<bool
 /** One session through one pairing: its transcript. */
 export async function runSession(session: Session, server: Launch, client: Launch, timeoutMs: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kvs-check-server-'));
+  const removeDir = trackFolder(dir);
   const jobsDir = join(dir, 'jobs');
   const fifo = join(dir, 'register');
   const transcript: string[] = [];
   const clients = new Map<string, RunningClient>();
   let serverProcess: ChildProcess | null = null;
+  let serverEnded: Promise<void> = Promise.resolve();
   try {
     mkdirSync(jobsDir);
     for (const [name, text] of Object.entries(session.jobs)) writeFileSync(join(jobsDir, name), text, 'latin1');
     const [command, ...args] = server(jobsDir, fifo);
-    serverProcess = spawn(command, args, { detached: true, stdio: 'ignore' });
-    serverProcess.once('error', () => {});
-    if (!(await waitFor(() => statSync(fifo).isFIFO(), serverProcess))) {
+    serverProcess = spawnGroup(command, args, { stdio: 'ignore' });
+    serverEnded = new Promise<void>((resolve) => {
+      serverProcess!.once('exit', () => resolve());
+      serverProcess!.once('error', () => resolve());
+    });
+    let serverGone = false;
+    void serverEnded.then(() => (serverGone = true));
+    if (!(await waitFor(() => statSync(fifo).isFIFO(), () => serverGone))) {
       transcript.push('server: no registration FIFO made');
       return transcript;
     }
     const startOut = join(jobsDir, START_JOB.replace(/\.job$/, '.out'));
-    if (!(await waitFor(() => statSync(startOut).size > 0, serverProcess))) {
+    if (!(await waitFor(() => statSync(startOut).size > 0, () => serverGone))) {
       transcript.push(`server: ${START_JOB} wrote nothing`);
       return transcript;
     }
@@ -168,8 +173,7 @@ export async function runSession(session: Session, server: Launch, client: Launc
       if ('start' in step) {
         const id = `kvscheck${process.pid}x${++clientCount}`;
         const [clientCommand, ...clientArgs] = client(id, fifo);
-        const child = spawn(clientCommand, clientArgs, { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
-        child.once('error', () => {});
+        const child = spawnGroup(clientCommand, clientArgs, { stdio: ['pipe', 'pipe', 'ignore'] });
         child.stdin!.on('error', () => {});
         clients.set(step.client, new RunningClient(step.client, id, child));
       }
@@ -187,11 +191,10 @@ export async function runSession(session: Session, server: Launch, client: Launc
       if (!('error' in paths)) for (const path of [paths.req, paths.resp, paths.notif]) rmSync(path, { force: true });
     }
     if (serverProcess !== null) {
-      const exited = new Promise((resolve) => (serverProcess!.exitCode !== null || serverProcess!.signalCode !== null ? resolve(null) : serverProcess!.once('exit', resolve)));
       killGroup(serverProcess);
-      await exited;
+      await serverEnded;
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   }
 }
 
@@ -210,10 +213,12 @@ async function runStep(step: Exclude<Step, { server: 'SIGUSR1' }>, running: Runn
     return;
   }
   if ('send' in step) running.child.stdin!.write(`${step.send}\n`);
-  const expect = 'start' in step ? /for operation: connect$/ : step.expect;
-  const { lines, matched } = await running.until(expect, timeoutMs);
+  const expect = 'start' in step ? /for operation: connect$/ : 'notified' in step ? step.notified : step.expect;
+  // A notification comes after the jobs' WAIT, which began when the server started.
+  const deadlineMs = 'notified' in step ? timeoutMs + WAIT_BEFORE_CHANGES_MS : timeoutMs;
+  const { lines, matched } = await running.until(expect, deadlineMs);
   say(running, lines);
-  if (!matched) transcript.push(`${running.name}: (no line matching ${expect.source} within ${timeoutMs} ms)`);
+  if (!matched) transcript.push(`${running.name}: (no line matching ${expect.source} within ${deadlineMs} ms)`);
 }
 
 export async function checkServers(options: ServerOptions, progress: (done: number, total: number) => void = () => {}): Promise<SessionResult[]> {

@@ -10,8 +10,8 @@ export type Step =
   | { readonly client: string; readonly start: true }
   /** Send a line to a client's stdin and wait for the line it should print. */
   | { readonly client: string; readonly send: string; readonly expect: RegExp }
-  /** Wait for a line (a notification). */
-  | { readonly client: string; readonly expect: RegExp }
+  /** Wait for a notification: for the step's deadline after the jobs' WAIT. */
+  | { readonly client: string; readonly notified: RegExp }
   /** Wait for a client to exit, after DISCONNECT or when the server ends its session. */
   | { readonly client: string; readonly exit: true }
   | { readonly client: string; readonly kill: 'SIGKILL' }
@@ -33,12 +33,13 @@ export interface Session {
 export const START_JOB = 'start.job';
 const START = 'WRITE [(a,1)(b,2)]\nSHOW\n';
 /** Long enough for the clients to start and subscribe on a loaded machine. */
-const WAIT_BEFORE_CHANGES_MS = 8_000;
+export const WAIT_BEFORE_CHANGES_MS = 8_000;
 const CHANGES = { [START_JOB]: START, 'changes.job': `WAIT ${WAIT_BEFORE_CHANGES_MS}\nWRITE [(a,9)]\nDELETE [b]\n` };
 
 const answer = (op: string) => new RegExp(`for operation: ${op}$`);
 const connect = (client: string): Step => ({ client, start: true });
 const ask = (client: string, line: string, op: string): Step => ({ client, send: line, expect: answer(op) });
+const notified = (client: string, pattern: RegExp): Step => ({ client, notified: pattern });
 const disconnect = (client: string): Step[] => [ask(client, 'DISCONNECT', 'disconnect'), { client, exit: true }];
 
 export const SESSIONS: readonly Session[] = [
@@ -50,8 +51,8 @@ export const SESSIONS: readonly Session[] = [
       connect('c1'),
       ask('c1', 'SUBSCRIBE [a]', 'subscribe'),
       ask('c1', 'SUBSCRIBE [b]', 'subscribe'),
-      { client: 'c1', expect: /^\(a,/ },
-      { client: 'c1', expect: /^\(b,/ },
+      notified('c1', /^\(a,/),
+      notified('c1', /^\(b,/),
       ask('c1', 'UNSUBSCRIBE [a]', 'unsubscribe'),
       ...disconnect('c1'),
     ],
@@ -71,8 +72,8 @@ export const SESSIONS: readonly Session[] = [
       connect('c2'),
       ask('c1', 'SUBSCRIBE [a]', 'subscribe'),
       ask('c2', 'SUBSCRIBE [a]', 'subscribe'),
-      { client: 'c1', expect: /^\(a,/ },
-      { client: 'c2', expect: /^\(a,/ },
+      notified('c1', /^\(a,/),
+      notified('c2', /^\(a,/),
       ...disconnect('c1'),
       ...disconnect('c2'),
     ],
@@ -81,7 +82,7 @@ export const SESSIONS: readonly Session[] = [
     name: 'client-killed',
     what: 'a client killed with SIGKILL does not stop the server serving the next one',
     jobs: CHANGES,
-    steps: [connect('c1'), ask('c1', 'SUBSCRIBE [a]', 'subscribe'), { client: 'c1', kill: 'SIGKILL' }, connect('c2'), ask('c2', 'SUBSCRIBE [a]', 'subscribe'), { client: 'c2', expect: /^\(a,/ }, ...disconnect('c2')],
+    steps: [connect('c1'), ask('c1', 'SUBSCRIBE [a]', 'subscribe'), { client: 'c1', kill: 'SIGKILL' }, connect('c2'), ask('c2', 'SUBSCRIBE [a]', 'subscribe'), notified('c2', /^\(a,/), ...disconnect('c2')],
   },
   {
     name: 'sigusr1',

@@ -16,10 +16,13 @@ export const MAX_THREADS = 256;
 export const MAX_BACKUPS = 256;
 export const MAX_SESSIONS = 1024;
 
+/** The command as run from the checkout; the package's `bin` calls it `kvs` (runtime/cli/version.ts). */
+export const PROGRAM = 'node runtime/main.js';
+
 export const USAGE = `Usage:
-  node runtime/main.js <jobs_dir> <max_backups> <max_threads> [options]                   batch mode
-  node runtime/main.js <jobs_dir> <max_threads> <max_backups> <register_fifo> [options]   server mode
-  node runtime/main.js <jobs_dir> [--threads N] [--backups N] [--fifo PATH] [options]
+  ${PROGRAM} <jobs_dir> <max_backups> <max_threads> [options]                   batch mode
+  ${PROGRAM} <jobs_dir> <max_threads> <max_backups> <register_fifo> [options]   server mode
+  ${PROGRAM} <jobs_dir> [--threads N] [--backups N] [--fifo PATH] [options]
 
 Runs every .job file in <jobs_dir> on a pool of <max_threads> workers against one store, writing
 <name>.out beside each job and <name>-<n>.bck for its n-th BACKUP, with at most <max_backups>
@@ -84,7 +87,7 @@ function count(text: string, name: string, max: number): number | string {
 }
 
 /** The one line that follows every error, instead of the whole usage. */
-export const HELP_HINT = "run 'node runtime/main.js --help' for the usage";
+export const HELP_HINT = `run '${PROGRAM} --help' for the usage`;
 
 export type CommandLine =
   | { readonly kind: 'help' }
@@ -175,7 +178,7 @@ function folderFirst(positionals: readonly string[]): string | null {
   const folder = positionals.find((arg) => !isWholeNumber(arg));
   if (folder === undefined || !isWholeNumber(positionals[0]!)) return null;
   const numbers = positionals.filter((arg) => arg !== folder);
-  return `the jobs folder comes first: node runtime/main.js ${[folder, ...numbers].join(' ')} (not '${folder}' after the counts)`;
+  return `the jobs folder comes first: ${PROGRAM} ${[folder, ...numbers].join(' ')} (not '${folder}' after the counts)`;
 }
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {

@@ -20,10 +20,13 @@ import { isCompat, type Compat } from '../../protocol/compat.js';
 import { type ClientConsole, openConsole } from './console.js';
 import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
-import { versionLine } from '../cli/version.js';
+import { asTyped, versionLine } from '../cli/version.js';
+import { lockClientId } from '../os/process-lock.js';
 import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
-const USAGE = `Usage: node runtime/client.js <client_id> <register_fifo> [--compat=seed|course]
+/** The command as run from the checkout; the package's `bin` calls it `kvs-client`. */
+const CLIENT_PROGRAM = 'node runtime/client.js';
+const USAGE = `Usage: ${CLIENT_PROGRAM} <client_id> <register_fifo> [--compat=seed|course]
 
 Connects to an IST-KVS server through <register_fifo>, using the FIFOs /tmp/req<id>, /tmp/resp<id>
 and /tmp/notif<id>, and reads commands from stdin (a file, a pipe or a terminal):
@@ -74,11 +77,11 @@ export function resultMeaning(op: 'subscribe' | 'unsubscribe', key: string, resu
 }
 
 const CLIENT_OPTIONS: OptionSpec = { values: { compat: '--compat=seed|course' }, flags: new Set(['help', 'version']) };
-const CLIENT_HELP_HINT = "run 'node runtime/client.js --help' for the usage";
+const CLIENT_HELP_HINT = `run '${CLIENT_PROGRAM} --help' for the usage`;
 
 /** The reason, and one line pointing at --help; exit status 2. */
 function badUsage(reason: string): void {
-  fail(`${reason}\n${CLIENT_HELP_HINT}`);
+  fail(asTyped(`${reason}\n${CLIENT_HELP_HINT}`, CLIENT_PROGRAM, 'kvs-client'));
   exitAfterFlush(2);
 }
 
@@ -95,7 +98,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   const parsed = readArguments(argv, CLIENT_OPTIONS);
   if (typeof parsed === 'string') return badUsage(parsed);
   if (parsed.flags.has('help') || parsed.flags.has('version')) {
-    process.stdout.write(`${parsed.flags.has('help') ? USAGE : versionLine()}\n`);
+    process.stdout.write(`${parsed.flags.has('help') ? asTyped(USAGE, CLIENT_PROGRAM, 'kvs-client') : versionLine()}\n`);
     return exitAfterFlush(0);
   }
   const [id, registerFifo, ...extra] = parsed.positionals;
@@ -110,6 +113,16 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   if (problem !== null || id === undefined || registerFifo === undefined || !isCompat(compat)) return badUsage(problem ?? 'bad arguments');
   const paths = clientPaths(id);
   if ('error' in paths) return badUsage(paths.error);
+  // Two clients with one id at the same moment would each take the other's fresh FIFOs for
+  // stale: the id's lock first, so that exactly one goes on and the other touches nothing.
+  const idLock = await lockClientId(paths.req).catch((error: unknown) => error as Error);
+  if (idLock instanceof Error || !idLock.ok) {
+    fail(
+      idLock instanceof Error ? `cannot lock client id ${id}: ${describeError(idLock)}`
+      : `${paths.req}: is in use: another client with id ${id} is running (${idLock.holder === null ? 'it did not say its pid' : `pid ${idLock.holder}`}); use another client id`,
+    );
+    return exitAfterFlush(1);
+  }
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
   let made: FifoId[] = [];

@@ -26,6 +26,8 @@ export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
 const CONNECT_WAIT_MS = 5_000;
 const RETRY_MS = 2_000;
 const CLOSE_FLUSH_MS = 1_000;
+/** How often the data's figures are sent. */
+const FIGURES_MS = 1_000;
 /** Messages kept while connecting (all kinds) and while the relay is away (actor registrations). */
 const MAX_DEFERRED = 2_000;
 /** A relay that stops reading must not grow our heap: past this, messages are dropped. */
@@ -34,11 +36,16 @@ const MAX_BUFFERED_BYTES = 8 << 20;
 export interface Inspection {
   /** For `createActor(logic, { inspect })`; undefined when inspection is off. */
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  /**
+   * Sends the data's figures (keys, commands/s, backups) to the relay as a `@kvs.figures` message,
+   * now, every FIGURES_MS and once more at close, for the live view's header.
+   */
+  showFigures(sample: () => Promise<object>): void;
   /** Sends what is queued (for a bounded time) and lets go of the relay. Idempotent. */
   close(): Promise<void>;
 }
 
-export const NO_INSPECTION: Inspection = { inspect: undefined, close: async () => {} };
+export const NO_INSPECTION: Inspection = { inspect: undefined, showFigures: () => {}, close: async () => {} };
 
 /**
  * Starts inspection when `address` is not null ('' means the default address). Waits up to
@@ -58,6 +65,7 @@ export async function startInspection(address: string | null, warn: (line: strin
   await relay.ready(CONNECT_WAIT_MS);
   const next = inspector.inspect.next!.bind(inspector.inspect);
   const systems = new SystemNames();
+  let figures: { timer: NodeJS.Timeout; send: () => Promise<void> } | null = null;
   return {
     inspect: (event) => {
       // The package converts only these three kinds; the others would cost a timer each for nothing.
@@ -66,7 +74,25 @@ export async function startInspection(address: string | null, warn: (line: strin
       // Tidy a snapshot before the package stringifies it raw (its children hold the whole system).
       next(renamed.type === '@xstate.snapshot' ? ({ ...renamed, snapshot: tidySnapshot(renamed.snapshot) } as unknown as InspectionEvent) : renamed);
     },
-    close: () => relay.close(),
+    showFigures(sample) {
+      const send = () =>
+        sample().then(
+          (values) => relay.send({ type: '@kvs.figures', createdAt: Date.now(), ...values } as unknown as StatelyInspectionEvent),
+          () => undefined, // a store that cannot answer now (Redis away) is reported by the run itself
+        );
+      void send();
+      figures = { timer: setInterval(() => void send(), FIGURES_MS).unref(), send };
+    },
+    async close() {
+      if (figures !== null) {
+        clearInterval(figures.timer);
+        // The last figures, unless the store is too slow to say (a Redis going away).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([figures.send(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)))]);
+        clearTimeout(timer);
+      }
+      await relay.close();
+    },
   };
 }
 

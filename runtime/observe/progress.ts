@@ -324,6 +324,25 @@ function coordinatorContext(supervisor: SupervisorActor): { running: number; que
   return context?.running === undefined ? null : (context as ReturnType<typeof coordinatorContext>);
 }
 
+/** What the live view shows of the data (runtime/observe/inspect.ts sends it). */
+export interface DataFigures {
+  readonly keys: number;
+  /** Over about the last second. */
+  readonly commandsPerSecond: number;
+  readonly backupsRunning: number;
+  readonly backupsWaiting: number;
+}
+
+/** A sampler of the data's figures, read as the progress line reads them: never evented. */
+export function sampleDataFigures(supervisor: SupervisorActor, store: Pick<KvStore, 'commandsApplied' | 'size'>, now = () => performance.now()): () => Promise<DataFigures> {
+  const rate = new CommandRate(now(), store.commandsApplied);
+  return async () => {
+    const { backupsRunning, backupsWaiting } = readFigures(supervisor);
+    const commandsPerSecond = rate.sample(now(), store.commandsApplied, false);
+    return { keys: await store.size(), commandsPerSecond, backupsRunning, backupsWaiting };
+  };
+}
+
 function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs' | 'bytesRead' | 'bytesTotal'> {
   const snapshot = supervisor.getSnapshot();
   const { results, spawned, waiting, next } = snapshot.context;

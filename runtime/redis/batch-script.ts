@@ -79,6 +79,8 @@ end
 -- Pass 1: reads only. The batch cut into its commands' tokens; on any fault, checked command by
 -- command for the words (the same as checkBatch's).
 local ops, args, ends = {}, {}, {}
+-- The op codes the batch holds (the calls to check: permissions.ts).
+local present = {}
 local c, copies = 0, 0
 local wanted, w = {}, 0
 local function parse()
@@ -87,6 +89,7 @@ local function parse()
     local op = byte(batch, p)
     c = c + 1
     ops[c] = op
+    present[op] = true
     if op == SHOW then
       copies = copies + 1
       p = p + 1
@@ -118,7 +121,7 @@ end
 if copies ~= #KEYS - 1 then return refuse(copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
 ${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
 for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
-local refused = refusedCalls(data, copyKeys, channel)
+local refused = refusedCalls(present, data, copyKeys, channel)
 if #refused > 0 then return refuse('the Redis user may not run ' .. concat(refused, ', ')) end
 for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return refuse('copy key ' .. KEYS[k] .. ' exists') end

@@ -9,64 +9,72 @@
  * every call the store makes, in and out of the script, when it opens the store (PROBE_SCRIPT),
  * so that a user who may not do all of it is one line at start, nothing written.
  */
+import { Op } from '../../protocol/batch-codec.js';
 
 /** Placeholders in a call, replaced by the store's names: the data hash, a copy key, the channel. */
 const DATA = 1;
 const COPY = 2;
 const CHANNEL = 3;
 type Arg = typeof DATA | typeof COPY | typeof CHANNEL | string;
-
-/** Every call the batch script makes (runtime/redis/batch-script.ts), with stand-in fields and values. */
-const SCRIPT_CALLS: readonly (readonly Arg[])[] = [
-  ['TYPE', DATA],
-  ['EXISTS', COPY],
-  ['HLEN', DATA],
-  ['HGETALL', DATA],
-  ['HSET', DATA, 'f', 'v'],
-  ['PUBLISH', CHANNEL, 'm'],
-  ['HMGET', DATA, 'f'],
-  ['HDEL', DATA, 'f'],
-  ['COPY', DATA, COPY],
-  ['PEXPIRE', COPY, '1'],
-  ['HLEN', COPY],
-];
+/** A call, and the batch operations that make it. */
+type Need = { readonly ops: readonly Op[]; readonly call: readonly Arg[] };
 
 /**
- * The store's calls outside the script (runtime/redis/store.ts, snapshot.ts, changes.ts). INFO,
+ * Every call the batch script makes (runtime/redis/batch-script.ts) that could come after its
+ * first write, with stand-in fields and values and the operations that make it: a batch checks
+ * the calls of the operations it holds (TYPE and EXISTS come before any write: a refusal there
+ * changes nothing).
+ */
+const SCRIPT_CALLS: readonly Need[] = [
+  { ops: [Op.Write], call: ['HSET', DATA, 'f', 'v'] },
+  { ops: [Op.Write, Op.Delete], call: ['PUBLISH', CHANNEL, 'm'] },
+  { ops: [Op.Read, Op.Delete], call: ['HMGET', DATA, 'f'] },
+  { ops: [Op.Delete], call: ['HDEL', DATA, 'f'] },
+  { ops: [Op.Show], call: ['HLEN', DATA] },
+  { ops: [Op.Show], call: ['HGETALL', DATA] },
+  { ops: [Op.Show, Op.Backup], call: ['COPY', DATA, COPY] },
+  { ops: [Op.Show, Op.Backup], call: ['PEXPIRE', COPY, '1'] },
+  { ops: [Op.Show, Op.Backup], call: ['HLEN', COPY] },
+];
+
+const EVERY_OP = Object.values(Op);
+
+/**
+ * The calls the start-up probe checks beside those: the script's calls before its first write,
+ * and the store's calls outside the script (runtime/redis/store.ts, snapshot.ts, changes.ts). INFO,
  * SCRIPT LOAD and EVALSHA are checked by being made at start; SELECT and CLIENT SETNAME at connect.
  */
-const OTHER_CALLS: readonly (readonly Arg[])[] = [
-  ['EVALSHA', '0000000000000000000000000000000000000000', '2', DATA, COPY],
-  ['HEXISTS', DATA, 'f'],
-  ['HSCAN', COPY, '0', 'COUNT', '1'],
-  ['UNLINK', COPY],
-  ['SUBSCRIBE', CHANNEL],
-];
-
-function luaTable(calls: readonly (readonly Arg[])[]): string {
-  const arg = (a: Arg) => (typeof a === 'number' ? String(a) : `'${a}'`);
-  return `{ ${calls.map((call) => `{ ${call.map(arg).join(', ')} }`).join(', ')} }`;
-}
+const OTHER_CALLS: readonly Need[] = (
+  [
+    ['TYPE', DATA],
+    ['EXISTS', COPY],
+    ['EVALSHA', '0000000000000000000000000000000000000000', '2', DATA, COPY],
+    ['HEXISTS', DATA, 'f'],
+    ['HSCAN', COPY, '0', 'COUNT', '1'],
+    ['UNLINK', COPY],
+    ['SUBSCRIBE', CHANNEL],
+  ] as const
+).map((call) => ({ ops: EVERY_OP, call }));
 
 /**
- * Lua: `refusedCalls(data, copies, channel)`, every call of `CALLS` the user may not make, as
- * text (`PUBLISH {kvs}:changes@0 m`), one per copy key for a call on a copy; empty when all may run.
+ * Lua: `refusedCalls(present, data, copies, channel)`, every call of the operations in `present`
+ * (a table, op code to true) that the user may not make, as text (`PUBLISH {kvs}:changes@0 m`),
+ * one per copy key for a call on a copy; empty when all may run. Straight-line code, one `if` a
+ * call: a table of the calls built at each run cost more than the checks themselves.
  */
-function refusedCallsLua(calls: readonly (readonly Arg[])[]): string {
-  return `local function refusedCalls(data, copies, channel)
+function refusedCallsLua(calls: readonly Need[]): string {
+  const lua = (a: Arg) => (a === DATA ? 'data' : a === COPY ? 'copy' : a === CHANNEL ? 'channel' : `'${a}'`);
+  const lines = calls.map(({ ops, call }) => {
+    const check = `check(${call.map(lua).join(', ')})`;
+    const when = ops.map((op) => `present[${op}]`).join(' or ');
+    return call.includes(COPY) ? `  if ${when} then for _, copy in ipairs(copies) do ${check} end end` : `  if ${when} then ${check} end`;
+  });
+  return `local function refusedCalls(present, data, copies, channel)
   local refused = {}
-  for _, call in ipairs(${luaTable(calls)}) do
-    local onCopy = false
-    for _, a in ipairs(call) do if a == ${COPY} then onCopy = true end end
-    local targets = onCopy and copies or { false }
-    for _, copy in ipairs(targets) do
-      local args = {}
-      for j, a in ipairs(call) do
-        if a == ${DATA} then args[j] = data elseif a == ${COPY} then args[j] = copy elseif a == ${CHANNEL} then args[j] = channel else args[j] = a end
-      end
-      if not redis.acl_check_cmd(unpack(args)) then refused[#refused + 1] = table.concat(args, ' ') end
-    end
+  local function check(...)
+    if not redis.acl_check_cmd(...) then refused[#refused + 1] = table.concat({ ... }, ' ') end
   end
+${lines.join('\n')}
   return refused
 end
 `;
@@ -82,5 +90,5 @@ export const SCRIPT_CALLS_CHECK_LUA = refusedCallsLua(SCRIPT_CALLS);
  */
 export const PROBE_SCRIPT = `#!lua flags=no-writes
 ${refusedCallsLua([...SCRIPT_CALLS, ...OTHER_CALLS])}
-return refusedCalls(ARGV[1], { ARGV[2] }, ARGV[3])
+return refusedCalls({ ${EVERY_OP.map((op) => `[${op}] = true`).join(', ')} }, ARGV[1], { ARGV[2] }, ARGV[3])
 `;

@@ -11,7 +11,15 @@
  *   the changes it asked for);
  * - stall: past `stallBytes` it ends if the kernel has taken nothing from us for `stallMs` (a
  *   reader that stopped reading).
- * A reader that keeps up, however big the burst below the hard cap, gets everything, in order.
+ * A reader that keeps up, however big the burst below the hard cap, gets everything, in order;
+ * one that pauses (stopped, suspended at a terminal, starved of CPU) for less than the soft and
+ * stall windows keeps its session and gets everything too.
+ *
+ * "Taken by the kernel" is what libuv wrote, and libuv writes in the event loop's poll phase,
+ * which comes after the timers phase: a server whose own loop was held (a long turn, or the
+ * process starved of CPU) would see its stall timer fire before libuv had refilled a pipe the
+ * reader had long emptied, and drop a live reader. So the timer only asks, and the answer is read
+ * in the check phase (setImmediate), after a poll phase has let libuv write what it could.
  */
 import type { NotificationLimits } from '../../protocol/notification-limits.js';
 import type { Subscriber } from '../../protocol/subscriptions.js';
@@ -85,13 +93,15 @@ export class NotificationWriter implements Subscriber {
   private watchSoft(): void {
     const softMs = this.limits.softMs ?? 0;
     this.softSince = Date.now();
-    const sample = () => {
-      this.softTimer = null;
-      if (this.stopped || !this.overSoft()) return;
-      if (Date.now() - this.softSince >= softMs) return this.overflow();
-      this.softTimer = setTimeout(sample, softMs / SOFT_SAMPLES);
-      this.softTimer.unref();
-    };
+    // Read in the check phase, as the stall rule's answer is (see the top of this file).
+    const sample = () =>
+      setImmediate(() => {
+        this.softTimer = null;
+        if (this.stopped || !this.overSoft()) return;
+        if (Date.now() - this.softSince >= softMs) return this.overflow();
+        this.softTimer = setTimeout(sample, softMs / SOFT_SAMPLES);
+        this.softTimer.unref();
+      });
     this.softTimer = setTimeout(sample, softMs / SOFT_SAMPLES);
     this.softTimer.unref();
   }
@@ -113,10 +123,13 @@ export class NotificationWriter implements Subscriber {
 
   private watchStall(takenBefore: number): void {
     this.stallTimer = setTimeout(() => {
-      this.stallTimer = null;
-      if (this.stopped || this.sink.writableLength <= this.limits.stallBytes) return;
-      if (this.taken === takenBefore) this.overflow();
-      else this.watchStall(this.taken);
+      // Still set while the answer waits for the check phase: flush() starts no second watch.
+      setImmediate(() => {
+        this.stallTimer = null;
+        if (this.stopped || this.sink.writableLength <= this.limits.stallBytes) return;
+        if (this.taken === takenBefore) this.overflow();
+        else this.watchStall(this.taken);
+      });
     }, this.limits.stallMs);
     this.stallTimer.unref();
   }

@@ -11,6 +11,7 @@
  * - hang-underscore: a job with a key starting with `_` hangs, with a child process that hangs too
  *   (its pid written to $PLANTED_PID_FILE, so a test can see that the checker killed the group).
  * - crash-empty-list: a job with an empty list `[]` writes `[` to its `.out` and dies of SIGSEGV.
+ * - slow: this project, after a pause of $PLANTED_PAUSE_MS: slow, not hung.
  * - client-no-deleted: this project's client (`planted-kvs.js client-no-deleted <id> <fifo>`),
  *   which does not print the notifications of a deleted key.
  */
@@ -57,6 +58,10 @@ function rewriteJobs(rewrite: (lines: string[]) => string[]): void {
 
 switch (variant) {
   case 'same':
+    runOurs();
+    break;
+  case 'slow':
+    spawnSync('sleep', [String(Number(process.env['PLANTED_PAUSE_MS']) / 1000)]);
     runOurs();
     break;
   case 'reverse-show':

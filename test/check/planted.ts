@@ -31,11 +31,11 @@ export interface Finding {
   files: Array<{ name: string; theirs: string | null; ours: string | null }>;
 }
 
-export async function check(t: ExecutionContext, variant: string, seed: number, timeoutMs = NO_HANG_MS, env: Record<string, string> = {}) {
-  const args = ['batch', planted(t, variant, env), '--runs', '6', '--seed', String(seed), '--lines', '6', '--shrink', '1', '--parallel', '1', '--timeout-ms', String(timeoutMs), '--json'];
+export async function check(t: ExecutionContext, variant: string, seed: number, timeoutMs = NO_HANG_MS, env: Record<string, string> = {}, runs = 6) {
+  const args = ['batch', planted(t, variant, env), '--runs', String(runs), '--seed', String(seed), '--lines', '6', '--shrink', '1', '--parallel', '1', '--timeout-ms', String(timeoutMs), '--json'];
   const run = await runCommand(process.execPath, [CHECK, ...args], { deadlineMs: 600_000 });
   t.false(run.killed, 'the checker ended by itself');
-  const report = JSON.parse(run.stdout) as { differing: number[]; findings: Finding[] };
+  const report = JSON.parse(run.stdout) as { differing: number[]; slow: number[]; findings: Finding[] };
   return { code: run.code, stderr: run.stderr, report };
 }
 

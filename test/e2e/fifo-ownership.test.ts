@@ -68,7 +68,8 @@ for (const [kind, make] of NOT_FIFOS) {
 test.serial("a second server on a running server's FIFO is refused; the first keeps serving through it", async (t) => {
   const first = await startServer(t);
   const inode = (await lstat(first.fifo)).ino;
-  const second = runServer(t, [first.dir, '1', '1', first.fifo]);
+  // A folder of its own: a second run on the first's folder is refused before it looks at the FIFO.
+  const second = runServer(t, [tempDir(t), '1', '1', first.fifo]);
   t.is(await second.waitForExit(), 1);
   t.regex(second.stderr, /is the registration FIFO of a running server/);
   t.is((await lstat(first.fifo)).ino, inode);

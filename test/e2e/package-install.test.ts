@@ -1,6 +1,6 @@
 /**
  * The package as a user gets it: `npm pack`'s tarball, installed into an empty folder, gives
- * working `kvs` and `kvs-client` commands. Offline: `npm install <tgz>` in an empty folder would ask
+ * working `kvs` and `kvs-client` commands, which call themselves so in their usage and hints. Offline: `npm install <tgz>` in an empty folder would ask
  * the registry for each dependency's metadata, which `npm ci` does not keep in npm's cache; so the
  * folder gets a lockfile naming the tarball and the project's own locked production dependencies,
  * whose tarballs `npm ci` left in the cache, and `npm ci --offline` installs it.
@@ -69,6 +69,14 @@ test('the packed tarball installs into an empty folder, and kvs and kvs-client r
     const run = await runCommand(join(bin, command), ['--version']);
     t.is(run.stdout, `${manifest.name} ${manifest.version}\n`, `${command} --version: ${run.stderr}`);
   }
+
+  // The usage and the hints name the commands as the user typed them.
+  const help = await runCommand(join(bin, 'kvs'), ['--help']);
+  t.regex(help.stdout, /^Usage:\n {2}kvs <jobs_dir> <max_backups> <max_threads> /);
+  const wrong = await runCommand(join(bin, 'kvs'), ['2', '4', 'jobs']);
+  t.is(wrong.stderr, "kvs: the jobs folder comes first: kvs jobs 2 4 (not 'jobs' after the counts)\nkvs: run 'kvs --help' for the usage\n");
+  const bare = await runCommand(join(bin, 'kvs-client'), []);
+  t.is(bare.stderr, "kvs-client: missing <client_id>\nrun 'kvs-client --help' for the usage\n");
 
   const dir = tempDir(t);
   const jobs = join(dir, 'jobs');

@@ -47,7 +47,7 @@ const FULL = ['~*', '&*', '+@all'];
 const refusals: readonly { readonly what: string; readonly rules: readonly string[]; readonly names: RegExp }[] = [
   { what: 'no pub/sub channel (a new Redis 7 user)', rules: ['~*', '+@all'], names: /may not run PUBLISH \{kvs\}:changes@\d+ m, SUBSCRIBE \{kvs\}:changes@\d+:/ },
   { what: 'PUBLISH denied', rules: [...FULL, '-publish'], names: /may not run PUBLISH \{kvs\}:changes@\d+ m:/ },
-  { what: 'the copy keys denied', rules: ['~{kvs}:data', '&*', '+@all'], names: /may not run EXISTS \{kvs\}:copy:[-0-9a-f]{36}, COPY \{kvs\}:data \{kvs\}:copy:/ },
+  { what: 'the copy keys denied', rules: ['~{kvs}:data', '&*', '+@all'], names: /may not run COPY \{kvs\}:data \{kvs\}:copy:[-0-9a-f]{36}, PEXPIRE \{kvs\}:copy:[-0-9a-f]{36} 1, / },
   { what: 'COPY denied', rules: [...FULL, '-copy'], names: /may not run COPY \{kvs\}:data \{kvs\}:copy:[-0-9a-f]{36}:/ },
   { what: 'EVALSHA denied', rules: [...FULL, '-evalsha'], names: /may not run EVALSHA:/ },
   { what: 'SCRIPT LOAD denied', rules: [...FULL, '-script|load'], names: /may not run SCRIPT LOAD:/ },

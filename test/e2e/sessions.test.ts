@@ -3,6 +3,7 @@ import { lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { encode } from '../../protocol/frames.js';
+import { DEFAULT_LIMITS } from '../../protocol/notification-limits.js';
 import { createFifos } from '../../runtime/os/fifo.js';
 import { ask, nthLine, openFds, startClient, startRawClient, startServer, tempDir, waitUntil, writeJob } from '../helpers/processes.js';
 
@@ -83,24 +84,28 @@ test('a short frame followed by EOF ends the session and the server serves the n
   t.is(await ask(next, 'SUBSCRIBE none', 'subscribe'), '1');
 });
 
-test('a client that never reads its notifications is cut off; the others get every change', async (t) => {
-  const server = await startServer(t, { sessions: 3, jobs: { 'a.job': 'WRITE [(k,0)]\n' } });
+test('a client that never reads its notifications is cut off at the hard cap; the others get every change', async (t) => {
+  const server = await startServer(t, { sessions: 3, jobs: { 'a.job': 'WRITE [(k,0)(r,0)]\n' } });
   const raw = startRawClient(t, server.fifo);
   t.is(await nthLine(raw, 3), 'response 1 0');
   raw.send('subscribe k');
   t.is(await nthLine(raw, 4), 'response 3 0');
   const reader = await startClient(t, server.fifo);
-  t.is(await ask(reader, 'SUBSCRIBE k', 'subscribe'), '0');
-  const n = 20_000;
-  await writeJob(server.dir, 'flood.job', Array.from({ length: n }, (_, i) => `WRITE [(k,${i + 1})]`).join('\n') + '\n');
-  await reader.waitForOutput(`(k,${n})\n`).catch((error: Error) => {
+  t.is(await ask(reader, 'SUBSCRIBE r', 'subscribe'), '0');
+  // Past the 32 MiB cap in 82-byte frames for the client that never reads; the reader's key
+  // changes every 1,000 writes, so that only the idle client's queue grows.
+  const n = Math.ceil(DEFAULT_LIMITS.capBytes / 82) + 10_000;
+  const lines = Array.from({ length: n }, (_, i) => (i % 1000 === 999 ? `WRITE [(k,${i + 1})(r,${i + 1})]` : `WRITE [(k,${i + 1})]`));
+  await writeJob(server.dir, 'flood.job', `${lines.join('\n')}\n`);
+  const last = Math.floor(n / 1000) * 1000;
+  await reader.waitForOutput(`(r,${last})\n`).catch((error: Error) => {
     throw new Error(`${error.message}\nserver stderr: ${server.stderr}`);
   });
-  t.is(reader.lines().filter((l) => l.startsWith('(k,')).length, n);
+  t.deepEqual(reader.lines().filter((l) => l.startsWith('(r,')), Array.from({ length: last / 1000 }, (_, i) => `(r,${(i + 1) * 1000})`));
+  await waitUntil('the overflow to be reported', () => server.stderr.includes('not reading its notifications'));
   // The stalled session was ended: its response FIFO reaches EOF.
   raw.send('response');
   t.is(await nthLine(raw, 5), 'eof');
-  await waitUntil('the overflow to be reported', () => server.stderr.includes('not reading its notifications'));
   const next = await startClient(t, server.fifo);
   t.is(await ask(next, 'SUBSCRIBE k', 'subscribe'), '0');
 });

@@ -1,7 +1,7 @@
 /**
- * The live view across program runs: each process numbers its actors from x:0, so the cards of a
+ * The live view across program runs: each process numbers its actors from x:0, so the actors of a
  * run that ended must go when the next run starts, never be taken over by the new run's actors, and
- * no card may show `state: undefined`. And the browser's own request for /favicon.ico is answered.
+ * no actor may show the state `undefined`. And the browser's own request for /favicon.ico is answered.
  * The relay's page in Debian's Chromium; real `node runtime/main.js ... --inspect` runs, and for the
  * snapshot without a value, a program connection that sends the inspector's messages itself.
  * Everything started is stopped in t.teardown.
@@ -17,8 +17,8 @@ import { makeJobsDir, runProgram } from '../helpers/program-run.js';
 type Card = { name: string; run: string | undefined; state: string };
 
 function cards(page: Page): Promise<Card[]> {
-  return page.evaluate(`[...document.querySelectorAll('#actors > .actor')].map((card) => ({
-    name: card.dataset.name, run: card.dataset.run, state: card.querySelector('.state').textContent,
+  return page.evaluate(`[...document.querySelectorAll('.machine .instance')].map((row) => ({
+    name: row.dataset.name, run: row.dataset.run, state: row.querySelector('.state').textContent,
   }))`) as Promise<Card[]>;
 }
 
@@ -59,14 +59,14 @@ test('a new run takes the cards of the run that ended off the page, in an open p
   t.teardown(() => browser.close());
   const view = await openView(t, browser, relay);
 
-  // Run 1: two jobs, so a job-2 card.
+  // Run 1: two jobs.
   const first = await makeJobsDir(t, { 'a.job': 'WRITE [(a,1)]\n', 'b.job': 'WRITE [(b,1)]\n' });
   const run1 = await runProgram([first, '1', '1', `--inspect=${relay.url}`, '--quiet']);
   t.is(run1.code, 0, run1.stderr);
   const after1 = await waitForPage(
     view.page,
-    (seen) => ['job-1', 'job-2'].every((name) => seen.some((card) => card.name === name && card.run === '1' && /state: done/.test(card.state))),
-    'job-1 and job-2 of run 1 done',
+    (seen) => ['a.job', 'b.job'].every((name) => seen.some((card) => card.name === name && card.run === '1' && /^done/.test(card.state))),
+    'a.job and b.job of run 1 done',
   );
   t.true(after1.every((card) => card.run === '1'), JSON.stringify(after1));
 
@@ -76,16 +76,16 @@ test('a new run takes the cards of the run that ended off the page, in an open p
   t.is(run2.code, 0, run2.stderr);
   const after2 = await waitForPage(
     view.page,
-    (seen) => seen.some((card) => card.name === 'job-1' && card.run === '2' && /state: done/.test(card.state)) && seen.some((card) => card.name === 'supervisor' && card.run === '2'),
-    'job-1 of run 2 done',
+    (seen) => seen.some((card) => card.name === 'c.job' && card.run === '2' && /^done/.test(card.state)) && seen.some((card) => card.name === 'supervisor' && card.run === '2'),
+    'c.job of run 2 done',
   );
-  // Run 2 started before its job-1 was done: by then run 1's cards were gone.
+  // Run 2 started before its c.job was done: by then run 1's actors were gone.
   t.deepEqual(after2.filter((card) => card.run !== '2'), []);
-  t.false(after2.some((card) => card.name === 'job-2'), JSON.stringify(after2));
+  t.false(after2.some((card) => card.name === 'b.job'), JSON.stringify(after2));
 
   // A page opened after run 2 ended is sent run 2 only.
   const late = await openView(t, browser, relay);
-  const lateCards = await waitForPage(late.page, (seen) => seen.some((card) => card.name === 'job-1' && /state: done/.test(card.state)), 'job-1 done, in the late page');
+  const lateCards = await waitForPage(late.page, (seen) => seen.some((card) => card.name === 'c.job' && /^done/.test(card.state)), 'c.job done, in the late page');
   t.deepEqual(lateCards.filter((card) => card.run !== '2'), []);
 
   for (const watched of [view, late]) {
@@ -127,14 +127,14 @@ test('a snapshot without a value keeps the state shown; the next run reusing the
   first.send({ type: '@xstate.actor', name: 'job-2', sessionId: 'x:3', parentId: 'x:0', definition: JSON.stringify({ id: 'job' }), snapshot: { status: 'active', value: 'running' } });
   first.send({ type: '@xstate.snapshot', sessionId: 'x:3', snapshot: { status: 'stopped' } });
   let seen = await waitForPage(view.page, (now) => now.some((card) => card.name === 'job-2' && card.state.includes('stopped')), 'job-2 stopped');
-  t.is(seen.find((card) => card.name === 'job-2')!.state, 'state: running (stopped)');
+  t.is(seen.find((card) => card.name === 'job-2')!.state, 'running (stopped)');
   await first.close();
 
   // A new run: its x:3 is another actor, with a snapshot of no value either.
   const second = await fakeProgram(t, relay);
   second.send({ type: '@xstate.actor', name: 'job-1', sessionId: 'x:3', parentId: 'x:0', definition: JSON.stringify({ id: 'job' }), snapshot: { status: 'active' } });
   second.send({ type: '@xstate.snapshot', sessionId: 'x:3', snapshot: { status: 'active', value: 'running' } });
-  seen = await waitForPage(view.page, (now) => now.some((card) => card.name === 'job-1' && card.state === 'state: running'), 'job-1 running');
+  seen = await waitForPage(view.page, (now) => now.some((card) => card.name === 'job-1' && card.state === 'running'), 'job-1 running');
   t.deepEqual(seen.map((card) => [card.name, card.run]), [['job-1', '2']]);
   await second.close();
 

@@ -17,10 +17,10 @@ import { ask, startClient, startServer, writeJob } from '../helpers/processes.js
 type Card = { name: string; subscriptions: { key: string; state: string; ended: string; text: string }[] };
 
 function cards(page: Page): Promise<Card[]> {
-  return page.evaluate(`[...document.querySelectorAll('#actors > .actor')].map((card) => ({
-    name: card.dataset.name,
-    subscriptions: [...card.querySelectorAll('.subscription')].map((row) => ({
-      key: row.dataset.key, state: row.dataset.state, ended: row.dataset.ended, text: row.textContent,
+  return page.evaluate(`[...document.querySelectorAll('.machine .instance')].map((row) => ({
+    name: row.dataset.name,
+    subscriptions: [...row.querySelectorAll('.subscription')].map((sub) => ({
+      key: sub.dataset.key, state: sub.dataset.state, ended: sub.dataset.ended, text: sub.textContent,
     })),
   }))`) as Promise<Card[]>;
 }
@@ -29,9 +29,9 @@ function waitForPage(page: Page, check: (seen: Card[]) => boolean, what: string,
   return waitForState(`the page to show ${what}`, () => cards(page), check, ms, 100);
 }
 
-/** The subscription rows of the one session card that has any. */
+/** The subscription rows of the one session that has any (named by its client, or its last one). */
 function rows(seen: Card[]): Card['subscriptions'] {
-  return seen.find((card) => /^session-\d+$/.test(card.name) && card.subscriptions.length > 0)?.subscriptions ?? [];
+  return seen.find((card) => /client /.test(card.name) && card.subscriptions.length > 0)?.subscriptions ?? [];
 }
 
 test('the live view lists each subscription in its session card with its key, its state, and its end with the reason', async (t) => {

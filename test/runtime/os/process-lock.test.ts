@@ -3,7 +3,7 @@
  * others hear the holder's pid; released, it can be taken again; another folder is another lock.
  */
 import test from 'ava';
-import { lockFolder } from '../../../runtime/os/folder-lock.js';
+import { lockFolder } from '../../../runtime/os/process-lock.js';
 import { tempDir } from '../../helpers/fixtures.js';
 
 test('of four takers at the same moment exactly one holds the lock, round after round', async (t) => {

@@ -1,18 +1,21 @@
 /**
- * One run per jobs folder: a second run on a folder in use (batch or server, any `--compat`) is
- * refused, naming the first run's pid, before it touches anything.
+ * Locks that die with their process: one run per jobs folder (a second run on a folder in use,
+ * batch or server, any `--compat`, is refused naming the first run's pid before it touches
+ * anything), one client per client id (of two started at once with one id, one is refused before
+ * it makes or removes a FIFO).
  *
- * The lock is a listening socket in Linux's abstract namespace, named after the folder's device
- * and inode (so another path to the same folder, through a link or `..`, is the same lock). The
- * kernel makes `bind` atomic (of two runs started at the same moment exactly one wins) and frees
- * the name when the last descriptor on it closes, whatever ends the process (a SIGKILLed run never
- * blocks the next, and no file is left behind for a reused pid to seem to hold). Node opens every
- * descriptor close-on-exec, so the backup children and other processes the run starts do not
- * inherit it. The holder answers a connection with its pid.
+ * A lock is a listening socket in Linux's abstract namespace. The kernel makes `bind` atomic (of
+ * two takers at the same moment exactly one wins) and frees the name when the last descriptor on
+ * it closes, whatever ends the process (a SIGKILLed holder never blocks the next, and no file is
+ * left behind for a reused pid to seem to hold). Node opens every descriptor close-on-exec, so
+ * the children a process starts (backup children) do not inherit it. The holder answers a
+ * connection with its pid.
  *
  * Linux only (abstract sockets); any local user may bind an abstract name, so a user who can stat
- * the folder can keep runs off it (as one who can write in it can spoil them anyway).
+ * a folder (or guess a client id) can keep runs off it, as one who can write in /tmp or in the
+ * folder can spoil them anyway.
  */
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { type Server, createConnection, createServer } from 'node:net';
 import { errorCode } from '../../protocol/system-errors.js';
@@ -23,16 +26,10 @@ import { errorCode } from '../../protocol/system-errors.js';
  */
 const HOLDER_ANSWER_MS = 5000;
 
-export type FolderLock =
+export type Lock =
   | { readonly ok: true; readonly release: () => Promise<void> }
   /** `holder` null: the holder did not say its pid in time (stopped, or not a kvs run). */
   | { readonly ok: false; readonly holder: number | null };
-
-/** The lock's name for the folder at `dir` (which must exist). */
-async function lockName(dir: string): Promise<string> {
-  const { dev, ino } = await stat(dir, { bigint: true });
-  return `\0ist-kvs-jobs-folder:${dev}:${ino}`;
-}
 
 function listen(name: string): Promise<Server | null> {
   return new Promise((resolve, reject) => {
@@ -76,16 +73,29 @@ function askHolder(name: string): Promise<number | null | 'gone'> {
 }
 
 /**
- * Takes the folder's lock for the rest of the process's life (or until `release`), or says who
- * holds it. Rejects only on a system error (the folder cannot be stat'ed, sockets refused).
+ * Takes the lock `name` (at most 100 bytes) for the rest of the process's life (or until
+ * `release`), or says who holds it. Rejects only on a system error.
  */
-export async function lockFolder(dir: string): Promise<FolderLock> {
-  const name = await lockName(dir);
+export async function takeLock(name: string): Promise<Lock> {
   for (;;) {
-    const server = await listen(name);
+    const server = await listen(`\0ist-kvs:${name}`);
     if (server !== null) return { ok: true, release: () => new Promise((resolve) => server.close(() => resolve())) };
-    const holder = await askHolder(name);
+    const holder = await askHolder(`\0ist-kvs:${name}`);
     // 'gone': the holder ended between our bind and our connect; the name is free again.
     if (holder !== 'gone') return { ok: false, holder };
   }
+}
+
+/**
+ * The jobs folder's lock, named after its device and inode: another path to the same folder
+ * (through a link, or `..`) is the same lock. Rejects when the folder cannot be stat'ed.
+ */
+export async function lockFolder(dir: string): Promise<Lock> {
+  const { dev, ino } = await stat(dir, { bigint: true });
+  return takeLock(`jobs-folder:${dev}:${ino}`);
+}
+
+/** A client id's lock, named after its request FIFO's path (hashed: a name holds 107 bytes). */
+export function lockClientId(reqPath: string): Promise<Lock> {
+  return takeLock(`client:${createHash('sha256').update(reqPath).digest('hex')}`);
 }
