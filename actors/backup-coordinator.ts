@@ -6,7 +6,7 @@
  * A failed backup (a child that died, a disk error) is reported with its job and number, its
  * slot comes back, and the run goes on.
  */
-import { assign, enqueueActions, fromCallback, setup } from 'xstate';
+import { type ActorRefFrom, assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { BackupOutcome, BackupTarget } from '../protocol/backup-messages.js';
 import type { Compat } from '../protocol/compat.js';
 import { errorMessage } from '../protocol/guards.js';
@@ -22,10 +22,10 @@ export interface BackupRequest {
   readonly path: string;
   /**
    * Called when a slot is free: applies the job's commands up to its BACKUP and settles with the
-   * snapshot taken there (rejects when the store could not apply them), or returns null when the
-   * job stopped meanwhile (nothing to write).
+   * snapshot taken there (rejects when the store could not apply them), or returns (or settles
+   * with) null when the job stopped meanwhile (nothing to write).
    */
-  readonly begin: () => Promise<StoreSnapshot> | null;
+  readonly begin: () => Promise<StoreSnapshot | null> | null;
 }
 
 /**
@@ -91,11 +91,20 @@ const writeBackup = fromCallback<{ type: 'never' }, WriteBackupInput>(({ input, 
   };
   snapshot
     .then((taken) => {
+      if (taken === null) return null;
       if (!abort.signal.aborted) return writer.write({ path: request.path, compat }, taken, abort.signal);
       // Stopped while the snapshot was being taken: drop it, write nothing.
       return taken.release().then((): BackupOutcome => ({ ok: false, reason: `cancelled: ${errorMessage(abort.signal.reason)}` }));
     })
-    .then(settle, (error: unknown) => settle({ ok: false, reason: errorMessage(error) }));
+    .then(
+      (outcome) => {
+        settled = true;
+        if (outcome === null) {
+          if (!stopped) sendBack({ type: 'backup.cancelled', id });
+        } else settle(outcome);
+      },
+      (error: unknown) => settle({ ok: false, reason: errorMessage(error) }),
+    );
   // Stopped before the write ended (the coordinator itself is stopped): the backup is abandoned.
   // The writer releases the snapshot; a child already writing the file finishes it whole.
   return () => {
@@ -180,3 +189,17 @@ export const backupCoordinatorMachine = setup({
   },
   output: ({ context }) => ({ completed: context.completed, failures: context.failures }),
 });
+
+/** What observers (the progress line, the run's summary) read of the coordinator, not its context. */
+export interface BackupsView {
+  /** Backups being written now, and BACKUPs waiting for a slot. */
+  readonly running: number;
+  readonly waiting: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export function backupsView(coordinator: ActorRefFrom<typeof backupCoordinatorMachine>): BackupsView {
+  const { running, queue, completed, failures } = coordinator.getSnapshot().context;
+  return { running, waiting: queue.length, completed, failed: failures.length };
+}

@@ -17,7 +17,7 @@
  * the server holds.
  */
 import { type InspectionEvent, assign, createActor, fromCallback, setup, waitFor, type Actor } from 'xstate';
-import type { ConnectQueue } from '../protocol/connect-queue.js';
+import type { ConnectQueue } from './connect-queue.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { CONNECT_SIZE } from '../protocol/frames.js';
 import { notProvided } from './not-provided.js';

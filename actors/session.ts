@@ -4,25 +4,26 @@
  * for the client to open its request and notification FIFOs (`joining`), serves SUBSCRIBE,
  * UNSUBSCRIBE and DISCONNECT, and ends on DISCONNECT, EOF, EPIPE, malformed input, a client that
  * stops reading its notifications, or SIGUSR1 (`server.reset`). Ending removes its subscriptions.
- * Each subscription is a child actor (subscription.ts), spawned by a successful SUBSCRIBE and ended,
- * with its reason, by UNSUBSCRIBE or by the end of the session.
+ * Each subscription is an actor (subscription.ts) of the session's system, started by a successful
+ * SUBSCRIBE and ended, with its reason, by UNSUBSCRIBE or by the end of the session; the session
+ * holds them in a SubscriptionActors, not as children (so there is no cap: see subscription.ts).
  * Notifications do not pass through the machine: the registry writes them straight to the
  * client's notification writer (an XState event per notification would cost ~2.5 µs each).
  *
  * Opening the client's FIFOs is I/O: the machine names it (`openLink`) and runtime/server/server.ts
  * supplies it (`sessionMachine.provide`), as the tests supply fakes.
  */
-import { type ActorRefFrom, assign, enqueueActions, fromCallback, fromPromise, setup, spawnChild } from 'xstate';
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { type ConnectFrame, type DecodeError, OpCode, RESULT_ERROR, RESULT_OK } from '../protocol/frames.js';
 import type { Compat } from '../protocol/compat.js';
 import { display } from '../protocol/keys.js';
 import { errorMessage } from '../protocol/guards.js';
-import type { SessionLink } from '../protocol/session-link.js';
+import { type SessionLink, isRefusal } from '../protocol/session-link.js';
 import { notProvided } from './not-provided.js';
 import type { NotificationLimits } from '../protocol/notification-limits.js';
-import type { ConnectQueue } from '../protocol/connect-queue.js';
-import type { SubscriptionRegistry } from '../protocol/subscriptions.js';
-import { type SubscriptionEndReason, type SubscriptionEvent, subscriptionId, subscriptionMachine } from './subscription.js';
+import type { ConnectQueue } from './connect-queue.js';
+import type { SubscriptionRegistry } from './subscription-registry.js';
+import { type SubscriptionEndReason, SubscriptionActors, subscriptionMachine } from './subscription.js';
 
 export type SessionInput = {
   id: number;
@@ -39,13 +40,12 @@ export type SessionInput = {
 export type SessionContext = SessionInput & {
   request: ConnectFrame | null;
   link: SessionLink | null;
-  subscriptions: ReadonlySet<string>;
+  /** The client's subscriptions, by key: changed in place (one SUBSCRIBE, one insert). */
+  subscriptions: SubscriptionActors;
   /** DISCONNECT flushes what is queued before closing; every other ending just closes. */
   graceful: boolean;
   /** Clients served to the end, for tests and logs. */
   served: number;
-  /** This client was told it holds MAX_SUBSCRIPTIONS (logged once per client). */
-  toldFull: boolean;
 };
 
 export type SessionEvent =
@@ -80,14 +80,6 @@ export function endReason(event: SessionEvent): SubscriptionEndReason {
       return 'shutdown';
   }
 }
-
-/**
- * The subscriptions one session may hold. Each is a child actor, and xstate copies a parent's
- * children at every spawn and stop: past a few thousand, subscribing and ending the session took
- * the main thread for seconds to minutes, serving no one. A SUBSCRIBE past it is answered "not
- * subscribed" and logged once per client.
- */
-export const MAX_SUBSCRIPTIONS = 1024;
 
 /** SUBSCRIBE's result: the seed says 0 for subscribed, the course's code 1 (docs/DESIGN.md section 2). */
 export function subscribeResult(compat: Compat, subscribed: boolean): number {
@@ -156,64 +148,38 @@ export const sessionMachine = setup({
     closeLink: fromPromise<void, { link: SessionLink | null; graceful: boolean }>(async ({ input }) => {
       await input.link?.close(input.graceful);
     }),
+    /** Started per SUBSCRIBE by the session's SubscriptionActors (not spawned as a child: see subscription.ts). */
     subscription: subscriptionMachine,
+    /** Ends the subscription actors if the session itself is stopped (they are not its children). */
+    keepSubscriptions: fromCallback<{ type: 'never' }, { subscriptions: SubscriptionActors }>(({ input }) => () => input.subscriptions.endAll('shutdown')),
   },
   guards: {
     keyExists: ({ context, event }) => event.type === 'client.subscribe' && (event.exists ?? context.store.has(event.key) === true),
     isSubscribed: ({ context, event }) => event.type === 'client.unsubscribe' && context.subscriptions.has(event.key),
-    /** A new key while the session holds MAX_SUBSCRIPTIONS already. */
-    subscriptionsFull: ({ context, event }) =>
-      event.type === 'client.subscribe' && context.subscriptions.size >= MAX_SUBSCRIPTIONS && !context.subscriptions.has(event.key),
     /** Subscribing twice is one subscription: only the first starts one. */
     keyExistsAndNew: ({ context, event }) =>
       event.type === 'client.subscribe' && !context.subscriptions.has(event.key) && (event.exists ?? context.store.has(event.key) === true),
   },
   actions: {
-    addSubscription: assign({
-      subscriptions: ({ context, event }) => {
-        if (event.type !== 'client.subscribe' || context.subscriptions.has(event.key)) return context.subscriptions;
-        return new Set(context.subscriptions).add(event.key);
-      },
-    }),
-    registerSubscription: ({ context, event }) => {
-      if (event.type === 'client.subscribe' && context.link !== null) context.registry.add(event.key, context.link.subscriber);
+    /** Registers the subscription (notifications go straight to the link) and starts its actor. */
+    subscribe: ({ context, event, self }) => {
+      if (event.type !== 'client.subscribe' || context.link === null) return;
+      context.registry.add(event.key, context.link.subscriber);
+      context.subscriptions.start(self, { key: event.key, session: context.id, keys: context.registry });
     },
-    startSubscription: spawnChild('subscription', {
-      id: ({ event }) => subscriptionId(event.type === 'client.subscribe' ? event.key : ''),
-      input: ({ context, event }) => ({ key: event.type === 'client.subscribe' ? event.key : '', session: context.id, keys: context.registry }),
-    }),
-    /** Ends the subscription UNSUBSCRIBE names, or every one when the session ends, with the reason. */
-    endSubscriptions: enqueueActions(({ context, event, enqueue, self }) => {
-      const children = self.getSnapshot().children as Record<string, ActorRefFrom<typeof subscriptionMachine> | undefined>;
-      const keys = event.type === 'client.unsubscribe' ? [event.key] : context.subscriptions;
-      const ending: SubscriptionEvent = { type: 'subscription.end', reason: endReason(event) };
-      for (const key of keys) {
-        const child = children[subscriptionId(key)];
-        if (child === undefined) continue;
-        enqueue.sendTo(child, ending);
-        // Out of the children once ended: a session serves client after client.
-        enqueue.stopChild(child);
-      }
-    }),
-    removeSubscription: assign({
-      subscriptions: ({ context, event }) => {
-        const next = new Set(context.subscriptions);
-        if (event.type === 'client.unsubscribe') next.delete(event.key);
-        return next;
-      },
-    }),
-    unregisterSubscription: ({ context, event }) => {
-      if (event.type === 'client.unsubscribe' && context.link !== null) context.registry.remove(event.key, context.link.subscriber);
+    unsubscribe: ({ context, event }) => {
+      if (event.type !== 'client.unsubscribe' || context.link === null) return;
+      context.subscriptions.end(event.key, endReason(event));
+      context.registry.remove(event.key, context.link.subscriber);
     },
-    dropSubscriptions: assign({
-      subscriptions: ({ context }) => {
-        // Only a link that got ready can have subscriptions. One that failed its handshake has no
-        // subscriber, and asking it for one throws: the session then failed in `closing` and never
-        // closed the client's request and response FIFOs.
-        if (context.link !== null && context.subscriptions.size > 0) context.registry.removeAll(context.link.subscriber, context.subscriptions);
-        return new Set<string>();
-      },
-    }),
+    /** The session ends: its subscriptions leave the registry at once, and their actors end with the reason. */
+    endSubscriptions: ({ context, event }) => {
+      // Only a link that got ready can have subscriptions. One that failed its handshake has no
+      // subscriber, and asking it for one throws: the session then failed in `closing` and never
+      // closed the client's request and response FIFOs.
+      if (context.link !== null && context.subscriptions.size > 0) context.registry.removeAll(context.link.subscriber, context.subscriptions);
+      context.subscriptions.endAll(endReason(event));
+    },
     answer: ({ context }, params: { op: OpCode; result: number }) => context.link?.respond(params.op, params.result),
     answerSubscribe: ({ context }, params: { subscribed: boolean }) =>
       context.link?.respond(OpCode.Subscribe, subscribeResult(context.compat, params.subscribed)),
@@ -227,28 +193,23 @@ export const sessionMachine = setup({
       if (event.type === 'client.malformed') context.log(`${who}: malformed request: ${event.error.message}`);
       if (event.type === 'client.overflow') context.log(`${who}: the client is not reading its notifications; session ended`);
     },
-    logSubscriptionsFull: ({ context }) => {
-      if (context.toldFull) return;
-      context.log(`session ${context.id} (${display(context.link?.name ?? '?')}): holds the ${MAX_SUBSCRIPTIONS} subscriptions a session may; further SUBSCRIBEs of new keys are refused`);
-    },
     logOpenFailure: ({ context, event }) => {
       const error = (event as { error?: unknown }).error;
       const who = `session ${context.id} (${display(context.request?.reqPipe ?? '?')})`;
       const message = errorMessage(error);
-      const code = (error as { code?: unknown } | null)?.code;
-      // Refused: the request names a FIFO in use by the server or another session; the path is in the message.
-      if (code === 'refused') context.log(`${who}: connect refused: ${message}`);
+      if (isRefusal(error)) context.log(`${who}: connect refused: ${message}`);
       else context.log(`${who}: cannot open the client's FIFOs: ${message}`);
     },
   },
 }).createMachine({
   id: 'session',
-  context: ({ input }) => ({ ...input, request: null, link: null, subscriptions: new Set<string>(), graceful: false, served: 0, toldFull: false }),
+  context: ({ input }) => ({ ...input, request: null, link: null, subscriptions: new SubscriptionActors(), graceful: false, served: 0 }),
+  invoke: { id: 'keepSubscriptions', src: 'keepSubscriptions', input: ({ context }) => ({ subscriptions: context.subscriptions }) },
   initial: 'idle',
   on: { 'server.close': '.stopping' },
   states: {
     idle: {
-      entry: assign({ request: null, link: null, graceful: false, toldFull: false }),
+      entry: assign({ request: null, link: null, graceful: false }),
       invoke: {
         id: 'takeRequest',
         src: 'takeRequest',
@@ -293,14 +254,7 @@ export const sessionMachine = setup({
       invoke: { id: 'serveLink', src: 'serveLink', input: ({ context }) => ({ link: context.link!, store: context.store }) },
       on: {
         'client.subscribe': [
-          {
-            guard: 'subscriptionsFull',
-            actions: [{ type: 'answerSubscribe', params: { subscribed: false } }, 'logSubscriptionsFull', assign({ toldFull: true })],
-          },
-          {
-            guard: 'keyExistsAndNew',
-            actions: ['addSubscription', 'registerSubscription', 'startSubscription', { type: 'answerSubscribe', params: { subscribed: true } }],
-          },
+          { guard: 'keyExistsAndNew', actions: ['subscribe', { type: 'answerSubscribe', params: { subscribed: true } }] },
           // Already subscribed: still one subscription.
           { guard: 'keyExists', actions: { type: 'answerSubscribe', params: { subscribed: true } } },
           { actions: { type: 'answerSubscribe', params: { subscribed: false } } },
@@ -308,7 +262,7 @@ export const sessionMachine = setup({
         'client.unsubscribe': [
           {
             guard: 'isSubscribed',
-            actions: ['endSubscriptions', 'removeSubscription', 'unregisterSubscription', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }],
+            actions: ['unsubscribe', { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_OK } }],
           },
           { actions: { type: 'answer', params: { op: OpCode.Unsubscribe, result: RESULT_ERROR } } },
         ],
@@ -323,7 +277,7 @@ export const sessionMachine = setup({
       },
     },
     closing: {
-      entry: ['endSubscriptions', 'dropSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
+      entry: ['endSubscriptions', assign({ served: ({ context }) => context.served + 1 })],
       invoke: {
         id: 'closeLink',
         src: 'closeLink',
@@ -333,7 +287,7 @@ export const sessionMachine = setup({
       },
     },
     stopping: {
-      entry: ['endSubscriptions', 'dropSubscriptions'],
+      entry: 'endSubscriptions',
       on: { 'server.close': {} },
       invoke: {
         id: 'closeLinkNow',

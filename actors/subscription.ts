@@ -8,9 +8,14 @@
  * `active` again), `ended` with its reason. Notifications do not pass through it: the registry
  * writes every change straight to the client's notification writer. It hears only of deletes and
  * re-creates of its key, never of a WRITE of a key that exists, and at most once per short window
- * (where the key ended up; subscriptions.ts): its state may lag by that window, notifications never do.
+ * (where the key ended up; subscription-registry.ts): its state may lag by that window, notifications never do.
+ *
+ * A session holds its subscriptions in a `SubscriptionActors`, not as its children: xstate copies
+ * a parent's children at every spawn and stop, so 20,000 SUBSCRIBEs as children took the main
+ * thread for seconds. Each is still an actor of the session's system with the session as its
+ * parent, so the inspector shows it under its session.
  */
-import { assign, fromCallback, setup } from 'xstate';
+import { type ActorRefFrom, type AnyActorRef, assign, createActor, fromCallback, setup } from 'xstate';
 
 export type KeyChange = 'deleted' | 'created';
 
@@ -76,3 +81,75 @@ export const subscriptionMachine = setup({
   },
   output: ({ context }) => ({ key: context.key, reason: context.reason ?? 'shutdown' }),
 });
+
+export type SubscriptionActor = ActorRefFrom<typeof subscriptionMachine>;
+
+/**
+ * Past this many, the subscriptions a session ends at once are ended a slice per turn of the event
+ * loop, so that ending 20,000 does not hold the main thread from the other clients. Their
+ * notifications stop at once (the session removes them from the registry first): only their
+ * actors' end lags.
+ */
+export const END_SLICE = 128;
+
+/**
+ * A session's subscription actors, key -> actor. Changed in place, never copied: one SUBSCRIBE is
+ * one insert, one UNSUBSCRIBE one delete. Iterates over the keys.
+ */
+export class SubscriptionActors implements Iterable<string> {
+  private readonly actors = new Map<string, SubscriptionActor>();
+
+  constructor(private readonly machine: typeof subscriptionMachine = subscriptionMachine) {}
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  has(key: string): boolean {
+    return this.actors.has(key);
+  }
+
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.actors.keys();
+  }
+
+  /** The live subscription actors, for tests and observers. */
+  values(): IterableIterator<SubscriptionActor> {
+    return this.actors.values();
+  }
+
+  /** Starts the subscription of `key` under `session` (a no-op when there is one). */
+  start(session: AnyActorRef, input: SubscriptionInput): void {
+    if (this.actors.has(input.key)) return;
+    const actor = createActor(this.machine, { parent: session, id: subscriptionId(input.key), input });
+    this.actors.set(input.key, actor);
+    actor.start();
+  }
+
+  /** Ends the subscription of `key` with `reason`; false when there is none. */
+  end(key: string, reason: SubscriptionEndReason): boolean {
+    const actor = this.actors.get(key);
+    if (actor === undefined) return false;
+    this.actors.delete(key);
+    endActor(actor, reason);
+    return true;
+  }
+
+  /** Ends every subscription with `reason`: at once up to END_SLICE, else a slice per turn. */
+  endAll(reason: SubscriptionEndReason): void {
+    const ending = [...this.actors.values()];
+    this.actors.clear();
+    const endSlice = (from: number) => {
+      const to = Math.min(ending.length, from + END_SLICE);
+      for (let i = from; i < to; i++) endActor(ending[i]!, reason);
+      if (to < ending.length) setImmediate(endSlice, to);
+    };
+    endSlice(0);
+  }
+
+}
+
+/** Its final state stops its watch, and the actor leaves the system. */
+function endActor(actor: SubscriptionActor, reason: SubscriptionEndReason): void {
+  actor.send({ type: 'subscription.end', reason });
+}

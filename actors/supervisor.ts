@@ -1,16 +1,16 @@
 /**
- * The supervisor: finds the `.job` files, spawns a job actor for each as pool slots free up (a
- * window of a few more than `max_threads`, so that 10,000 job files are not 10,000 actors at
- * once), waits for every job and then for every backup. In server mode it
+ * The supervisor: finds the `.job` files, spawns a job actor for each as room frees up in its
+ * window (SupervisorInput.window: so that 10,000 job files are not 10,000 actors at once), waits
+ * for every job and then for every backup. In server mode it
  * also takes jobs submitted later (a file created or rewritten in the folder) until told to stop.
  * A job that fails is reported with its name; the others go on.
  */
-import { assign, enqueueActions, sendTo, setup } from 'xstate';
+import { type ActorRefFrom, assign, enqueueActions, sendTo, setup } from 'xstate';
 import type { Compat } from '../protocol/compat.js';
 import { describeError } from '../protocol/system-errors.js';
 import type { JobSummary } from '../protocol/job-task.js';
 import type { KvStore } from '../protocol/store-contract.js';
-import { BACKUPS_SYSTEM_ID, backupCoordinatorMachine, type BackupCoordinatorOutput, type BackupWriter } from './backup-coordinator.js';
+import { BACKUPS_SYSTEM_ID, backupCoordinatorMachine, backupsView, type BackupCoordinatorOutput, type BackupsView, type BackupWriter } from './backup-coordinator.js';
 import { jobMachine, type JobInput, type JobPool, type JobReport } from './job.js';
 import { notProvided } from './not-provided.js';
 
@@ -215,3 +215,39 @@ export const supervisorMachine = setup({
   },
   output: ({ context }) => ({ results: context.results, backups: context.backupOutput ?? { completed: 0, failures: [] } }),
 });
+
+/** What observers (the progress line, the run's summary) read of a run, not the supervisor's context. */
+export interface RunView {
+  /** Every job ended so far, in the order they ended (a failed folder read is one too). */
+  readonly results: readonly JobResult[];
+  /** Job files running now. */
+  readonly active: readonly string[];
+  /** Job files started or waiting to start; null while the folder is being listed. */
+  readonly filesTotal: number | null;
+  /** The backups: live while the coordinator runs, its totals once it has ended. */
+  readonly backups: BackupsView;
+}
+
+const NO_BACKUPS: BackupsView = { running: 0, waiting: 0, completed: 0, failed: 0 };
+
+export function runView(supervisor: ActorRefFrom<typeof supervisorMachine>): RunView {
+  const snapshot = supervisor.getSnapshot();
+  const { context } = snapshot;
+  const output = snapshot.status === 'done' ? snapshot.output : undefined;
+  const ended = output?.backups ?? context.backupOutput;
+  const coordinator = snapshot.children['backups'] as ActorRefFrom<typeof backupCoordinatorMachine> | undefined;
+  const backups =
+    ended !== null && ended !== undefined
+      ? { running: 0, waiting: 0, completed: ended.completed, failed: ended.failures.length }
+      : coordinator !== undefined && coordinator.getSnapshot() !== undefined
+        ? backupsView(coordinator)
+        : NO_BACKUPS;
+  const scanning = snapshot.status === 'active' && snapshot.matches('scanning');
+  return {
+    results: output?.results ?? context.results,
+    active: context.active,
+    // Started, plus those waiting for room in the supervisor's window.
+    filesTotal: scanning ? null : context.spawned + context.waiting.length - context.next,
+    backups,
+  };
+}

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { BatchWriter } from '../protocol/batch-codec.js';
 import { hasReader } from '../runtime/os/fifo.js';
 import { RedisStore } from '../runtime/redis/store.js';
-import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
+import { launchRedis, type RedisServer } from '../scripts/redis-server.js';
 import { writeJobFile, type Workload } from './workload.js';
 import { next, percentile } from './bench-client.js';
 

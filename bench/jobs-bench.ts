@@ -5,9 +5,10 @@
  * its CPU is the whole process tree's (every thread and backup child: the shell's `times`).
  *
  * - start-up: wall and CPU of the sample `jobs/` folder (and of the same without its WAIT and
- *   BACKUP lines) and of a folder of 20 one-line jobs, against `node -e 0` (Node's own floor);
- *   beside them, the design's floor (bench/pool-floor.ts: piscina and one worker thread that
- *   runs an empty task), which no run can go below;
+ *   BACKUP lines) and of folders of 1 and 20 one-line jobs, against `node -e 0` (Node's own floor)
+ *   and the design's floor (bench/pool-floor.ts: piscina and one worker thread that runs an empty
+ *   task), which no run can go below; where Node has the compile cache, the one-line jobs again
+ *   without it; on each Node binary given, the runs of all of them alternated;
  * - throughput: commands/s, microseconds of process CPU per command and peak RSS (VmHWM of the
  *   main process, which holds the worker threads) for one and eight 1,000,000-command jobs;
  * - the C comparison: 4 x 50,000 commands, against the course's C implementations' 22.5 s;
@@ -17,13 +18,17 @@
  *   npm run bench                 all of it
  *   npm run bench -- --quick      start-up, 4 x 50,000 (with and without BACKUPs), 1 x 1,000,000
  *   npm run bench -- --runs 5     more runs per workload (default 3; start-up runs 3x as many)
+ *   npm run bench -- --node PATH  start-up on that Node binary too (repeatable), e.g.
+ *                                 /var/cache/ist-kvs/node-24.22.3/bin/node, which .ci/run installs (as root)
+ *   npm run bench -- --start-up   the start-up figures only
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describePauses, measureBackupPause } from './backup-pause.js';
+import { measure, median, type Run } from './measure.js';
 import { writeJobFile, type Workload } from './workload.js';
 
 const ENTRY = new URL('../../runtime/main.js', import.meta.url).pathname;
@@ -32,65 +37,7 @@ const POOL_FLOOR = new URL('./pool-floor.js', import.meta.url).pathname;
 /** The course's C implementations on 4 x 50,000 commands, on this kind of machine (docs/DESIGN.md). */
 const C_SECONDS = 22.5;
 
-interface Run {
-  readonly seconds: number;
-  /** User + system CPU of the whole process tree. */
-  readonly cpu: number;
-  readonly peakRssMb: number;
-}
-
-function peakRss(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The pid of the shell's child (the program), once it exists. */
-function childOf(pid: number): number | null {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
-    return first ? Number(first) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Runs a command under `sh`, whose `times` builtin reports the CPU of every process it waited
- * for and their own waited children (a Node process reaps its backup children).
- */
-async function measure(command: readonly string[]): Promise<Run> {
-  const started = process.hrtime.bigint();
-  // stderr is kept, and shown only if the run fails: the sample folder's mistakes.job reports its
-  // invalid lines there on purpose, which would bury the figures.
-  const child = spawn('sh', ['-c', '"$@"; status=$?; times >&3; exit $status', 'sh', ...command], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('latin1')).slice(-4096)));
-  let times = '';
-  child.stdio[3]!.on('data', (chunk: Buffer) => (times += chunk.toString('latin1')));
-  let peak = 0;
-  let program: number | null = null;
-  const poll = setInterval(() => {
-    program ??= childOf(child.pid!);
-    if (program !== null) peak = Math.max(peak, peakRss(program));
-  }, 20);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}; its stderr ended with:\n${stderr}`);
-  await new Promise((resolve) => setImmediate(resolve));
-  // Two lines: the shell's own user and system time, then its children's.
-  const fields = [...(times.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  if (fields.length !== 2) throw new Error(`cannot read the CPU times from ${JSON.stringify(times)}`);
-  return { seconds, cpu: fields[0]! + fields[1]!, peakRssMb: peak };
-}
-
-const runKvs = (dir: string, backups = 2, threads = 4) => measure([process.execPath, ENTRY, dir, String(backups), String(threads), '--quiet']);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const runKvs = (dir: string, backups = 2, threads = 4, node = process.execPath, env = process.env) => measure([node, ENTRY, dir, String(backups), String(threads), '--quiet'], env);
 
 interface Medians {
   readonly seconds: number;
@@ -102,6 +49,10 @@ interface Medians {
 async function repeat(runs: number, once: () => Promise<Run>): Promise<Medians> {
   const results: Run[] = [];
   for (let r = 0; r < runs; r++) results.push(await once());
+  return medians(results);
+}
+
+function medians(results: readonly Run[]): Medians {
   return {
     seconds: median(results.map((x) => x.seconds)),
     cpu: median(results.map((x) => x.cpu)),
@@ -110,35 +61,88 @@ async function repeat(runs: number, once: () => Promise<Run>): Promise<Medians> 
   };
 }
 
-function withFolder<T>(fill: (dir: string) => void, use: (dir: string) => Promise<T>): Promise<T> {
+function makeFolder(fill: (dir: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvs-bench-'));
   fill(dir);
+  return dir;
+}
+
+function withFolder<T>(fill: (dir: string) => void, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = makeFolder(fill);
   return use(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(0).padStart(5)} ms`;
 
-async function startUp(runs: number): Promise<void> {
-  const floor = await repeat(runs, () => measure([process.execPath, '-e', '0']));
-  console.log(`start-up, median of ${runs} (wall, CPU of the whole process tree; ratio to node -e 0):`);
-  console.log(`  ${'node -e 0'.padEnd(36)} wall ${ms(floor.seconds)}         CPU ${ms(floor.cpu)}`);
-  const show = (name: string, m: Medians) =>
-    console.log(
-      `  ${name.padEnd(36)} wall ${ms(m.seconds)} (${(m.seconds / floor.seconds).toFixed(2)}x)  CPU ${ms(m.cpu)} (${(m.cpu / floor.cpu).toFixed(2)}x)  peak RSS ${m.peakRssMb.toFixed(0)} MB`,
-    );
-  // The design's own floor: no run can start below it (piscina and one worker thread, no job).
-  show('node + piscina + 1 empty task', await repeat(runs, () => measure([process.execPath, POOL_FLOOR])));
-  show('the sample jobs/ folder', await withFolder((dir) => cpSync(SAMPLE_JOBS, dir, { recursive: true, filter: (src) => !/\.(out|bck)$/.test(src) }), (dir) => repeat(runs, () => runKvs(dir))));
-  // Its floor is not Node's: a WAIT 200 and a backup child's Node start. The same jobs without those lines:
-  show('  the same without WAIT and BACKUP', await withFolder((dir) => {
-    for (const name of readdirSync(SAMPLE_JOBS).filter((n) => n.endsWith('.job'))) {
-      const lines = readFileSync(join(SAMPLE_JOBS, name), 'latin1').split('\n');
-      writeFileSync(join(dir, name), lines.filter((line) => !/^\s*(WAIT|BACKUP)\b/.test(line)).join('\n'), 'latin1');
+/** `count` job files of one line each. */
+const oneLineJobs = (count: number) => (dir: string) => {
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `j${i}.job`), `WRITE [(k${i},${i})]\n`);
+};
+
+/** Whether `node` has the module compile cache (Node 22.8 and later). */
+function hasCompileCache(node: string): boolean {
+  return execFileSync(node, ['-p', "typeof require('node:module').enableCompileCache"], { encoding: 'utf8' }).trim() === 'function';
+}
+
+interface StartUpRow {
+  readonly name: string;
+  readonly once: () => Promise<Run>;
+}
+
+/**
+ * Start-up on each Node binary in `nodes`, every row run `runs` times, the rows and the binaries
+ * taking turns (so a change in the machine's load falls on all of them alike). Each row's ratio
+ * is to `node -e 0` and to the design's floor of the same binary, from the same run.
+ */
+async function startUp(runs: number, nodes: readonly string[]): Promise<void> {
+  const folders = {
+    sample: makeFolder((dir) => cpSync(SAMPLE_JOBS, dir, { recursive: true, filter: (src) => !/\.(out|bck)$/.test(src) })),
+    // The sample folder's floor is not Node's: a WAIT 200 and a backup child's Node start. The same jobs without those lines:
+    plain: makeFolder((dir) => {
+      for (const name of readdirSync(SAMPLE_JOBS).filter((n) => n.endsWith('.job'))) {
+        const lines = readFileSync(join(SAMPLE_JOBS, name), 'latin1').split('\n');
+        writeFileSync(join(dir, name), lines.filter((line) => !/^\s*(WAIT|BACKUP)\b/.test(line)).join('\n'), 'latin1');
+      }
+    }),
+    one: makeFolder(oneLineJobs(1)),
+    twenty: makeFolder(oneLineJobs(20)),
+  };
+  try {
+    const table = nodes.map((node) => {
+      const noCache = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
+      const rows: StartUpRow[] = [
+        { name: 'node -e 0', once: () => measure([node, '-e', '0']) },
+        // The design's own floor: no run can start below it (piscina and one worker thread, no job).
+        { name: 'node + piscina + 1 empty task', once: () => measure([node, POOL_FLOOR]) },
+        { name: 'the sample jobs/ folder', once: () => runKvs(folders.sample, 2, 4, node) },
+        { name: '  the same without WAIT and BACKUP', once: () => runKvs(folders.plain, 2, 4, node) },
+        { name: '1 one-line job', once: () => runKvs(folders.one, 2, 4, node) },
+        { name: '20 one-line jobs', once: () => runKvs(folders.twenty, 2, 4, node) },
+      ];
+      if (hasCompileCache(node)) {
+        rows.push({ name: '1 one-line job, no compile cache', once: () => runKvs(folders.one, 2, 4, node, noCache) });
+        rows.push({ name: '20 one-line jobs, no compile cache', once: () => runKvs(folders.twenty, 2, 4, node, noCache) });
+      }
+      const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+      return { version, rows, results: rows.map((): Run[] => []) };
+    });
+    const turns = table.flatMap((entry) => entry.rows.map((row, i) => ({ row, results: entry.results[i]! })));
+    for (let r = 0; r < runs; r++) {
+      for (const turn of r % 2 === 0 ? turns : [...turns].reverse()) turn.results.push(await turn.row.once());
     }
-  }, (dir) => repeat(runs, () => runKvs(dir))));
-  show('20 one-line jobs', await withFolder((dir) => {
-    for (let i = 0; i < 20; i++) writeFileSync(join(dir, `j${i}.job`), `WRITE [(k${i},${i})]\n`);
-  }, (dir) => repeat(runs, () => runKvs(dir))));
+    for (const { version, rows, results } of table) {
+      const [node, floor, ...program] = results.map(medians);
+      console.log(`start-up on Node ${version}, median of ${runs} alternated runs (wall, CPU of the whole process tree; ratios to node -e 0 | to the floor):`);
+      console.log(`  ${rows[0]!.name.padEnd(36)} wall ${ms(node!.seconds)}                 CPU ${ms(node!.cpu)}`);
+      rows.slice(1).forEach((row, i) => {
+        const m = [floor, ...program][i]!;
+        const ratios = (field: 'seconds' | 'cpu') => `${(m[field] / node![field]).toFixed(2)}x${i === 0 ? '        ' : ` | ${(m[field] / floor![field]).toFixed(2)}x`}`;
+        console.log(`  ${row.name.padEnd(36)} wall ${ms(m.seconds)} (${ratios('seconds')})  CPU ${ms(m.cpu)} (${ratios('cpu')})  peak RSS ${m.peakRssMb.toFixed(0)} MB`);
+      });
+    }
+  } finally {
+    for (const dir of Object.values(folders)) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function totalCommands(workload: Workload): number {
@@ -161,11 +165,12 @@ async function bench(name: string, workload: Workload, runs: number): Promise<Me
   return { ...m, commands };
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, node: { type: 'string', multiple: true }, 'start-up': { type: 'boolean' } } });
 const runs = Number(values.runs ?? 3);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`IST-KVS batch benchmark: max_threads 4, max_backups 2, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`);
-await startUp(3 * runs);
+await startUp(3 * runs, [process.execPath, ...(values.node ?? [])]);
+if (values['start-up'] === true) process.exit(0);
 const c = await bench('4 x 50,000 (the C comparison)', { files: 4, commands: 50_000, keys: 10_000, backupEvery: null }, runs);
 console.log(`  the C implementations take ${C_SECONDS} s: ${(C_SECONDS / c.seconds).toFixed(0)}x faster (target 90x: at most 0.25 s)`);
 await bench('1 x 1,000,000', { files: 1, commands: 1_000_000, keys: 10_000, backupEvery: null }, runs);
@@ -179,12 +184,7 @@ await bench('4 x 50,000, BACKUP every 1,000', { files: 4, commands: 50_000, keys
 
 /** Many one-line job files: the supervisor's cost per job file, which must stay flat. */
 function manyFiles(count: number): Promise<Run> {
-  return withFolder(
-    (dir) => {
-      for (let i = 0; i < count; i++) writeFileSync(join(dir, `j${i}.job`), `WRITE [(k${i},${i})]\n`);
-    },
-    (dir) => runKvs(dir),
-  );
+  return withFolder(oneLineJobs(count), (dir) => runKvs(dir));
 }
 const few = await manyFiles(2_500);
 const many = await manyFiles(10_000);

@@ -21,7 +21,7 @@ import { parseLine } from '../protocol/job-language.js';
 import { Store } from '../runtime/store/memory-store.js';
 import { RedisStore } from '../runtime/redis/store.js';
 import { ChangeFeed } from '../runtime/redis/changes.js';
-import { launchRedis, type RedisServer } from '../test/helpers/redis-server.js';
+import { launchRedis, type RedisServer } from '../scripts/redis-server.js';
 import { writeJobFile, type Workload } from './workload.js';
 
 const MAX_BATCH_OPS = 4096;

@@ -1,7 +1,7 @@
 /**
  * The layout of a batch on the bus, in one place: its encoder (the job worker), its validator and
- * decoder (the store), and the results both ways. A batch is one byte buffer carried as a
- * msgpackr `bin` inside its bus message (protocol/bus.ts), so a batch of thousands of commands
+ * decoder (the store), and the results both ways. A batch is one byte buffer carried as the
+ * body of its bus message (protocol/bus.ts), so a batch of thousands of commands
  * costs one message, no per-key strings on the way, and strings are made only where the store
  * needs a Map key or value.
  *

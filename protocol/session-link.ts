@@ -3,7 +3,22 @@
  * (the server's end of the client's three FIFOs), tests give fakes.
  */
 import type { DecodeError, OpCode, RequestFrame } from './frames.js';
-import type { Subscriber } from './subscriptions.js';
+
+/** Takes an 82-byte notification; must not throw and must not call back into the registry. */
+export interface Subscriber {
+  notify(frame: Buffer): void;
+}
+
+/**
+ * The code of the error opening a link throws when the connect request names a FIFO the server or
+ * another session uses: the session logs it as a refused connect (the path is in the message).
+ */
+export const LINK_REFUSED = 'refused';
+
+/** Whether opening a link failed by refusal (LINK_REFUSED), not by a FIFO that could not be opened. */
+export function isRefusal(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === LINK_REFUSED;
+}
 
 export interface LinkHandlers {
   request(frame: RequestFrame): void;

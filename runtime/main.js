@@ -5,13 +5,18 @@
 process.on('SIGUSR1', () => {});
 
 try {
-  // The heap settings (runtime/cli/heap.ts) come before the program is loaded.
+  // The compile cache (runtime/cli/compile-cache.ts) first, so that every module after it uses it;
+  // then the heap settings (runtime/cli/heap.ts), before the program is loaded: from the bundle
+  // while it is current, else as tsc compiled it (runtime/cli/program-files.ts).
+  const { enableCompileCache } = await import('../dist/runtime/cli/compile-cache.js');
+  enableCompileCache();
   const { tuneHeap } = await import('../dist/runtime/cli/heap.js');
   tuneHeap();
-  const { main } = await import('../dist/runtime/main.js');
+  const { programFile } = await import('../dist/runtime/cli/program-files.js');
+  const { main } = await import(programFile('main'));
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/runtime\/(cli\/heap|main)\.js/.test(String(error.message))) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(runtime\/cli\/(compile-cache|heap|program-files)|runtime\/main|bundle\/main)\.js'/.test(String(error.message))) {
     process.stderr.write('kvs: the program is not built yet: run `npm ci` (or `npm run build`) in the project folder first\n');
     process.exitCode = 1;
   } else {

@@ -75,46 +75,10 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
   // Made when the supervisor starts: a server that could not start has no run to sum up.
   let watch: RunWatch | null = null;
 
-  let server: Server | null = null;
-  let removeRegistration = (): void => undefined;
-  /** The signal that stopped the run, if one did. */
-  let interrupted: NodeJS.Signals | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted !== null) {
-      report('interrupted twice: exiting now');
-      // process.exit() would join the worker threads, and one blocked in a system call never
-      // joins: die of the signal itself instead (the shell sees 128 + its number: 130 for SIGINT),
-      // taking the backups under way with us (their temporary files are removed by the next run).
-      children.killAll();
-      // The first signal's close() removes the registration FIFO asynchronously, or has not begun
-      // (the server still starting): take it now, if it is still ours.
-      try {
-        removeRegistration();
-      } catch (error) {
-        report(`removing ${options.registerFifo ?? ''} failed: ${errorMessage(error)}`);
-      }
-      for (const name of STOP_SIGNALS) process.removeAllListeners(name);
-      process.kill(process.pid, signal);
-      return;
-    }
-    interrupted = signal;
-    report(`stopping (${signal}): finishing the commands under way and the backups in progress`);
-    supervisor.send({ type: 'supervisor.stop' });
-    void server?.close();
-  };
-  for (const name of STOP_SIGNALS) process.on(name, onSignal);
-  // The store gone (Redis): the jobs under way fail naming it, nothing more is started, the
-  // server stops taking clients, and the run exits 1 once the backups under way have ended.
-  let storeLost = false;
-  const stopWatchingStore = store.onFailure((error) => {
-    storeLost = true;
-    report(`${error.message}: stopping: the jobs under way fail, no more jobs or clients are taken`);
-    supervisor.send({ type: 'supervisor.stop' });
-    void server?.close();
-  });
-
+  const stops = new RunStops(options, supervisor, store, children);
   try {
     if (options.mode === 'server') {
+      let server: Server;
       try {
         // Started before the supervisor lists the folder, so that no job file falls between the two.
         // The server's modules are loaded only in server mode: a batch run does without them.
@@ -128,15 +92,16 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
           submitJob: (jobPath) => supervisor.send({ type: 'job.submit', jobPath }),
           log: report,
           inspect: inspection.inspect,
-          onRegistration: (removeNow) => (removeRegistration = removeNow),
+          onRegistration: (removeNow) => (stops.removeRegistration = removeNow),
         });
+        stops.server = server;
       } catch (error) {
         report(errorMessage(error));
         return 1;
       }
       initialJobs = server.initialJobs;
-      if (!options.quiet && interrupted === null && !storeLost) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
-      if (interrupted !== null || storeLost) void server.close();
+      if (!options.quiet && !stops.stopped) report(`serving clients on ${options.registerFifo!} (${options.sessions} session${options.sessions === 1 ? '' : 's'})`);
+      if (stops.stopped) void server.close();
     }
     watch = watchRun(supervisor, {
       store,
@@ -146,21 +111,85 @@ async function runOn(options: RunOptions, pool: PiscinaJobPool, jobs: readonly s
     });
     supervisor.start();
     inspection.showFigures(sampleDataFigures(supervisor, store));
-    if (interrupted !== null) supervisor.send({ type: 'supervisor.stop' });
+    if (stops.interrupted !== null) supervisor.send({ type: 'supervisor.stop' });
     const output: SupervisorOutput = await toPromise(supervisor);
-    await server?.close();
-    if (storeLost) return 1;
+    await stops.server?.close();
+    if (stops.storeLost) return 1;
     // Server mode ends only on a signal, and then cleanly; a failed job was reported when it failed.
     if (options.mode === 'server') return 0;
     const failed = output.results.some((result) => result.error !== undefined) || output.backups.failures.length > 0;
     // As a shell reports a process killed by a signal: 128 + its number (130 for Ctrl-C).
-    return interrupted !== null ? 128 + osConstants.signals[interrupted] : failed ? 1 : 0;
+    return stops.interrupted !== null ? 128 + osConstants.signals[stops.interrupted] : failed ? 1 : 0;
   } finally {
-    stopWatchingStore();
-    for (const name of STOP_SIGNALS) process.off(name, onSignal);
+    stops.dispose();
     watch?.finish();
     children.close();
     await pool.destroy();
     await inspection.close();
   }
+}
+
+/**
+ * What stops a run: a stop signal (the second one exits at once), or the store lost (Redis): the
+ * jobs under way fail naming it, nothing more is started, the server stops taking clients, and
+ * the run exits 1 once the backups under way have ended.
+ */
+class RunStops {
+  /** The signal that stopped the run, if one did. */
+  interrupted: NodeJS.Signals | null = null;
+  storeLost = false;
+  server: Server | null = null;
+  removeRegistration = (): void => undefined;
+  private readonly stopWatchingStore: () => void;
+
+  constructor(
+    private readonly options: RunOptions,
+    private readonly supervisor: { send(event: { type: 'supervisor.stop' }): void },
+    store: KvStore,
+    private readonly children: LazyBackupChildren,
+  ) {
+    for (const name of STOP_SIGNALS) process.on(name, this.onSignal);
+    this.stopWatchingStore = store.onFailure((error) => {
+      this.storeLost = true;
+      report(`${error.message}: stopping: the jobs under way fail, no more jobs or clients are taken`);
+      this.stop();
+    });
+  }
+
+  get stopped(): boolean {
+    return this.interrupted !== null || this.storeLost;
+  }
+
+  dispose(): void {
+    this.stopWatchingStore();
+    for (const name of STOP_SIGNALS) process.off(name, this.onSignal);
+  }
+
+  private stop(): void {
+    this.supervisor.send({ type: 'supervisor.stop' });
+    void this.server?.close();
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.interrupted !== null) {
+      report('interrupted twice: exiting now');
+      // process.exit() would join the worker threads, and one blocked in a system call never
+      // joins: die of the signal itself instead (the shell sees 128 + its number: 130 for SIGINT),
+      // taking the backups under way with us (their temporary files are removed by the next run).
+      this.children.killAll();
+      // The first signal's close() removes the registration FIFO asynchronously, or has not begun
+      // (the server still starting): take it now, if it is still ours.
+      try {
+        this.removeRegistration();
+      } catch (error) {
+        report(`removing ${this.options.registerFifo ?? ''} failed: ${errorMessage(error)}`);
+      }
+      for (const name of STOP_SIGNALS) process.removeAllListeners(name);
+      process.kill(process.pid, signal);
+      return;
+    }
+    this.interrupted = signal;
+    report(`stopping (${signal}): finishing the commands under way and the backups in progress`);
+    this.stop();
+  };
 }

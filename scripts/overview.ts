@@ -15,7 +15,7 @@ export interface OverviewActor {
 }
 
 /**
- * How a message travels: `bus` (MessagePort between a worker and the main thread, msgpackr),
+ * How a message travels: `bus` (MessagePort between a worker and the main thread, a fixed layout),
  * `pipe` (a backup child's stdin/stdout, msgpackr), `fifo` (the client protocol's bytes),
  * `event` (an XState event), `call` (a plain function call on the main thread).
  */
@@ -68,10 +68,14 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'runtime', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.submit', 'supervisor.stop'] },
   { from: 'supervisor', to: 'job', kind: 'messages', channel: 'event', messages: ['job.stop'] },
   { from: 'job', to: 'supervisor', kind: 'messages', channel: 'event', messages: ['job.done', 'job.failed'] },
-  { from: 'job', to: 'worker', kind: 'messages', channel: 'bus', messages: ['stop'] },
-  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.done', 'worker.failed'] },
+  // The job actor answers the worker's batches in order, as the store settles them.
+  { from: 'job', to: 'worker', kind: 'messages', channel: 'bus', messages: ['stop', 'results', 'refused', 'failed'] },
+  // The job machine's commands to the actor it invokes (id `worker`), which says them on the bus.
+  { from: 'job', to: 'worker', kind: 'messages', channel: 'event', messages: ['apply', 'refuse', 'stop', 'fail'] },
+  { from: 'worker', to: 'job', kind: 'messages', channel: 'event', messages: ['worker.batch', 'worker.done', 'worker.failed'] },
+  { from: 'store', to: 'job', kind: 'messages', channel: 'event', messages: ['store.failed'] },
+  { from: 'backups', to: 'job', kind: 'messages', channel: 'event', messages: ['slot.given'] },
   { from: 'worker', to: 'store', kind: 'messages', channel: 'bus', messages: ['batch'] },
-  { from: 'store', to: 'worker', kind: 'messages', channel: 'bus', messages: ['results', 'refused', 'failed'] },
   { from: 'job', to: 'backups', kind: 'messages', channel: 'event', messages: ['backup.request', 'backup.cancelled'] },
   { from: 'supervisor', to: 'backups', kind: 'messages', channel: 'event', messages: ['coordinator.drain'] },
   { from: 'backups', to: 'backupChild', kind: 'messages', channel: 'pipe', messages: ['begin', 'pairs', 'end', 'cancel', 'copy'] },
@@ -143,7 +147,7 @@ export function drawOverview(): string {
 /** The words under the overview: what the channels are. */
 export const OVERVIEW_LEGEND = [
   'Solid arrows carry messages, named as in the code; dashed arrows say who starts whom. `bus`: a',
-  "worker's MessagePort to the main thread (`protocol/bus.ts`, msgpackr); `pipe`: a backup child's",
+  "worker's MessagePort to the main thread (`protocol/bus.ts`, a fixed layout); `pipe`: a backup child's",
   'stdin and stdout (`protocol/backup-messages.ts`); `FIFO`: the client protocol\'s bytes',
   '(`protocol/frames.ts`); `event`: an XState event; `call`: a function call on the main thread.',
   "A test checks these names against the code's unions, so the picture cannot drift.",

@@ -151,19 +151,18 @@ function report(line: string): Promise<void> {
   return new Promise((resolve) => process.stderr.write(line, () => resolve()));
 }
 
-export default async function runJob(task: JobTask): Promise<JobSummary> {
-  const { port, compat } = task;
-  const buffers = takeBuffers();
-  const { batch, spare } = buffers;
+/**
+ * Opens the job and its `.out`, the job first: an unreadable job must not leave an empty .out
+ * behind. On failure nothing stays open, and the error says why in words.
+ */
+function openJob(task: JobTask, buffers: JobBuffers): { reader: LineReader; out: OutFile } {
   let reader: LineReader | undefined;
-  let out: OutFile;
   try {
-    // Open the job first: an unreadable job must not leave an empty .out behind.
     reader = new LineReader(task.jobPath);
-    out = new OutFile(task.outPath, buffers.out);
+    return { reader, out: new OutFile(task.outPath, buffers.out) };
   } catch (error) {
     reader?.close();
-    port.close();
+    task.port.close();
     keptBuffers = buffers;
     // The folder's listing decodes names as UTF-8: a name that is not becomes U+FFFD, a name no
     // file has. Said plainly, rather than as the file being missing.
@@ -173,26 +172,47 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
     if (reader === undefined && errorCode(error) !== undefined) throw new Error(`cannot read it: ${describeError(error)}`, { cause: error });
     throw error;
   }
-  // A file name can hold control characters: they must not reach the terminal raw.
-  const jobPathShown = escapeControls(task.jobPath);
-  const stop = new AbortController();
-  const inFlight: Batch[] = [];
-  let settle: (() => void) | null = null;
-  let failure: Error | null = null;
+}
 
-  port.on('message', (bytes: Uint8Array) => {
+/**
+ * The job's side of the bus: sends the batch being filled, keeps up to MAX_IN_FLIGHT in flight
+ * (at most one holding a SHOW), and writes each batch's results to the `.out` as they come back.
+ * The store may tell it to stop (`stop`) or that the job failed (`failure`).
+ */
+class BatchChannel {
+  readonly stop = new AbortController();
+  private readonly inFlight: Batch[] = [];
+  private settle: (() => void) | null = null;
+  private failure: Error | null = null;
+  private seq = 0;
+  /** The batch being filled ends in a SHOW. */
+  hasShow = false;
+
+  constructor(
+    private readonly port: JobTask['port'],
+    private readonly buffers: JobBuffers,
+    out: OutFile,
+    compat: Compat,
+  ) {
+    port.on('message', (bytes: Uint8Array) => {
+      this.take(bytes, out, compat);
+      this.settle?.();
+    });
+  }
+
+  private take(bytes: Uint8Array, out: OutFile, compat: Compat): void {
     const message = decode(bytes);
     if (!isToWorker(message)) {
-      failure = new Error('job worker: malformed message from the store');
+      this.failure = new Error('job worker: malformed message from the store');
     } else if (message.t === 'stop') {
-      stop.abort();
+      this.stop.abort();
     } else if (message.t === 'failed') {
       // What was answered is written; the job stops here and fails with the store's reason.
-      failure = new Error(message.reason);
-      stop.abort();
+      this.failure = new Error(message.reason);
+      this.stop.abort();
     } else {
-      const sent = inFlight.shift();
-      if (sent === undefined || sent.seq !== message.seq) failure = new Error('job worker: results out of order');
+      const sent = this.inFlight.shift();
+      if (sent === undefined || sent.seq !== message.seq) this.failure = new Error('job worker: results out of order');
       else {
         // A refused batch was not applied (the job is stopping): it has no output. A write that
         // fails (a full disk) fails the job, here as anywhere: not an exception out of this listener.
@@ -200,129 +220,158 @@ export default async function runJob(task: JobTask): Promise<JobSummary> {
           try {
             writeResults(out, sent.bytes, message.results, compat);
           } catch (error) {
-            failure = error as Error;
-            stop.abort();
+            this.failure = error as Error;
+            this.stop.abort();
           }
         }
-        batch.recycle(sent.bytes);
+        this.buffers.batch.recycle(sent.bytes);
         // Read whole: the buffer can carry the next batch.
-        if (spare.length < MAX_IN_FLIGHT) spare.push(bytes.buffer as ArrayBuffer);
+        if (this.buffers.spare.length < MAX_IN_FLIGHT) this.buffers.spare.push(bytes.buffer as ArrayBuffer);
       }
     }
-    settle?.();
-  });
+  }
+
+  get stopped(): boolean {
+    return this.stop.signal.aborted;
+  }
 
   /** Resolves once `done()` holds (or a failure came). */
-  const waitUntil = async (done: () => boolean) => {
-    while (!done() && failure === null) {
-      await new Promise<void>((resolve) => (settle = resolve));
-      settle = null;
+  private async waitUntil(done: () => boolean): Promise<void> {
+    while (!done() && this.failure === null) {
+      await new Promise<void>((resolve) => (this.settle = resolve));
+      this.settle = null;
     }
-    if (failure !== null) throw failure;
-  };
-  /** Resolves once at most `limit` batches are in flight. */
-  const waitForRoom = (limit: number) => waitUntil(() => inFlight.length <= limit);
+    if (this.failure !== null) throw this.failure;
+  }
 
-  let seq = 0;
-  let hasShow = false;
-  const send = async () => {
+  /** Resolves once at most `limit` batches are in flight. */
+  waitForRoom(limit: number): Promise<void> {
+    return this.waitUntil(() => this.inFlight.length <= limit);
+  }
+
+  /** Sends the batch being filled, if it holds a command. */
+  async send(): Promise<void> {
+    const { batch, spare } = this.buffers;
     if (batch.commands === 0) return;
     // One SHOW's results in flight at a time: the store answers a SHOW with all its pairs.
-    if (hasShow) await waitUntil(() => !inFlight.some((b) => b.show));
-    const show = hasShow;
-    hasShow = false;
+    if (this.hasShow) await this.waitUntil(() => !this.inFlight.some((b) => b.show));
+    const show = this.hasShow;
+    this.hasShow = false;
     const bytes = batch.takeView();
     // Stopping: what was parsed but not yet sent is dropped.
-    if (stop.signal.aborted) return batch.recycle(bytes);
-    inFlight.push({ seq, bytes, show });
-    // This thread's only msgpackr user: packing can reuse msgpackr's buffer from its start.
-    const message = encode({ t: 'batch', seq: seq++, ops: bytes }, spare.pop(), true);
-    port.postMessage(message, [message.buffer as ArrayBuffer]);
-    await waitForRoom(MAX_IN_FLIGHT - 1);
-  };
+    if (this.stopped) return batch.recycle(bytes);
+    this.inFlight.push({ seq: this.seq, bytes, show });
+    const message = encode({ t: 'batch', seq: this.seq++, ops: bytes }, spare.pop());
+    this.port.postMessage(message, [message.buffer as ArrayBuffer]);
+    await this.waitForRoom(MAX_IN_FLIGHT - 1);
+  }
+}
 
-  let reported: Promise<void> | null = null;
-  let count = 0;
-  let invalid = 0;
-  let backups = 0;
+export default async function runJob(task: JobTask): Promise<JobSummary> {
+  const buffers = takeBuffers();
+  const { reader, out } = openJob(task, buffers);
+  const channel = new BatchChannel(task.port, buffers, out, task.compat);
+  const counts: LineCounts = { commands: 0, invalid: 0, backups: 0, reported: null };
   try {
-    while (reader.advance() && !stop.signal.aborted) {
-      // Most lines go from the file's bytes straight into the batch; parseLine takes the rest.
-      if (reader.tooLong === 0 && appendPlainLine(batch, reader.bytes, reader.start, reader.end)) {
-        count++;
-        if (batch.length >= MAX_BATCH_BYTES) await send();
-        continue;
-      }
-      const parsed =
-        reader.tooLong === 0
-          ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end), compat)
-          : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
-      if (parsed === null) continue;
-      if (parsed.kind === 'invalid') {
-        invalid++;
-        // A byte order mark (as Windows editors save a file) is part of the first line, as in the
-        // C implementations; the report says so, since the mark itself is invisible.
-        const bom = reader.lineNumber === 1 && reader.bytes[reader.start] === 0xef && reader.bytes[reader.start + 1] === 0xbb && reader.bytes[reader.start + 2] === 0xbf;
-        const hint = bom ? ' (the file starts with a UTF-8 byte order mark: save it without one)' : '';
-        reported = report(`${jobPathShown}:${reader.lineNumber}: ${display(parsed.reason)}${hint}\n`);
-        continue;
-      }
-      count++;
-      switch (parsed.kind) {
-        case 'wait':
-          await send();
-          await waitForRoom(0);
-          if (parsed.ms > 0) {
-            out.text(WAITING);
-            await sleep(parsed.ms, undefined, { signal: stop.signal }).catch(() => undefined);
-          }
-          continue;
-        case 'backup':
-          batch.backup(++backups);
-          await send();
-          continue;
-        case 'write':
-          batch.write(parsed.pairs);
-          break;
-        case 'read':
-        case 'delete': {
-          // The parser's own fresh array: sorted in place, as READ and DELETE print their keys.
-          const keys = (parsed.keys as string[]).sort(compareKeys);
-          if (parsed.kind === 'read') batch.read(keys);
-          else batch.delete(keys);
-          break;
-        }
-        case 'show':
-          // A SHOW ends its batch, so a batch's results hold at most one copy of the store.
-          batch.show();
-          hasShow = true;
-          await send();
-          continue;
-        case 'help':
-          // Its text goes after the results of every command before it.
-          await send();
-          await waitForRoom(0);
-          if (!stop.signal.aborted) out.text(HELP_TEXT[compat]);
-          continue;
-      }
-      if (batch.length >= MAX_BATCH_BYTES) await send();
-    }
+    await runLines(task, reader, out, channel, buffers.batch, counts);
     // A stopped job runs nothing more: what was parsed but not yet sent is dropped.
-    if (!stop.signal.aborted) await send();
-    await waitForRoom(0);
+    if (!channel.stopped) await channel.send();
+    await channel.waitForRoom(0);
   } finally {
     reader.close();
     try {
       out.close();
     } finally {
-      port.close();
+      task.port.close();
       keptBuffers = buffers;
     }
     // The job's reports reach the main thread's stderr before the job is done (and so before
     // the run summary, which must come last).
-    await reported;
+    await counts.reported;
   }
-  return { commands: count, invalid, backups, stopped: stop.signal.aborted };
+  return { commands: counts.commands, invalid: counts.invalid, backups: counts.backups, stopped: channel.stopped };
+}
+
+/** What a job's lines came to, and the last report of an invalid line (still being written). */
+interface LineCounts {
+  commands: number;
+  invalid: number;
+  backups: number;
+  reported: Promise<void> | null;
+}
+
+/** Reads the job's lines into batches until its end or a stop. */
+async function runLines(
+  task: JobTask,
+  reader: LineReader,
+  out: OutFile,
+  channel: BatchChannel,
+  batch: BatchWriter,
+  counts: LineCounts,
+): Promise<void> {
+  // A file name can hold control characters: they must not reach the terminal raw.
+  const jobPathShown = escapeControls(task.jobPath);
+  while (reader.advance() && !channel.stopped) {
+    // Most lines go from the file's bytes straight into the batch; parseLine takes the rest.
+    if (reader.tooLong === 0 && appendPlainLine(batch, reader.bytes, reader.start, reader.end)) {
+      counts.commands++;
+      if (batch.length >= MAX_BATCH_BYTES) await channel.send();
+      continue;
+    }
+    const parsed =
+      reader.tooLong === 0
+        ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+        : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
+    if (parsed === null) continue;
+    if (parsed.kind === 'invalid') {
+      counts.invalid++;
+      // A byte order mark (as Windows editors save a file) is part of the first line, as in the
+      // C implementations; the report says so, since the mark itself is invisible.
+      const bom = reader.lineNumber === 1 && reader.bytes[reader.start] === 0xef && reader.bytes[reader.start + 1] === 0xbb && reader.bytes[reader.start + 2] === 0xbf;
+      const hint = bom ? ' (the file starts with a UTF-8 byte order mark: save it without one)' : '';
+      counts.reported = report(`${jobPathShown}:${reader.lineNumber}: ${display(parsed.reason)}${hint}\n`);
+      continue;
+    }
+    counts.commands++;
+    switch (parsed.kind) {
+      case 'wait':
+        await channel.send();
+        await channel.waitForRoom(0);
+        if (parsed.ms > 0) {
+          out.text(WAITING);
+          await sleep(parsed.ms, undefined, { signal: channel.stop.signal }).catch(() => undefined);
+        }
+        continue;
+      case 'backup':
+        batch.backup(++counts.backups);
+        await channel.send();
+        continue;
+      case 'write':
+        batch.write(parsed.pairs);
+        break;
+      case 'read':
+      case 'delete': {
+        // The parser's own fresh array: sorted in place, as READ and DELETE print their keys.
+        const keys = (parsed.keys as string[]).sort(compareKeys);
+        if (parsed.kind === 'read') batch.read(keys);
+        else batch.delete(keys);
+        break;
+      }
+      case 'show':
+        // A SHOW ends its batch, so a batch's results hold at most one copy of the store.
+        batch.show();
+        channel.hasShow = true;
+        await channel.send();
+        continue;
+      case 'help':
+        // Its text goes after the results of every command before it.
+        await channel.send();
+        await channel.waitForRoom(0);
+        if (!channel.stopped) out.text(HELP_TEXT[task.compat]);
+        continue;
+    }
+    if (batch.length >= MAX_BATCH_BYTES) await channel.send();
+  }
 }
 
 /** Formats one batch's results, in command order. READ and DELETE keys were sorted when sent. */

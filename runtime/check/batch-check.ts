@@ -174,17 +174,20 @@ export async function checkBatch(options: BatchOptions, progress: (p: BatchProgr
     for (const run of shrinkOrder(differing, differences).slice(0, options.shrink)) {
       const original = jobs[run - 1]!;
       const wanted = signature(differences.get(run)!);
+      // A hang is shrunk with the longer deadline it was confirmed with: a candidate that is only
+      // slow (a loaded machine) must not pass for one that hangs.
+      const deadline = wanted === 'hang' ? options.timeoutMs * HANG_CONFIRM_FACTOR : options.timeoutMs;
       const shrunk = await shrinkJob(
         original,
         async (candidate) => {
-          const difference = await runner.run(candidate, false);
+          const difference = await runner.run(candidate, false, undefined, deadline);
           return difference !== null && signature(difference) === wanted;
         },
         options.shrinkSteps,
         (step, bytes) => progress({ phase: 'shrink', run, step, bytes }),
       );
       // Run once more, kept when asked, for the difference to print: the shrinker keeps only yes or no.
-      const difference = (await runner.run(shrunk.job, keep, `run-${run}-shrunk`)) ?? differences.get(run)!;
+      const difference = (await runner.run(shrunk.job, keep, `run-${run}-shrunk`, deadline)) ?? differences.get(run)!;
       const job = difference === differences.get(run) ? original : shrunk.job;
       findings.push({ run, knownClass: classify(job, difference), job, difference, originalJob: original, steps: shrunk.steps, exhausted: shrunk.exhausted });
     }

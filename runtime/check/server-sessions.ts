@@ -33,7 +33,7 @@ export interface Session {
 export const START_JOB = 'start.job';
 const START = 'WRITE [(a,1)(b,2)]\nSHOW\n';
 /** Long enough for the clients to start and subscribe on a loaded machine. */
-export const WAIT_BEFORE_CHANGES_MS = 8_000;
+export const WAIT_BEFORE_CHANGES_MS = 12_000;
 const CHANGES = { [START_JOB]: START, 'changes.job': `WAIT ${WAIT_BEFORE_CHANGES_MS}\nWRITE [(a,9)]\nDELETE [b]\n` };
 
 const answer = (op: string) => new RegExp(`for operation: ${op}$`);

@@ -22,7 +22,7 @@ import { dropWritesOnceClosed, exitOnceClosed } from '../os/closed-output.js';
 import { type OptionSpec, readArguments } from '../cli/command-line.js';
 import { asTyped, versionLine } from '../cli/version.js';
 import { lockClientId } from '../os/process-lock.js';
-import { FIFO_MODE, FifoError, type FifoId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
+import { FIFO_MODE, FifoError, type FileId, createFifos, hasReader, openOwnWriteEnd, openReadEnd, openWriteEnd, removeOwnFifoSync } from '../os/fifo.js';
 
 /** The command as run from the checkout; the package's `bin` calls it `kvs-client`. */
 const CLIENT_PROGRAM = 'node runtime/client.js';
@@ -125,7 +125,7 @@ export async function runClient(argv: readonly string[]): Promise<void> {
   }
   const ours = [paths.req, paths.resp, paths.notif];
   // Only the FIFOs this client made are removed, and only while they are still those very FIFOs.
-  let made: FifoId[] = [];
+  let made: FileId[] = [];
   const removeFifos = () => ours.forEach((p, i) => made[i] !== undefined && removeOwnFifoSync(p, made[i]));
   process.on('exit', removeFifos);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {

@@ -8,9 +8,9 @@
  * polled at each redraw. Nothing here adds work per command.
  */
 import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import type { Actor, AnyActorRef } from 'xstate';
+import type { Actor } from 'xstate';
 import type { KvStore } from '../../protocol/store-contract.js';
-import type { JobResult, supervisorMachine } from '../../actors/supervisor.js';
+import { type JobResult, runView, type supervisorMachine } from '../../actors/supervisor.js';
 import { escapeControls } from '../../protocol/keys.js';
 
 const REDRAW_MS = 250;
@@ -277,8 +277,8 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   let jobsSeen = 0;
   const eachJob =
     options.eachJob === true && !options.quiet
-      ? supervisor.subscribe((snapshot) => {
-          const { results } = snapshot.context;
+      ? supervisor.subscribe(() => {
+          const { results } = runView(supervisor);
           for (; jobsSeen < results.length; jobsSeen++) {
             const line = formatJobDone(results[jobsSeen]!);
             if (line !== null) stderr.write(`${escapeControls(line)}\n`);
@@ -318,12 +318,6 @@ export function watchRun(supervisor: SupervisorActor, options: WatchOptions): Ru
   };
 }
 
-function coordinatorContext(supervisor: SupervisorActor): { running: number; queue: readonly unknown[]; completed: number; failures: readonly unknown[] } | null {
-  const backups = supervisor.getSnapshot().children['backups'] as AnyActorRef | undefined;
-  const context = backups?.getSnapshot()?.context as { running?: number } | undefined;
-  return context?.running === undefined ? null : (context as ReturnType<typeof coordinatorContext>);
-}
-
 /** What the live view shows of the data (runtime/observe/inspect.ts sends it). */
 export interface DataFigures {
   readonly keys: number;
@@ -344,29 +338,14 @@ export function sampleDataFigures(supervisor: SupervisorActor, store: Pick<KvSto
 }
 
 function readFigures(supervisor: SupervisorActor): Omit<ProgressFigures, 'commandsPerSecond' | 'elapsedMs' | 'bytesRead' | 'bytesTotal'> {
-  const snapshot = supervisor.getSnapshot();
-  const { results, spawned, waiting, next } = snapshot.context;
-  const scanning = snapshot.status === 'active' && snapshot.matches('scanning');
-  const coordinator = coordinatorContext(supervisor);
-  return {
-    filesDone: results.length,
-    // Started, plus those waiting for room in the supervisor's window.
-    filesTotal: scanning ? null : spawned + waiting.length - next,
-    backupsRunning: coordinator?.running ?? 0,
-    backupsWaiting: coordinator?.queue.length ?? 0,
-  };
+  const { results, filesTotal, backups } = runView(supervisor);
+  return { filesDone: results.length, filesTotal, backupsRunning: backups.running, backupsWaiting: backups.waiting };
 }
 
 function readTotals(supervisor: SupervisorActor): { results: readonly JobResult[]; backups: { completed: number; failed: number } } {
-  const snapshot = supervisor.getSnapshot();
-  const output = snapshot.status === 'done' ? snapshot.output : undefined;
-  if (output !== undefined) return { results: output.results, backups: { completed: output.backups.completed, failed: output.backups.failures.length } };
   // Stopped early or failed: what the coordinator had done by then.
-  const coordinator = snapshot.context.backupOutput ?? coordinatorContext(supervisor);
-  return {
-    results: snapshot.context.results,
-    backups: { completed: coordinator?.completed ?? 0, failed: coordinator?.failures.length ?? 0 },
-  };
+  const { results, backups } = runView(supervisor);
+  return { results, backups: { completed: backups.completed, failed: backups.failed } };
 }
 
 /**
@@ -393,7 +372,7 @@ export class ReadPositions {
   }
 
   read(supervisor: SupervisorActor): { bytesRead: number; bytesTotal: number } {
-    const { active, results } = supervisor.getSnapshot().context;
+    const { active, results } = runView(supervisor);
     const running = new Set(active);
     let bytesRead = 0;
     let bytesTotal = 0;

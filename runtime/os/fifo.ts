@@ -9,6 +9,7 @@ import { constants as C, closeSync, fstatSync, lstatSync, open, promises as fsp,
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../protocol/system-errors.js';
+import { LINK_REFUSED } from '../../protocol/session-link.js';
 import { TRACE_LINKS, traceLink } from '../observe/debug.js';
 
 /**
@@ -20,7 +21,8 @@ export type FifoPath = string | Buffer;
 /** Owner only: a FIFO of another user's client must not be readable by third parties. */
 export const FIFO_MODE = 0o600;
 
-export type FifoErrorCode = 'not-a-fifo' | 'missing' | 'in-use' | 'refused' | 'create-failed' | 'open-failed' | 'no-reader' | 'aborted';
+/** `refused` is the session link's LINK_REFUSED: a FIFO the server or another session uses. */
+export type FifoErrorCode = 'not-a-fifo' | 'missing' | 'in-use' | typeof LINK_REFUSED | 'create-failed' | 'open-failed' | 'no-reader' | 'aborted';
 
 export class FifoError extends Error {
   readonly code: FifoErrorCode;
@@ -58,10 +60,10 @@ function unusable(error: unknown): string {
   }
 }
 
-/** A FIFO's identity: paths can be renamed or linked, a (device, inode) pair cannot. */
-export type FifoId = { dev: number; ino: number };
+/** A file's identity (a FIFO's, or the jobs folder's): paths can be renamed or linked, a (device, inode) pair cannot. */
+export type FileId = { dev: number; ino: number };
 
-export function sameFifo(a: FifoId, b: FifoId): boolean {
+export function sameFile(a: FileId, b: FileId): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
@@ -80,8 +82,8 @@ export type CreateFifoOptions = {
  * is replaced only when `inUse` says it is stale. Returns the identity of each FIFO created, so
  * that the caller removes only what it made.
  */
-export async function createFifos(paths: readonly string[], options: CreateFifoOptions = {}): Promise<FifoId[]> {
-  const stale: Array<{ path: string; id: FifoId }> = [];
+export async function createFifos(paths: readonly string[], options: CreateFifoOptions = {}): Promise<FileId[]> {
+  const stale: Array<{ path: string; id: FileId }> = [];
   for (const path of paths) {
     const stat = await fsp.lstat(path).catch((error: unknown) => {
       if (errno(error) === 'ENOENT') return null;
@@ -96,7 +98,7 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
   for (const { path, id } of stale) {
     // Only the very FIFO found stale: a path swapped for something else meanwhile is not ours to remove.
     const now = await fsp.lstat(path).catch(() => null);
-    if (now !== null && now.isFIFO() && sameFifo(now, id)) await removeFile(path);
+    if (now !== null && now.isFIFO() && sameFile(now, id)) await removeFile(path);
   }
   const mode = options.mode ?? FIFO_MODE;
   await new Promise<void>((resolve, reject) => {
@@ -119,7 +121,7 @@ export async function createFifos(paths: readonly string[], options: CreateFifoO
 }
 
 /** The identity of the FIFO at `path` (lstat: a symlink is refused, not followed). */
-export async function fifoId(path: FifoPath): Promise<FifoId> {
+export async function fifoId(path: FifoPath): Promise<FileId> {
   let stat;
   try {
     stat = await fsp.lstat(path);
@@ -132,10 +134,10 @@ export async function fifoId(path: FifoPath): Promise<FifoId> {
 }
 
 /** Removes the FIFO at `path` if it is still the one we created (same identity); never anything else. */
-export function removeOwnFifoSync(path: string, id: FifoId): void {
+export function removeOwnFifoSync(path: string, id: FileId): void {
   try {
     const stat = lstatSync(path);
-    if (stat.isFIFO() && sameFifo(stat, id)) unlinkSync(path);
+    if (stat.isFIFO() && sameFile(stat, id)) unlinkSync(path);
   } catch (error) {
     if (errno(error) !== 'ENOENT') throw error;
   }
@@ -186,7 +188,7 @@ function closeRaw(fd: number, path: FifoPath, why: string): void {
 const SAFE = C.O_NONBLOCK | C.O_NOFOLLOW | C.O_NOCTTY;
 
 /** A read end: O_RDONLY|O_NONBLOCK, no EOF before a writer first appears, 'end' when the last one leaves. */
-export async function openReadEnd(path: FifoPath, expect?: FifoId): Promise<net.Socket> {
+export async function openReadEnd(path: FifoPath, expect?: FileId): Promise<net.Socket> {
   const fd = await openFd(path, C.O_RDONLY, expect);
   return fifoSocket(fd, path, true);
 }
@@ -200,7 +202,7 @@ export async function openReadEnd(path: FifoPath, expect?: FifoId): Promise<net.
 export async function openReadEndWithWriter(
   path: FifoPath,
   signal: AbortSignal,
-  expect?: FifoId,
+  expect?: FileId,
 ): Promise<{ fd: number; waitForWriter(): Promise<{ socket: net.Socket; first: Buffer | null }>; close(): void }> {
   const fd = await openFd(path, C.O_RDONLY, expect);
   let owned = true;
@@ -245,7 +247,7 @@ export async function openOwnWriteEnd(path: FifoPath): Promise<net.Socket> {
  * A write end: O_WRONLY|O_NONBLOCK fails with ENXIO until a reader opens, so retry with a short
  * backoff until `signal` aborts. O_WRONLY (not O_RDWR) keeps a dead reader visible as EPIPE.
  */
-export async function openWriteEnd(path: FifoPath, signal: AbortSignal, expect?: FifoId): Promise<net.Socket> {
+export async function openWriteEnd(path: FifoPath, signal: AbortSignal, expect?: FileId): Promise<net.Socket> {
   let delay = 1;
   for (;;) {
     if (signal.aborted) throw new FifoError('aborted', path, 'gave up waiting for a reader', signal.reason);
@@ -280,19 +282,19 @@ export async function hasReader(path: FifoPath): Promise<boolean> {
 }
 
 /** A bare fd (not a FileHandle, which would close it when collected): the socket owns it. */
-async function openFd(path: FifoPath, flags: number, expect?: FifoId): Promise<number> {
+async function openFd(path: FifoPath, flags: number, expect?: FileId): Promise<number> {
   await assertFifo(path);
   const fd = await new Promise<number>((resolve, reject) => {
     open(path, flags | SAFE, (error, fd) => (error === null ? resolve(fd) : reject(error)));
   });
   const stat = fstatSync(fd);
-  if (stat.isFIFO() && (expect === undefined || sameFifo(stat, expect))) {
+  if (stat.isFIFO() && (expect === undefined || sameFile(stat, expect))) {
     if (TRACE_LINKS) traceLink(`fd ${fd} ${String(path)}: opened ${flags === C.O_RDONLY ? 'O_RDONLY' : flags === C.O_WRONLY ? 'O_WRONLY' : 'O_RDWR'}`);
     return fd;
   }
   closeRaw(fd, path, 'not the FIFO expected');
   if (!stat.isFIFO()) throw new FifoError('not-a-fifo', path, 'is not a FIFO once opened');
-  throw new FifoError('refused', path, 'was replaced by another FIFO while being opened');
+  throw new FifoError(LINK_REFUSED, path, 'was replaced by another FIFO while being opened');
 }
 
 /** The server's end of the registration FIFO: O_RDWR so it never sees EOF between clients. */

@@ -1,5 +1,5 @@
 /**
- * The store on Redis: the same batches (protocol/bus.ts), the same results as the in-memory
+ * The store on Redis: the same batches (protocol/batch-codec.ts), the same results as the in-memory
  * store's `apply` (runtime/store/memory-store.ts), applied by one Lua script (runtime/redis/batch-script.ts)
  * per batch, so every command and every batch is atomic for every host sharing the Redis.
  *

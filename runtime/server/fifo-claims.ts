@@ -4,11 +4,12 @@
  * path (a hard link included), is refused, so that no client can read another's requests or write
  * into another's answers and notifications.
  */
-import { FifoError, type FifoId, type FifoPath } from '../os/fifo.js';
+import { FifoError, type FileId, type FifoPath } from '../os/fifo.js';
+import { LINK_REFUSED } from '../../protocol/session-link.js';
 
-export type Claim = { path: FifoPath; id: FifoId; what: string };
+export type Claim = { path: FifoPath; id: FileId; what: string };
 
-function keyOf(id: FifoId): string {
+function keyOf(id: FileId): string {
   return `${id.dev}:${id.ino}`;
 }
 
@@ -17,7 +18,7 @@ export class FifoClaims {
   private readonly held = new Map<string, { what: string; token: object | null }>();
 
   /** Marks a FIFO as the server's own for as long as it runs (the registration FIFO). */
-  reserve(id: FifoId, what: string): void {
+  reserve(id: FileId, what: string): void {
     this.held.set(keyOf(id), { what, token: null });
   }
 
@@ -26,13 +27,13 @@ export class FifoClaims {
    * longer reads it). Its inode number is free then, and a new file, a client's FIFO among them,
    * may get it: a reservation kept would refuse that client.
    */
-  unreserve(id: FifoId): void {
+  unreserve(id: FileId): void {
     const key = keyOf(id);
     if (this.held.get(key)?.token === null) this.held.delete(key);
   }
 
   /** Whether the FIFO is the server's own or a live session's. */
-  has(id: FifoId): boolean {
+  has(id: FileId): boolean {
     return this.held.has(keyOf(id));
   }
 
@@ -45,7 +46,7 @@ export class FifoClaims {
     for (const { path, id } of fifos) {
       const key = keyOf(id);
       const holder = this.held.get(key)?.what ?? (keys.includes(key) ? 'named twice in this request' : null);
-      if (holder !== null) throw new FifoError('refused', path, `is in use: ${holder}`);
+      if (holder !== null) throw new FifoError(LINK_REFUSED, path, `is in use: ${holder}`);
       keys.push(key);
     }
     const token = {};

@@ -22,7 +22,7 @@
  * in the check phase (setImmediate), after a poll phase has let libuv write what it could.
  */
 import type { NotificationLimits } from '../../protocol/notification-limits.js';
-import type { Subscriber } from '../../protocol/subscriptions.js';
+import type { Subscriber } from '../../protocol/session-link.js';
 
 /** What the writer needs of a socket: tests pass a fake. */
 export interface WritableSink {

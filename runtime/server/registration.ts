@@ -5,7 +5,7 @@
 import { lstat } from 'node:fs/promises';
 import { fromPromise, type InspectionEvent } from 'xstate';
 import { Host, hostMachine, type HostInput, type OpenedFifo, type OpenFifoInput, type RemoveOwnFifoInput, type SignalSource } from '../../actors/host.js';
-import { createFifos, FIFO_MODE, type FifoId, hasReader, openRegistrationEnd, removeFile, removeOwnFifoSync } from '../os/fifo.js';
+import { createFifos, FIFO_MODE, type FileId, hasReader, openRegistrationEnd, removeFile, removeOwnFifoSync } from '../os/fifo.js';
 
 /** SIGUSR1 of this process. The listener main.js installs first thing stays; this one comes and goes with the host. */
 export const processSigusr1: SignalSource = {
@@ -14,7 +14,7 @@ export const processSigusr1: SignalSource = {
 };
 
 /** The registration FIFOs this process made and has not removed yet. */
-const created = new Map<string, FifoId>();
+const created = new Map<string, FileId>();
 
 /** Removes, synchronously, every registration FIFO this process made that is still the one it made. */
 export function removeRegistrationFifosNow(): void {

@@ -6,10 +6,10 @@
 import { setMaxListeners } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import { type Actor, createActor, fromPromise, type InspectionEvent, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
-import type { SignalSource } from '../../actors/host.js';
+import { ConnectQueue } from '../../actors/connect-queue.js';
+import type { Host, SignalSource } from '../../actors/host.js';
 import { sessionMachine, type OpenLinkInput } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry } from '../../actors/subscription-registry.js';
 import { OpCode, RESULT_ERROR, type ConnectFrame, encodeResponse } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
 import { errorMessage } from '../../protocol/guards.js';
@@ -18,7 +18,7 @@ import { errorCode } from '../../protocol/system-errors.js';
 import { DEFAULT_LIMITS, type NotificationLimits } from '../../protocol/notification-limits.js';
 import type { SessionLink } from '../../protocol/session-link.js';
 import type { KvStore } from '../../protocol/store-contract.js';
-import { type FifoId, endWithin, fifoId, openWriteEnd, sameFifo } from '../os/fifo.js';
+import { type FileId, endWithin, fifoId, openWriteEnd, sameFile } from '../os/fifo.js';
 import { FifoClaims } from './fifo-claims.js';
 import { removeRegistrationFifosNow, startHost } from './registration.js';
 import { openSessionFifos } from './session-fifos.js';
@@ -79,37 +79,123 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const registry = new SubscriptionRegistry();
   const queue = new ConnectQueue(options.connectBuffer ?? Math.max(CONNECT_BUFFER, options.sessions));
   const claims = new FifoClaims();
-  let sessions: Actor<typeof sessionMachine>[] = [];
   let closing: Promise<void> | null = null;
+  const sessions = new Sessions(options, queue, registry, claims, () => closing !== null);
 
-  // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
-  const machine = sessionMachine.provide({
-    actors: {
-      openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
-        openSessionFifos(input.request, {
-          handshakeMs: input.handshakeMs,
-          notifyLimits: input.notifyLimits,
-          signal,
-          claims,
-          owner: `session ${input.id}`,
-        }),
-      ),
-    },
-  });
-  const releaseLink = ({ link, subscriptions }: { link: SessionLink | null; subscriptions: ReadonlySet<string> }): void => {
-    if (link === null) return;
-    if (subscriptions.size > 0) registry.removeAll(link.subscriber, subscriptions);
-    void link.close(false).catch((error: unknown) => log(`closing the FIFOs of ${display(link.name)} failed: ${errorMessage(error)}`));
+  options.onRegistration?.(removeRegistrationFifosNow);
+  const openHost = () =>
+    startHost({
+      path: options.registerFifo,
+      queue,
+      log,
+      ...(options.signals === undefined ? {} : { signals: options.signals }),
+      onSigusr1: () => {
+        const ended = sessions.reset();
+        registry.clear();
+        log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
+      },
+    }, options.inspect);
+  const host = { current: await openHost() };
+
+  let watcher: JobsWatcher;
+  let unwatch: () => Promise<void>;
+  let paths: OwnPaths;
+  try {
+    // No client may name the registration FIFO as one of its own.
+    const fifo = await fifoId(options.registerFifo);
+    claims.reserve(fifo, 'the registration FIFO');
+    paths = { fifo, folder: await pathId(options.jobsDir) };
+    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
+  } catch (error) {
+    await host.current.close();
+    throw error;
+  }
+  try {
+    // Before any session starts: a subscription never misses a change applied after it.
+    unwatch = await store.watch(registry.onChange);
+  } catch (error) {
+    watcher.close();
+    await host.current.close();
+    throw error;
+  }
+  sessions.startAll(options.sessions);
+  const pathWatch = watchOwnPaths(options, paths, claims, host, openHost, () => closing !== null);
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await pathWatch.stop();
+      watcher.close();
+      await host.current.close();
+      const refused = queue.drain().map((request) => refuse(request, claims));
+      await Promise.allSettled([sessions.close(), ...refused]);
+      await unwatch().catch(() => undefined);
+      registry.clear();
+    })();
+    return closing;
   };
-  const startSession = (id: number): Actor<typeof sessionMachine> => {
-    const actor = createActor(machine, {
+
+  return { initialJobs: watcher.initialJobs, close };
+}
+
+/** The S session actors. A session that fails is reported and, until the server closes, replaced. */
+class Sessions {
+  private actors: Actor<typeof sessionMachine>[] = [];
+  private readonly machine: typeof sessionMachine;
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly queue: ConnectQueue,
+    private readonly registry: SubscriptionRegistry,
+    claims: FifoClaims,
+    private readonly closing: () => boolean,
+  ) {
+    // The sessions' I/O: each opens its client's FIFOs, claimed against every other session's.
+    this.machine = sessionMachine.provide({
+      actors: {
+        openLink: fromPromise<SessionLink, OpenLinkInput>(({ input, signal }) =>
+          openSessionFifos(input.request, {
+            handshakeMs: input.handshakeMs,
+            notifyLimits: input.notifyLimits,
+            signal,
+            claims,
+            owner: `session ${input.id}`,
+          }),
+        ),
+      },
+    });
+  }
+
+  startAll(count: number): void {
+    this.actors = Array.from({ length: count }, (_, id) => this.start(id));
+  }
+
+  /** SIGUSR1: every session ends its client; returns how many were connected. */
+  reset(): number {
+    const ended = this.actors.filter((s) => s.getSnapshot().value === 'connected').length;
+    for (const session of this.actors) session.send({ type: 'server.reset' });
+    return ended;
+  }
+
+  /** Ends every session, waiting for them within the close deadline, then stops them. */
+  async close(): Promise<void> {
+    for (const session of this.actors) session.send({ type: 'server.close' });
+    const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
+    setMaxListeners(this.actors.length + 1, deadline);
+    await Promise.allSettled(this.actors.map((s) => waitFor(s, (snapshot) => snapshot.status !== 'active', { signal: deadline })));
+    for (const session of this.actors) session.stop();
+  }
+
+  private start(id: number): Actor<typeof sessionMachine> {
+    const { options } = this;
+    const { log } = options;
+    const actor = createActor(this.machine, {
       id: `session-${id}`,
       inspect: options.inspect,
       input: {
         id,
-        queue,
-        registry,
-        store,
+        queue: this.queue,
+        registry: this.registry,
+        store: options.store,
         compat: options.compat,
         handshakeMs: options.handshakeMs ?? HANDSHAKE_MS,
         notifyLimits: options.notifyLimits ?? DEFAULT_LIMITS,
@@ -124,69 +210,50 @@ export async function startServer(options: ServerOptions): Promise<Server> {
         log(`session ${id} failed: ${first}`);
         for (const line of stack) log(line);
         // Nor keep its client's FIFOs open: the failed machine will never reach `closing`.
-        releaseLink(actor.getSnapshot().context);
-        if (closing === null) sessions[id] = startSession(id);
+        this.releaseLink(actor.getSnapshot().context);
+        if (!this.closing()) this.actors[id] = this.start(id);
       },
     });
     return actor.start();
-  };
-
-  options.onRegistration?.(removeRegistrationFifosNow);
-  const openHost = () =>
-    startHost({
-      path: options.registerFifo,
-      queue,
-      log,
-      ...(options.signals === undefined ? {} : { signals: options.signals }),
-      onSigusr1: () => {
-        const ended = sessions.filter((s) => s.getSnapshot().value === 'connected').length;
-        for (const session of sessions) session.send({ type: 'server.reset' });
-        registry.clear();
-        log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
-      },
-    }, options.inspect);
-  let host = await openHost();
-
-  let watcher: JobsWatcher;
-  let unwatch: () => Promise<void>;
-  let paths: OwnPaths;
-  try {
-    // No client may name the registration FIFO as one of its own.
-    const fifo = await fifoId(options.registerFifo);
-    claims.reserve(fifo, 'the registration FIFO');
-    paths = { fifo, folder: await pathId(options.jobsDir) };
-    watcher = await JobsWatcher.start({ jobsDir: options.jobsDir, submitJob: options.submitJob, log }, () => listJobs(options.jobsDir));
-  } catch (error) {
-    await host.close();
-    throw error;
   }
-  try {
-    // Before any session starts: a subscription never misses a change applied after it.
-    unwatch = await store.watch(registry.onChange);
-  } catch (error) {
-    watcher.close();
-    await host.close();
-    throw error;
-  }
-  sessions = Array.from({ length: options.sessions }, (_, id) => startSession(id));
 
-  // The registration FIFO and the jobs folder can be removed under a running server (a cleanup of
-  // /tmp, a mistaken rm): said once, and a removed FIFO is made again, so clients can still come.
-  // Something else put at the FIFO's path is not ours: it is left as it is.
+  private releaseLink({ link, subscriptions }: { link: SessionLink | null; subscriptions: Iterable<string> & { readonly size: number } }): void {
+    if (link === null) return;
+    if (subscriptions.size > 0) this.registry.removeAll(link.subscriber, subscriptions);
+    void link.close(false).catch((error: unknown) => this.options.log(`closing the FIFOs of ${display(link.name)} failed: ${errorMessage(error)}`));
+  }
+}
+
+/**
+ * The registration FIFO and the jobs folder can be removed under a running server (a cleanup of
+ * /tmp, a mistaken rm): said once, and a removed FIFO is made again, so clients can still come.
+ * Something else put at the FIFO's path is not ours: it is left as it is. Looked at every
+ * PATH_CHECK_MS until `stop`.
+ */
+function watchOwnPaths(
+  options: ServerOptions,
+  initial: OwnPaths,
+  claims: FifoClaims,
+  host: { current: Host },
+  openHost: () => Promise<Host>,
+  closing: () => boolean,
+): { stop(): Promise<void> } {
+  const { log } = options;
+  let paths = initial;
   let told: { fifo: string | null; folder: string | null } = { fifo: null, folder: null };
   let checking: Promise<void> | null = null;
   const checkPaths = async (): Promise<void> => {
     const fifo = await pathState(options.registerFifo, paths.fifo);
-    if (closing !== null) return;
+    if (closing()) return;
     if (fifo === 'missing') {
       // Once, and not again at each retry after a failure to create it.
       if (told.fifo !== 'failed') log(`the registration FIFO ${options.registerFifo} was removed while serving: creating it again`);
-      await host.close();
+      await host.current.close();
       // No longer read by us: its inode number may now go to any new file, a client's FIFO too.
       claims.unreserve(paths.fifo);
       try {
-        if (closing !== null) return;
-        host = await openHost();
+        if (closing()) return;
+        host.current = await openHost();
         paths = { ...paths, fifo: await fifoId(options.registerFifo) };
         claims.reserve(paths.fifo, 'the registration FIFO');
         told = { ...told, fifo: null };
@@ -199,53 +266,36 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       told = { ...told, fifo: 'replaced' };
     }
     const folder = await pathState(options.jobsDir, paths.folder);
-    if (closing !== null) return;
+    if (closing()) return;
     if (folder !== 'ours' && told.folder === null) {
       log(`the jobs folder ${options.jobsDir} was ${folder === 'missing' ? 'removed' : 'replaced'} while serving: job files put there are not run (the sessions go on)`);
       told = { ...told, folder };
     } else if (folder === 'ours') told = { ...told, folder: null };
   };
-  const pathCheck = setInterval(() => {
+  const timer = setInterval(() => {
     checking ??= checkPaths().catch((error: unknown) => log(`checking the server's paths: ${errorMessage(error)}`)).finally(() => (checking = null));
   }, PATH_CHECK_MS);
-  pathCheck.unref();
-
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      clearInterval(pathCheck);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
       await checking;
-      watcher.close();
-      await host.close();
-      const refused = queue.drain().map((request) => refuse(request, claims));
-      for (const session of sessions) session.send({ type: 'server.close' });
-      const deadline = AbortSignal.timeout(CLOSE_DEADLINE_MS);
-      setMaxListeners(sessions.length + 1, deadline);
-      await Promise.allSettled([
-        ...sessions.map((s) => waitFor(s, (snapshot) => snapshot.status !== 'active', { signal: deadline })),
-        ...refused,
-      ]);
-      for (const session of sessions) session.stop();
-      await unwatch().catch(() => undefined);
-      registry.clear();
-    })();
-    return closing;
+    },
   };
-
-  return { initialJobs: watcher.initialJobs, close };
 }
 
-type OwnPaths = { fifo: FifoId; folder: FifoId };
+type OwnPaths = { fifo: FileId; folder: FileId };
 
 /** A path's identity, whatever it is (the jobs folder here). */
-async function pathId(path: string): Promise<FifoId> {
+async function pathId(path: string): Promise<FileId> {
   const stat = await lstat(path);
   return { dev: stat.dev, ino: stat.ino };
 }
 
 /** Whether `path` still holds the file `id` names, nothing, or something else. */
-async function pathState(path: string, id: FifoId): Promise<'ours' | 'missing' | 'replaced'> {
+async function pathState(path: string, id: FileId): Promise<'ours' | 'missing' | 'replaced'> {
   try {
-    return sameFifo(await lstat(path), id) ? 'ours' : 'replaced';
+    return sameFile(await lstat(path), id) ? 'ours' : 'replaced';
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return 'missing';
     throw error;

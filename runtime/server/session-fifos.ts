@@ -19,7 +19,7 @@ import type net from 'node:net';
 import { FrameReader } from '../../protocol/frame-reader.js';
 import { type ConnectFrame, OpCode, RESULT_ERROR, encodeResponse } from '../../protocol/frames.js';
 import type { LinkHandlers, SessionLink } from '../../protocol/session-link.js';
-import type { Subscriber } from '../../protocol/subscriptions.js';
+import type { Subscriber } from '../../protocol/session-link.js';
 import { errorMessage } from '../../protocol/guards.js';
 import { TRACE_LINKS, traceLink } from '../observe/debug.js';
 import { FifoError, endWithin, fifoId, openReadEndWithWriter, openWriteEnd } from '../os/fifo.js';
@@ -27,6 +27,11 @@ import type { FifoClaims } from './fifo-claims.js';
 import type { NotificationLimits } from '../../protocol/notification-limits.js';
 import { NotificationWriter } from './notification-writer.js';
 
+/**
+ * Requests served per turn of the event loop: a client that sends thousands at once (20,000
+ * SUBSCRIBEs) is served a slice at a time, so the other clients wait a slice, not all of it.
+ */
+const REQUESTS_PER_TURN = 32;
 /** Responses are 2 bytes: a client this far behind is flooding requests without reading answers. */
 const RESPONSE_CAP_BYTES = 64 * 1024;
 /** How long a DISCONNECT may take to flush what is queued before the FIFOs are simply closed. */
@@ -211,13 +216,27 @@ class SessionFifos implements SessionLink {
     const req = this.req;
     if (req === null) throw new Error('the link is not ready');
     this.handlers = handlers;
-    const onData = (chunk: Buffer) => {
-      for (const result of this.reader.push(chunk)) {
+    let later: NodeJS.Immediate | null = null;
+    const serve = (): void => {
+      later = null;
+      for (let n = 0; n < REQUESTS_PER_TURN; n++) {
         // A handler may end the session mid-chunk (DISCONNECT): the rest is not ours to serve.
         if (this.handlers !== handlers) return;
+        const result = this.reader.next();
+        if (result === undefined) {
+          req.resume();
+          return;
+        }
         if (result.ok) handlers.request(result.value);
         else return handlers.malformed(result.error);
       }
+      // More may be waiting: served next turn, after the other clients, reading nothing more meanwhile.
+      req.pause();
+      later = setImmediate(serve);
+    };
+    const onData = (chunk: Buffer) => {
+      this.reader.append(chunk);
+      if (later === null) serve();
     };
     if (this.early !== null) {
       const early = this.early;
@@ -228,6 +247,7 @@ class SessionFifos implements SessionLink {
     req.resume();
     if (this.failure !== null) handlers.gone(this.failure);
     return () => {
+      if (later !== null) clearImmediate(later);
       req.off('data', onData);
       req.pause();
       if (this.handlers === handlers) this.handlers = null;

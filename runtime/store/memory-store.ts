@@ -8,7 +8,7 @@
  * write is logged once however many snapshots are open.
  */
 import { BatchReader, Op, ResultWriter } from '../../protocol/batch-codec.js';
-import type { ChangeListener as ContractListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../../protocol/store-contract.js';
+import type { ChangeListener, KvStore, StoreBatch, StoreResults, StoreSnapshot } from '../../protocol/store-contract.js';
 
 type UndoLog = Map<string, string | undefined>;
 
@@ -16,8 +16,6 @@ interface OpenSnapshot {
   readonly log: UndoLog;
   released: boolean;
 }
-
-export type ChangeListener = (key: string, value: string | null) => void;
 
 export class Store {
   private readonly data = new Map<string, string>();
@@ -234,7 +232,7 @@ export class MemoryStore implements KvStore {
     return Promise.resolve(this.store.size);
   }
 
-  watch(onChange: ContractListener): Promise<() => Promise<void>> {
+  watch(onChange: ChangeListener): Promise<() => Promise<void>> {
     if (this.store.onChange !== null) return Promise.reject(new Error('memory store: already watched'));
     this.store.onChange = onChange;
     return Promise.resolve(async () => {

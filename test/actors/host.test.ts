@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
+import { ConnectQueue } from '../../actors/connect-queue.js';
 import type { SignalSource } from '../../actors/host.js';
 import { encode } from '../../protocol/frames.js';
 import { openWriteEnd } from '../../runtime/os/fifo.js';

@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { type AnyActorRef, waitFor } from 'xstate';
 import { type SessionEvent, endReason } from '../../actors/session.js';
 import { type SubscriptionEndReason, type SubscriptionOutput, subscriptionId } from '../../actors/subscription.js';
-import { SubscriptionRegistry, type WatchSchedule } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry, type WatchSchedule } from '../../actors/subscription-registry.js';
 import { OpCode, decode } from '../../protocol/frames.js';
 import { connectRequest as request, startSession } from '../helpers/session-fixture.js';
 
@@ -52,9 +52,9 @@ function setup(t: ExecutionContext) {
   /** The live subscription actors, key -> state. */
   const live = () => {
     const result: Record<string, unknown> = {};
-    for (const [id, child] of Object.entries(actor.getSnapshot().children)) {
-      const snapshot = (child as AnyActorRef).getSnapshot();
-      if (id.startsWith('subscription:') && snapshot.status === 'active') result[snapshot.context.key as string] = snapshot.value;
+    for (const subscription of actor.getSnapshot().context.subscriptions.values()) {
+      const snapshot = subscription.getSnapshot();
+      if (snapshot.status === 'active') result[snapshot.context.key] = snapshot.value;
     }
     return result;
   };

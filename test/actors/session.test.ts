@@ -1,7 +1,8 @@
 import test from 'ava';
 import { waitFor } from 'xstate';
-import { MAX_SUBSCRIPTIONS, subscribeResult } from '../../actors/session.js';
+import { subscribeResult } from '../../actors/session.js';
 import { OpCode } from '../../protocol/frames.js';
+import { waitUntilSeen } from '../helpers/processes.js';
 import { connectRequest as request, startSession as setup } from '../helpers/session-fixture.js';
 
 test('a session takes a request, answers connect, and SUBSCRIBE of an existing key registers it', async (t) => {
@@ -49,30 +50,39 @@ test('subscribing twice is one subscription; UNSUBSCRIBE answers 0 once, then 1'
   t.is(registry.keyCount, 0);
 });
 
-test(`a session holds at most ${MAX_SUBSCRIPTIONS} subscriptions: a new key past them is answered 1 and logged once; a held key still 0`, async (t) => {
-  const keys = Array.from({ length: MAX_SUBSCRIPTIONS + 2 }, (_, i) => `k${i}`);
-  const { actor, queue, registry, logs, connected } = setup(t, { keys });
+test('a session holds more than 1,024 subscriptions (the cap is gone): every new key answered 0, each with its actor, and all end with the client', async (t) => {
+  const count = 5000;
+  const keys = Array.from({ length: count }, (_, i) => `k${i}`);
+  const { actor, queue, registry, connected } = setup(t, { keys });
   queue.offer(request(1));
   queue.offer(request(2));
   const link = await connected();
-  for (const key of keys.slice(0, MAX_SUBSCRIPTIONS)) actor.send({ type: 'client.subscribe', key });
-  t.is(registry.keyCount, MAX_SUBSCRIPTIONS);
+  for (const key of keys) actor.send({ type: 'client.subscribe', key });
+  t.is(registry.keyCount, count);
+  t.is(link.answers.length, 1 + count);
   t.true(link.answers.slice(1).every(([op, result]) => op === OpCode.Subscribe && result === 0));
-  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS]! });
-  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS + 1]! });
+  const { subscriptions } = actor.getSnapshot().context;
+  t.is(subscriptions.size, count);
+  t.is([...subscriptions.values()].filter((s) => s.getSnapshot().status === 'active').length, count);
+  // None of them is a child of the session: no copy of them at each spawn.
+  t.deepEqual(Object.keys(actor.getSnapshot().children).filter((id) => id.startsWith('subscription:')), []);
+  // A held key is still one subscription; UNSUBSCRIBE ends one.
   actor.send({ type: 'client.subscribe', key: 'k0' });
-  t.deepEqual(link.answers.slice(-3), [[OpCode.Subscribe, 1], [OpCode.Subscribe, 1], [OpCode.Subscribe, 0]]);
-  t.is(registry.keyCount, MAX_SUBSCRIPTIONS);
-  t.is(logs.filter((line) => line.includes(`holds the ${MAX_SUBSCRIPTIONS} subscriptions`)).length, 1);
-  // Room again after an UNSUBSCRIBE.
+  t.is(subscriptions.size, count);
   actor.send({ type: 'client.unsubscribe', key: 'k0' });
-  actor.send({ type: 'client.subscribe', key: keys[MAX_SUBSCRIPTIONS]! });
-  t.deepEqual(link.answers.at(-1), [OpCode.Subscribe, 0]);
-  // The next client starts with none, and is told again when it fills up.
+  t.deepEqual(link.answers.slice(-2), [[OpCode.Subscribe, 0], [OpCode.Unsubscribe, 0]]);
+  t.is(registry.keyCount, count - 1);
+  const held = [...subscriptions.values()];
+  // The next client starts with none, and every actor of the last one ends (a slice per turn).
   actor.send({ type: 'client.disconnect' });
   const next = await waitFor(actor, (s) => s.matches('connected') && s.context.link !== link, { timeout: 60_000 });
   t.is(next.context.subscriptions.size, 0);
-  t.is(next.context.toldFull, false);
+  t.is(registry.keyCount, 0);
+  await waitUntilSeen('every subscription actor of the first client to end', () => {
+    const live = held.filter((s) => s.getSnapshot().status === 'active').length;
+    return { ok: live === 0, seen: `${live} of ${held.length} still active` };
+  });
+  t.true(held.every((s) => s.getSnapshot().status === 'done' && s.getSnapshot().context.reason === 'disconnect'));
 });
 
 test('DISCONNECT answers 0, closes gracefully, drops the subscriptions and serves the next request', async (t) => {

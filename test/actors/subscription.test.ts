@@ -6,7 +6,7 @@
 import test from 'ava';
 import { createActor, waitFor } from 'xstate';
 import { type SubscriptionEndReason, subscriptionId, subscriptionMachine } from '../../actors/subscription.js';
-import { SubscriptionRegistry, type WatchSchedule } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry, type WatchSchedule } from '../../actors/subscription-registry.js';
 
 /** A registry whose watch window ends when the test calls `end()`. */
 function windowed(): { registry: SubscriptionRegistry; end: () => void } {

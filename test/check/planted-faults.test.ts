@@ -36,7 +36,7 @@ function running(pid: number): boolean {
 
 test.serial('a hang on a key starting with _ is a finding, its process group killed, down to one command', async (t) => {
   const pids = join(tempDir(t, 'kvs-planted-pids-'), 'pids');
-  const f = await finding(t, 'hang-underscore', 1, 4_000, { PLANTED_PID_FILE: pids });
+  const f = await finding(t, 'hang-underscore', 1, 2_000, { PLANTED_PID_FILE: pids });
   t.is(f.class, 'odd-first-byte-hang', f.job);
   t.regex(f.job, /^(WRITE \[\(_,a\)\]|READ \[_\]|DELETE \[_\])\n$/);
   t.true(existsSync(pids), 'the planted program started its child');

@@ -1,5 +1,5 @@
 /** A SessionLink fake for session machine tests: records answers, lets a test play the client. */
-import type { Subscriber } from '../../protocol/subscriptions.js';
+import type { Subscriber } from '../../protocol/session-link.js';
 import type { OpCode } from '../../protocol/frames.js';
 import type { LinkHandlers, SessionLink } from '../../protocol/session-link.js';
 

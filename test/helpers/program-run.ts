@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly deadlineMs?: number;
   /** Given the process once started (to signal it, say). */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /** The process's environment (this one's by default). */
+  readonly env?: NodeJS.ProcessEnv;
   /** The working folder (the project's by default). */
   readonly cwd?: string;
 }
@@ -36,9 +38,9 @@ process.once('exit', () => {
 
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProgramRun> {
   // The deadline only bounds a hang; on a loaded 2-core machine a run can take tens of seconds.
-  const { deadlineMs = 120_000, onSpawn, cwd = PROJECT_ROOT } = options;
+  const { deadlineMs = 120_000, onSpawn, env = process.env, cwd = PROJECT_ROOT } = options;
   const started = performance.now();
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let stdout = '';

@@ -4,9 +4,9 @@
  */
 import type { ExecutionContext } from 'ava';
 import { type InspectionEvent, createActor, fromPromise, waitFor } from 'xstate';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
+import { ConnectQueue } from '../../actors/connect-queue.js';
 import { type OpenLinkInput, sessionMachine } from '../../actors/session.js';
-import { SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry } from '../../actors/subscription-registry.js';
 import type { ConnectFrame } from '../../protocol/frames.js';
 import type { Compat } from '../../protocol/compat.js';
 import type { SessionLink } from '../../protocol/session-link.js';

@@ -7,10 +7,13 @@
  * a thousand times in a window costs each watcher one event at most, not one per change (an XState
  * event costs ~2.5 µs, and a key may have many subscribers).
  */
-import { DELETED_VALUE, encodeNotification } from './frames.js';
+import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
+import type { Subscriber } from '../protocol/session-link.js';
+import type { ChangeListener } from '../protocol/store-contract.js';
+import type { KeyChange } from './subscription.js';
 
 /** Told `deleted` when its key is deleted, `created` when it is written again after that. */
-export type KeyWatcher = (change: 'deleted' | 'created') => void;
+export type KeyWatcher = (change: KeyChange) => void;
 
 /** Runs `tell` later; returns the way to cancel it. */
 export type WatchSchedule = (tell: () => void) => () => void;
@@ -24,11 +27,6 @@ const afterWindow: WatchSchedule = (tell) => {
   timer.unref();
   return () => clearTimeout(timer);
 };
-
-/** Takes an 82-byte notification; must not throw and must not call back into the registry. */
-export interface Subscriber {
-  notify(frame: Buffer): void;
-}
 
 export class SubscriptionRegistry {
   private readonly byKey = new Map<string, Set<Subscriber>>();
@@ -106,7 +104,7 @@ export class SubscriptionRegistry {
   }
 
   /** The store's change listener; an arrow so it can be handed over as it is. */
-  readonly onChange = (key: string, value: string | null): void => {
+  readonly onChange: ChangeListener = (key, value) => {
     const subscribers = this.byKey.get(key);
     if (subscribers !== undefined) {
       const frame = encodeNotification(key, value ?? DELETED_VALUE);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConnectQueue } from '../../protocol/connect-queue.js';
+import { ConnectQueue } from '../../actors/connect-queue.js';
 import type { ConnectFrame } from '../../protocol/frames.js';
 
 const req = (n: number): ConnectFrame => ({ kind: 'connect', reqPipe: `r${n}`, respPipe: `s${n}`, notifPipe: `n${n}` });

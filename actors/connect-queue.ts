@@ -2,7 +2,7 @@
  * The bounded buffer between the host and the sessions (the seed's producer-consumer buffer with
  * semaphores): connect requests wait here in arrival order until a session takes them.
  */
-import type { ConnectFrame } from './frames.js';
+import type { ConnectFrame } from '../protocol/frames.js';
 
 type Waiter = { resolve: (request: ConnectFrame) => void; reject: (reason: unknown) => void };
 

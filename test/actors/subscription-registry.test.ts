@@ -1,5 +1,6 @@
 import test from 'ava';
-import { type Subscriber, SubscriptionRegistry } from '../../protocol/subscriptions.js';
+import { SubscriptionRegistry } from '../../actors/subscription-registry.js';
+import type { Subscriber } from '../../protocol/session-link.js';
 import { decode } from '../../protocol/frames.js';
 
 function recorder(): Subscriber & { seen: string[] } {
