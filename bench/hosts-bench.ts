@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Op } from '../protocol/bus.js';
+import { BatchWriter } from '../protocol/batch-codec.js';
 import { hasReader } from '../runtime/os/fifo.js';
 import { RedisStore } from '../runtime/redis/store.js';
 import { launchRedis, type RedisServer } from '../scripts/redis-server.js';
@@ -83,7 +83,12 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
   let hostA: ChildProcess | null = null;
   let hostAErr = '';
   try {
-    await hostB.applyOps([Op.Write, 1, KEY, '0'], () => undefined);
+    const write = (value: string) => {
+      const batch = new BatchWriter();
+      batch.write([KEY, value]);
+      return hostB.apply(batch.take());
+    };
+    await write('0');
     const fifo = join(dir, 'register');
     hostA = spawn(process.execPath, [ENTRY, dir, '2', '1', fifo, '--sessions', '32', '--quiet', '--store', url], { stdio: ['ignore', 'ignore', 'pipe'] });
     // Host A's stderr (its "stopping (SIGTERM)" line at the end) is shown only if it fails.
@@ -103,7 +108,7 @@ async function crossHostLatency(redis: RedisServer): Promise<void> {
       const done = next<Done>(child, 'done');
       child.send({ type: 'expect', count: LATENCY_WRITES });
       for (let i = 0; i < LATENCY_WRITES; i++) {
-        await hostB.applyOps([Op.Write, 1, KEY, String(process.hrtime.bigint())], () => undefined);
+        await write(String(process.hrtime.bigint()));
         await pause(1);
       }
       const latencies = (await done).latenciesUs.sort((a, b) => a - b);

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Op, encodeOps, type BusValue } from '../protocol/batch-codec.js';
+import { BatchWriter } from '../protocol/batch-codec.js';
 import { compareKeys } from '../protocol/keys.js';
 import { parseLine } from '../protocol/job-language.js';
 import { Store } from '../runtime/store/memory-store.js';
@@ -29,32 +29,39 @@ const MAX_BATCH_OPS = 4096;
 const IN_FLIGHT = 3;
 
 interface Batch {
-  readonly ops: BusValue[];
+  /** The batch's bytes, as the job worker sends them (protocol/batch-codec.ts). */
+  readonly bytes: Uint8Array;
   readonly commands: number;
 }
 
 /** The job worker's batching of one job file's text, a batch at a time: a SHOW or a BACKUP ends its batch. */
 function* batches(text: string): Generator<Batch> {
-  let ops: BusValue[] = [];
-  let commands = 0;
+  const w = new BatchWriter();
+  let tokens = 0;
   let backups = 0;
   for (const line of text.split('\n')) {
     const parsed = parseLine(line);
     if (parsed === null || parsed.kind === 'invalid' || parsed.kind === 'wait' || parsed.kind === 'help') continue;
-    commands++;
-    if (parsed.kind === 'write') ops.push(Op.Write, parsed.pairs.length / 2, ...parsed.pairs);
-    else if (parsed.kind === 'read' || parsed.kind === 'delete') {
+    if (parsed.kind === 'write') {
+      w.write(parsed.pairs);
+      tokens += parsed.pairs.length;
+    } else if (parsed.kind === 'read' || parsed.kind === 'delete') {
       const keys = [...parsed.keys].sort(compareKeys);
-      ops.push(parsed.kind === 'read' ? Op.Read : Op.Delete, keys.length, ...keys);
-    } else if (parsed.kind === 'show') ops.push(Op.Show);
-    else ops.push(Op.Backup, ++backups);
-    if (ops.length >= MAX_BATCH_OPS || parsed.kind === 'backup' || parsed.kind === 'show') {
-      yield { ops, commands };
-      ops = [];
-      commands = 0;
+      if (parsed.kind === 'read') w.read(keys);
+      else w.delete(keys);
+      tokens += keys.length;
+    } else if (parsed.kind === 'show') w.show();
+    else w.backup(++backups);
+    if (tokens + 2 * w.commands >= MAX_BATCH_OPS || parsed.kind === 'backup' || parsed.kind === 'show') {
+      const commands = w.commands;
+      yield { bytes: w.take(), commands };
+      tokens = 0;
     }
   }
-  if (commands > 0) yield { ops, commands };
+  if (w.commands > 0) {
+    const commands = w.commands;
+    yield { bytes: w.take(), commands };
+  }
 }
 
 type Source = () => Iterable<Batch>;
@@ -71,8 +78,7 @@ async function runMemory(sources: Source[]): Promise<number> {
       const step = it.next();
       if (step.done === true) continue;
       live++;
-      // Encoded here, as the job worker does: part of the in-memory path's cost.
-      store.apply(encodeOps(step.value.ops), () => {
+      store.apply(step.value.bytes, () => {
         const snapshot = store.snapshot();
         for (let kv = snapshot.next(10_000); kv !== null; kv = snapshot.next(10_000));
         snapshot.release();
@@ -97,7 +103,7 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
         const window: Promise<unknown>[] = [];
         for (const batch of source()) {
           window.push(
-            store.applyOps(batch.ops, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
+            store.apply(batch.bytes, (_n, snapshot) => backups.push(snapshot.backupText('seed'))).then(() => (commands += batch.commands)),
           );
           if (window.length >= IN_FLIGHT) await window.shift();
         }

@@ -17,10 +17,9 @@
  * Rules: a BACKUP ends its batch (the job waits there for a backup slot), and the worker ends a
  * batch at each SHOW, so a batch's results hold at most one copy of the store.
  *
- * The same batch also has a flat form, `[Op.Write, n, k1, v1, ..., Op.Read, n, k1, ...]` with
- * the results `[value | null ..., m, missing key ..., 2p, key, value ...]`, for code that walks
- * a batch as values (the Redis store, tests): `encodeOps`/`decodeOps` and `encodeResults`/
- * `decodeResults` convert between the two.
+ * The Redis store's script reads the same bytes and answers in the same results layout, and the
+ * change messages it publishes are batches of WRITEs and DELETEs: its op codes and the walk come
+ * from here (`LUA_LAYOUT`), so a change to the layout is a change to this file.
  */
 
 import { MAX_STRING_BYTES } from './keys.js';
@@ -28,11 +27,21 @@ import { MAX_STRING_BYTES } from './keys.js';
 export const Op = { Write: 1, Read: 2, Delete: 3, Show: 4, Backup: 5 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** One element of a batch or its results in the flat form. */
-export type BusValue = string | number | null;
-
 /** The longest token the layout carries (one length byte). Keys and values are at most 40. */
 export const MAX_TOKEN_BYTES = 255;
+
+/**
+ * Tokens that follow a command's count, per unit of the count (n pairs for a WRITE, n keys for a
+ * READ or DELETE, none for a BACKUP, whose count is its number); a SHOW has no count. The one
+ * statement of how long a command is.
+ */
+const TOKENS_PER_COUNT: Readonly<Partial<Record<number, number>>> = { [Op.Write]: 2, [Op.Read]: 1, [Op.Delete]: 1, [Op.Backup]: 0 };
+
+/** How many tokens follow the count `n` of a command `op` (not a SHOW); -1 for an unknown op. */
+export function tokensOf(op: number, n: number): number {
+  const per = TOKENS_PER_COUNT[op];
+  return per === undefined ? -1 : per * n;
+}
 
 const INITIAL_BYTES = 1 << 16;
 
@@ -275,19 +284,29 @@ export class ResultWriter extends ByteWriter {
 }
 
 /**
- * Reads a batch or its results a field at a time; the caller knows the layout's order (it
- * follows the op codes). Fields are read without bounds checks: check a batch with `checkBatch`
- * first.
+ * The walker: reads a batch or its results a field at a time. `command()` reads a command's head
+ * (its op and count) and `skipTokens(tokensOf(op, n))` steps over what it carries; the caller
+ * reads a command's tokens in between, as its op says. Fields are read without bounds checks:
+ * check a batch with `checkBatch` first.
  */
 export class BatchReader {
   at = 0;
   /** After `skipToken`, the token's bytes are `bytes[tokenStart, at)`. */
   tokenStart = 0;
+  /** After `command()`, the command's count (0 for a SHOW, which has none). */
+  n = 0;
 
   constructor(readonly bytes: Uint8Array) {}
 
   get done(): boolean {
     return this.at >= this.bytes.length;
+  }
+
+  /** The next command's op; its count, if it has one, is then in `n`. */
+  command(): number {
+    const op = this.bytes[this.at++]!;
+    this.n = op === Op.Show ? 0 : this.count();
+    return op;
   }
 
   byte(): number {
@@ -324,36 +343,49 @@ export class BatchReader {
     this.at += 1 + n;
     return n;
   }
+
+  /** Steps over `k` tokens. */
+  skipTokens(k: number): void {
+    const b = this.bytes;
+    let at = this.at;
+    for (let i = 0; i < k; i++) at += 1 + b[at]!;
+    this.at = at;
+  }
 }
 
 export type BatchCheck =
-  | { readonly ok: true; readonly commands: number; readonly backup: number | null }
+  | { readonly ok: true; readonly commands: number; readonly shows: number; readonly backup: number | null }
   | { readonly ok: false; readonly error: string };
 
 /**
  * Checks a batch's bytes before any of it is applied, so a malformed batch is refused whole:
  * known op codes, tokens of 1..MAX_STRING_BYTES bytes inside the buffer (the protocol's fields:
- * the in-memory store keeps no longer ones), a BACKUP only at the end. Returns
- * the number of its commands and the number of the BACKUP that ends it, if one does.
+ * the in-memory store keeps no longer ones), a BACKUP only at the end. Returns the number of its
+ * commands and of its SHOWs, and the number of the BACKUP that ends it, if one does. (The Redis
+ * script checks the same in Lua: `LUA_LAYOUT`, with the same words.)
  */
 export function checkBatch(bytes: Uint8Array): BatchCheck {
   const end = bytes.length;
   const r = new BatchReader(bytes);
   let commands = 0;
+  let shows = 0;
   while (r.at < end) {
     const at = r.at;
     const op = r.byte();
     commands++;
-    if (op === Op.Show) continue;
-    if (op !== Op.Write && op !== Op.Read && op !== Op.Delete && op !== Op.Backup) return { ok: false, error: `command at byte ${at}: unknown op ${op}` };
+    if (op === Op.Show) {
+      shows++;
+      continue;
+    }
+    if (tokensOf(op, 0) < 0) return { ok: false, error: `command at byte ${at}: unknown op ${op}` };
     if (r.at + 4 > end) return { ok: false, error: `command at byte ${at}: truncated count` };
     const n = r.count();
     if (op === Op.Backup) {
       // A BACKUP ends its batch: the job waits there for a free backup slot.
       if (r.at !== end) return { ok: false, error: `command at byte ${at}: BACKUP not at the end of its batch` };
-      return { ok: true, commands, backup: n };
+      return { ok: true, commands, shows, backup: n };
     }
-    const tokens = op === Op.Write ? 2 * n : n;
+    const tokens = tokensOf(op, n);
     for (let i = 0; i < tokens; i++) {
       if (r.at >= end) return { ok: false, error: `command at byte ${at}: truncated` };
       const length = r.skipToken();
@@ -362,161 +394,84 @@ export function checkBatch(bytes: Uint8Array): BatchCheck {
       if (r.at > end) return { ok: false, error: `command at byte ${at}: truncated` };
     }
   }
-  return { ok: true, commands, backup: null };
+  return { ok: true, commands, shows, backup: null };
 }
+
+/** Op codes as Lua constants, from `Op`. */
+const luaOps = Object.entries(Op)
+  .map(([name, code]) => `local ${name.toUpperCase()} = ${code}`)
+  .join('\n');
+
+/** `TOKENS_PER_COUNT` as a Lua table. */
+const luaTokensPer = `{ ${Object.entries(TOKENS_PER_COUNT)
+  .map(([code, per]) => `[${code}] = ${per}`)
+  .join(', ')} }`;
 
 /**
- * Checks a batch in the flat form before any of it is applied. Returns the reason, or null when
- * the batch is well formed.
+ * The layout for Lua (the Redis store's script, runtime/redis/batch-script.ts), from the same
+ * constants: the op codes; `TOKENS_PER[op]` (nil for an unknown op, and for SHOW, which has no
+ * count); `count(s, p)`, the count at byte p (1-based); `u32(n)`, a count's bytes; `BYTE[b]`,
+ * the one-byte string of b (a token's length byte, an op code); `readTokens(s, p, k)`, the k
+ * tokens from byte p, and the byte after them (a Lua error if the batch ends first: one C call
+ * per thousand tokens, Redis's struct library); `MISSING_VALUE`, a READ's result for a missing
+ * key; `DELETED` and `WAS_MISSING`, a DELETE's result per key; `checkCommand(s, p, size)`, which
+ * checks the command at p as `checkBatch` does, in its words, and returns the byte after it, or
+ * nil and the reason.
  */
-export function checkOps(ops: readonly unknown[]): string | null {
-  return opsProblem(ops, true);
-}
-
-function opsProblem(ops: readonly unknown[], backupEnds: boolean): string | null {
-  let i = 0;
-  while (i < ops.length) {
-    const op = ops[i];
-    if (op === Op.Show) {
-      i += 1;
-      continue;
-    }
-    const n = ops[i + 1];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return `operation at ${i}: bad count`;
-    if (op === Op.Backup) {
-      if (backupEnds && i + 2 !== ops.length) return `operation at ${i}: BACKUP not at the end of its batch`;
-      i += 2;
-      continue;
-    }
-    const width = op === Op.Write ? 2 * n : op === Op.Read || op === Op.Delete ? n : -1;
-    if (width < 0) return `operation at ${i}: unknown op ${String(op)}`;
-    const last = i + 2 + width;
-    if (last > ops.length) return `operation at ${i}: truncated`;
-    for (let j = i + 2; j < last; j++) if (typeof ops[j] !== 'string') return `operation at ${i}: not a string`;
-    i = last;
-  }
-  return null;
-}
-
-/**
- * A batch in the flat form, as bytes. Throws on a malformed batch. A BACKUP may stand anywhere
- * (the store applies that too: its tests take several snapshots in one batch); the bus refuses it.
- */
-export function encodeOps(ops: readonly BusValue[]): Uint8Array {
-  const problem = opsProblem(ops, false);
-  if (problem !== null) throw new Error(`batch codec: ${problem}`);
-  const w = new BatchWriter();
-  for (let i = 0; i < ops.length; ) {
-    const op = ops[i] as Op;
-    if (op === Op.Show) {
-      w.show();
-      i += 1;
-      continue;
-    }
-    const n = ops[i + 1] as number;
-    if (op === Op.Backup) {
-      w.backup(n);
-      i += 2;
-      continue;
-    }
-    const width = op === Op.Write ? 2 * n : n;
-    const tokens = ops.slice(i + 2, i + 2 + width) as string[];
-    if (op === Op.Write) w.write(tokens);
-    else if (op === Op.Read) w.read(tokens);
-    else w.delete(tokens);
-    i += 2 + width;
-  }
-  return w.take();
-}
-
-/** A batch's bytes in the flat form. Throws on a malformed batch. */
-export function decodeOps(bytes: Uint8Array): BusValue[] {
-  const check = checkBatch(bytes);
-  if (!check.ok) throw new Error(`batch codec: ${check.error}`);
-  const ops: BusValue[] = [];
-  const r = new BatchReader(bytes);
-  while (!r.done) {
-    const op = r.byte() as Op;
-    ops.push(op);
-    if (op === Op.Show) continue;
-    const n = r.count();
-    ops.push(n);
-    if (op === Op.Backup) continue;
-    const tokens = op === Op.Write ? 2 * n : n;
-    for (let i = 0; i < tokens; i++) ops.push(r.token());
-  }
-  return ops;
-}
-
-/** A checked batch's results, given in the flat form, as bytes. */
-export function encodeResults(ops: readonly BusValue[], results: readonly BusValue[]): Uint8Array {
-  const w = new ResultWriter();
-  let r = 0;
-  for (let i = 0; i < ops.length; ) {
-    const op = ops[i] as Op;
-    if (op === Op.Show) {
-      const width = results[r] as number;
-      w.pairCount(width / 2);
-      for (let j = r + 1; j < r + 1 + width; j += 2) w.pair(results[j] as string, results[j + 1] as string);
-      r += 1 + width;
-      i += 1;
-      continue;
-    }
-    const n = ops[i + 1] as number;
-    if (op === Op.Read) {
-      for (let j = 0; j < n; j++) w.value((results[r++] as string | null) ?? undefined);
-    } else if (op === Op.Delete) {
-      const m = results[r] as number;
-      // The missing keys come in order, and of a key listed twice only the first can have been
-      // deleted: matching from the end puts each missing key on the right one of its copies.
-      const flags: boolean[] = new Array<boolean>(n).fill(false);
-      let next = m - 1;
-      for (let j = n - 1; j >= 0 && next >= 0; j--) {
-        if (results[r + 1 + next] === ops[i + 2 + j]) {
-          flags[j] = true;
-          next--;
-        }
-      }
-      if (next !== -1) throw new Error('batch codec: DELETE results do not match its keys');
-      for (const flag of flags) w.missing(flag);
-      r += 1 + m;
-    }
-    i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
-  }
-  return w.take();
-}
-
-/** A checked batch's result bytes in the flat form. */
-export function decodeResults(batch: Uint8Array, results: Uint8Array): BusValue[] {
-  const out: BusValue[] = [];
-  const b = new BatchReader(batch);
-  const r = new BatchReader(results);
-  while (!b.done) {
-    const op = b.byte() as Op;
-    if (op === Op.Show) {
-      const pairs = r.count();
-      out.push(2 * pairs);
-      for (let i = 0; i < 2 * pairs; i++) out.push(r.token());
-      continue;
-    }
-    const n = b.count();
-    if (op === Op.Write) {
-      for (let i = 0; i < 2 * n; i++) b.skipToken();
-    } else if (op === Op.Read) {
-      for (let i = 0; i < n; i++) {
-        b.skipToken();
-        out.push(r.bytes[r.at] === 0 ? (r.at++, null) : r.token());
-      }
-    } else if (op === Op.Delete) {
-      const countAt = out.length;
-      out.push(0);
-      for (let i = 0; i < n; i++) {
-        const key = b.token();
-        if (r.byte() === 1) out.push(key);
-      }
-      out[countAt] = out.length - countAt - 1;
-    }
-  }
-  if (!r.done) throw new Error('batch codec: results longer than their batch');
-  return out;
-}
+export const LUA_LAYOUT = `${luaOps}
+local TOKENS_PER = ${luaTokensPer}
+local MAX_TOKEN_BYTES = ${MAX_TOKEN_BYTES}
+local MISSING_VALUE, DELETED, WAS_MISSING = '\\0', '\\0', '\\1'
+local BYTE = {}
+for b = 0, 255 do BYTE[b] = string.char(b) end
+local function count(s, p)
+  local a, b, c, d = string.byte(s, p, p + 3)
+  return ((d * 256 + c) * 256 + b) * 256 + a
+end
+local function u32(n)
+  return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256)
+end
+local TOKENS_FORMAT = {}
+local function tokensFormat(k)
+  local f = TOKENS_FORMAT[k]
+  if f == nil then
+    f = '<' .. string.rep('Bc0', k)
+    TOKENS_FORMAT[k] = f
+  end
+  return f
+end
+local function readTokens(s, p, k)
+  if k > #s - p + 1 then error('truncated') end
+  local t, done = {}, 0
+  while done < k do
+    local n = math.min(1000, k - done)
+    local part = { struct.unpack(tokensFormat(n), s, p) }
+    if done == 0 and n == k then
+      p = part[k + 1]
+      part[k + 1] = nil
+      return part, p
+    end
+    for j = 1, n do t[done + j] = part[j] end
+    p = part[n + 1]
+    done = done + n
+  end
+  return t, p
+end
+local function checkCommand(s, p, size)
+  local at = p - 1
+  local op = string.byte(s, p)
+  if op == SHOW then return p + 1 end
+  local per = TOKENS_PER[op]
+  if per == nil then return nil, 'command at byte ' .. at .. ': unknown op ' .. op end
+  if p + 4 > size then return nil, 'command at byte ' .. at .. ': truncated count' end
+  local tokens = per * count(s, p + 1)
+  p = p + 5
+  for i = 1, tokens do
+    if p > size then return nil, 'command at byte ' .. at .. ': truncated' end
+    local length = string.byte(s, p)
+    if length == 0 then return nil, 'command at byte ' .. at .. ': empty string' end
+    p = p + 1 + length
+    if p > size + 1 then return nil, 'command at byte ' .. at .. ': truncated' end
+  end
+  return p
+end`;

@@ -10,8 +10,6 @@
 import { Packr } from 'msgpackr/pack';
 import { isRecord } from './guards.js';
 
-export { Op, checkOps, type BusValue } from './batch-codec.js';
-
 /** worker -> job actor, which checks it and hands it to the store */
 export interface BatchMessage {
   readonly t: 'batch';

@@ -8,7 +8,7 @@
 import { closeSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchReader, BatchWriter, Op } from '../../protocol/batch-codec.js';
+import { BatchReader, BatchWriter, Op, tokensOf } from '../../protocol/batch-codec.js';
 import { decode, encode, isToWorker } from '../../protocol/bus.js';
 import { parseLine } from '../../protocol/job-language.js';
 import { appendPlainLine } from '../../protocol/plain-lines.js';
@@ -380,25 +380,24 @@ function writeResults(out: OutFile, sent: Uint8Array, results: Uint8Array, compa
   const b = new BatchReader(sent);
   const r = new BatchReader(results);
   while (!b.done) {
-    const op = b.byte();
-    if (op === Op.Show) {
-      const width = 2 * r.count();
-      const flat = new Array<string>(width);
-      for (let i = 0; i < width; i++) flat[i] = r.token();
-      out.text(formatPairs(sortPairs(flat, 0, width), compat));
-      continue;
-    }
-    const n = b.count();
+    const op = b.command();
+    const n = b.n;
     switch (op) {
-      case Op.Write:
-        for (let i = 0; i < 2 * n; i++) b.skipToken();
+      case Op.Show: {
+        const width = 2 * r.count();
+        const flat = new Array<string>(width);
+        for (let i = 0; i < width; i++) flat[i] = r.token();
+        out.text(formatPairs(sortPairs(flat, 0, width), compat));
         break;
+      }
       case Op.Read:
         formatRead(out, b, r, n);
         break;
       case Op.Delete:
         formatDeleteMissing(out, b, r, n);
         break;
+      default:
+        b.skipTokens(tokensOf(op, n));
     }
   }
   if (!r.done) throw new Error('job worker: results longer than their batch');

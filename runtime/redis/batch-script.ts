@@ -1,221 +1,262 @@
 /**
- * The Lua script that applies one whole batch (its layout: protocol/batch-codec.ts) inside Redis, atomically.
+ * The Lua script that applies one whole batch inside Redis, atomically. It reads the batch's bytes
+ * as the job worker wrote them and answers in the results layout the in-memory store answers in
+ * (both in protocol/batch-codec.ts, whose `LUA_LAYOUT` gives the script its op codes and walk).
  *
  *   KEYS[1]      the data hash
  *   KEYS[2..]    one fresh copy key per SHOW and per BACKUP, in batch order
  *   ARGV[1]      the change channel
  *   ARGV[2]      the largest store (pairs) a SHOW returns inline; above it, SHOW copies
  *   ARGV[3]      the copies' time to live, ms (a guard against leaks if the reader dies)
- *   ARGV[4]      the operations, packed by `packBatch` (one argument, not thousands: the
- *                client's cost per argument was most of a batch's time)
+ *   ARGV[4]      the batch's bytes (one argument, not thousands: the client's cost per argument
+ *                was most of a batch's time)
  *
- * Returns { results, copies }: `results` as the in-memory store's apply, except that a SHOW of
- * a store larger than ARGV[2] gives -1 and leaves its pairs in its copy key; `copies[j]` is the
- * number of pairs in copy key j (-1 for a SHOW answered inline, 0 when the store was empty and
- * no key was made).
+ * Returns { segments, sizes }: the results' bytes, cut at each SHOW answered through a copy (a
+ * SHOW of a store larger than ARGV[2]): Node reads that copy and puts its pairs between the
+ * segments. `sizes[j]` is the number of pairs in copy key j (-1 for a SHOW answered inline, 0
+ * when the store was empty and no key was made).
  *
- * The packing: per operation its code (one byte); then, but for SHOW, its count (4 bytes, big
- * endian) and its strings, each as its length (2 bytes, big endian) and its bytes.
+ * Never a partial batch: Redis does not roll a script back, so nothing refusable runs after the
+ * first write. Pass 1 only reads: it checks the whole batch (and the data key's type, that no copy
+ * key exists, and that the Redis user may make every call pass 2 may make:
+ * runtime/redis/permissions.ts) and works out every READ's and DELETE's result and every change, from one
+ * HMGET of the batch's keys under the batch's own changes. Pass 2 PUBLISHes the changes, all in
+ * one message and before any write (a script is atomic, so no one sees the store between the
+ * two), then writes each changed key once, with its last value (one HSET and one HDEL), before
+ * each SHOW and BACKUP, which see the store as it is at their place, and at the end. The
+ * `#!lua` line declares the script as one that may write, so Redis refuses it whole when over
+ * `maxmemory` instead of stopping it half way.
  *
- * Never a partial batch: Redis does not roll a script back, so the first pass unpacks and checks
- * the whole batch (and the data key's type, that no copy key exists, and that the Redis user may
- * make every call the second pass may make: runtime/redis/permissions.ts) before the second
- * changes anything; after that no call can fail. The `#!lua` line declares the script as one that may
- * write, so Redis refuses it whole when over `maxmemory` instead of stopping it half way.
+ * The change message is itself a batch: the batch's WRITEs as they came, and for each DELETE the
+ * keys it deleted (ChangeFeed in changes.ts reads it with the same walker).
  *
  * Nothing here sorts: Lua compares strings with strcoll, which follows the server's locale
  * (Redis calls setlocale(LC_COLLATE, "")), not bytes. Node sorts, by bytes.
- *
- * A change is published as one message: 'W' or 'D', the key's length in two bytes (big endian),
- * the key, then the value for 'W'.
  */
-import { Op, type BusValue } from '../../protocol/batch-codec.js';
+import { LUA_LAYOUT } from '../../protocol/batch-codec.js';
 import { SCRIPT_CALLS_CHECK_LUA } from './permissions.js';
 
+/** Keys (or pairs) per HMGET, HSET or HDEL: `unpack` stops at Lua's stack limit (8,000). */
+const CHUNK = 1000;
+
 export const BATCH_SCRIPT = `#!lua
+${LUA_LAYOUT}
 local data = KEYS[1]
 local channel = ARGV[1]
 local inlineMax = tonumber(ARGV[2])
 local ttl = ARGV[3]
-local packed = ARGV[4]
-local size = #packed
-local byte, sub, char = string.byte, string.sub, string.char
+local batch = ARGV[4]
+local size = #batch
+local byte, sub, concat, unpack = string.byte, string.sub, table.concat, unpack
+local CHUNK = ${CHUNK}
+
+local function refuse(why)
+  return redis.error_reply('KVSREFUSED ' .. why)
+end
+
+-- The hash's values for keys[1..n] (false where missing).
+local function hmget(keys, n)
+  if n == 0 then return {} end
+  if n <= CHUNK then return redis.call('HMGET', data, unpack(keys, 1, n)) end
+  local out = {}
+  for from = 1, n, CHUNK do
+    local part = redis.call('HMGET', data, unpack(keys, from, math.min(n, from + CHUNK - 1)))
+    for j = 1, #part do out[from + j - 1] = part[j] end
+  end
+  return out
+end
+
+-- One command over args[1..n] in chunks of whole pairs.
+local function each(command, args, n)
+  for from = 1, n, 2 * CHUNK do redis.call(command, data, unpack(args, from, math.min(n, from + 2 * CHUNK - 1))) end
+end
 
 local kind = redis.call('TYPE', data)['ok']
 if kind ~= 'hash' and kind ~= 'none' then
-  return redis.error_reply('KVSREFUSED data key ' .. data .. ' holds a ' .. kind .. ', not a hash')
+  return refuse('data key ' .. data .. ' holds a ' .. kind .. ', not a hash')
 end
-local ops, m = {}, 0
+
+-- Pass 1: reads only. The batch cut into its commands' tokens; on any fault, checked command by
+-- command for the words (the same as checkBatch's).
+local ops, args, ends = {}, {}, {}
+-- The op codes the batch holds (the calls to check: permissions.ts).
 local present = {}
-local copies = 0
-local p = 1
-while p <= size do
-  local op = byte(packed, p)
-  local at = p - 1
-  p = p + 1
-  m = m + 1
-  ops[m] = op
-  present[op] = true
-  if op == 4 then
-    copies = copies + 1
-  else
-    if p + 3 > size then return redis.error_reply('KVSREFUSED operation at byte ' .. at .. ': truncated') end
-    local c1, c2, c3, c4 = byte(packed, p, p + 3)
-    local c = ((c1 * 256 + c2) * 256 + c3) * 256 + c4
-    p = p + 4
-    m = m + 1
-    ops[m] = c
-    local width
-    if op == 1 then
-      width = 2 * c
-    elseif op == 2 or op == 3 then
-      width = c
-    elseif op == 5 then
-      width = 0
+local c, copies = 0, 0
+local wanted, w = {}, 0
+local function parse()
+  local p = 1
+  while p <= size do
+    local op = byte(batch, p)
+    c = c + 1
+    ops[c] = op
+    present[op] = true
+    if op == SHOW then
       copies = copies + 1
+      p = p + 1
     else
-      return redis.error_reply('KVSREFUSED operation at byte ' .. at .. ': unknown op ' .. op)
+      if op == BACKUP then copies = copies + 1 end
+      local t, k
+      t, p = readTokens(batch, p + 5, TOKENS_PER[op] * count(batch, p + 1))
+      args[c] = t
+      for j = 1, #t do
+        if t[j] == '' then error('empty string') end
+      end
+      if op == READ or op == DELETE then
+        for j = 1, #t do wanted[w + j] = t[j] end
+        w = w + #t
+      end
     end
-    for j = 1, width do
-      if p + 1 > size then return redis.error_reply('KVSREFUSED operation at byte ' .. at .. ': truncated') end
-      local h, l = byte(packed, p, p + 1)
-      local e = p + 1 + h * 256 + l
-      if e > size then return redis.error_reply('KVSREFUSED operation at byte ' .. at .. ': truncated') end
-      m = m + 1
-      ops[m] = sub(packed, p + 2, e)
-      p = e + 1
-    end
+    ends[c] = p
   end
 end
-if copies ~= #KEYS - 1 then return redis.error_reply('KVSREFUSED ' .. copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
+if not pcall(parse) then
+  local p = 1
+  while p <= size do
+    local after, why = checkCommand(batch, p, size)
+    if after == nil then return refuse(why) end
+    p = after
+  end
+  return refuse('malformed batch')
+end
+if copies ~= #KEYS - 1 then return refuse(copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
 ${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
 for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
 local refused = refusedCalls(present, data, copyKeys, channel)
-if #refused > 0 then return redis.error_reply('KVSREFUSED the Redis user may not run ' .. table.concat(refused, ', ')) end
+if #refused > 0 then return refuse('the Redis user may not run ' .. concat(refused, ', ')) end
 for k = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[k]) == 1 then return redis.error_reply('KVSREFUSED copy key ' .. KEYS[k] .. ' exists') end
+  if redis.call('EXISTS', KEYS[k]) == 1 then return refuse('copy key ' .. KEYS[k] .. ' exists') end
 end
 
-local function len2(s)
-  local l = #s
-  return char(math.floor(l / 256), l % 256)
-end
-
-local results, sizes = {}, {}
-local r, copy = 0, 0
-local i = 1
-while i <= m do
-  local op = ops[i]
-  if op == 4 then
-    copy = copy + 1
-    if redis.call('HLEN', data) <= inlineMax then
-      local all = redis.call('HGETALL', data)
-      r = r + 1
-      results[r] = #all
-      for j = 1, #all do
+-- Every READ's and DELETE's result and every change: what the hash holds before the batch (one
+-- HMGET for the whole batch), under the batch's own changes so far (\`seen\`: a key's new value, or
+-- false once deleted). Pass 2 writes each changed key once, with its last value: before a SHOW
+-- or BACKUP, the changes since the one before (\`flushes\`); at the end, those since the last one
+-- (\`pending\`, which is \`seen\` itself in a batch with neither).
+local stored = hmget(wanted, w)
+local res, r, s = {}, 0, 0
+local changes, m = {}, 0
+local seen, pending, flushes, shows = {}, nil, {}, {}
+for i = 1, c do
+  local op, t = ops[i], args[i]
+  if op == WRITE then
+    for j = 1, #t, 2 do
+      seen[t[j]] = t[j + 1]
+      if pending then pending[t[j]] = t[j + 1] end
+    end
+    m = m + 1
+    changes[m] = sub(batch, i == 1 and 1 or ends[i - 1], ends[i] - 1)
+  elseif op == READ then
+    for j = 1, #t do
+      s = s + 1
+      local v = seen[t[j]]
+      if v == nil then v = stored[s] end
+      if not v then
         r = r + 1
-        results[r] = all[j]
+        res[r] = MISSING_VALUE
+      else
+        if #v > MAX_TOKEN_BYTES then return refuse('key ' .. t[j] .. ' holds ' .. #v .. ' bytes, more than any command writes') end
+        res[r + 1] = BYTE[#v]
+        res[r + 2] = v
+        r = r + 2
       end
+    end
+  elseif op == DELETE then
+    local g, n = { BYTE[DELETE], '' }, 2
+    for j = 1, #t do
+      s = s + 1
+      local key = t[j]
+      local v = seen[key]
+      if v == nil then v = stored[s] end
+      r = r + 1
+      if v then
+        seen[key] = false
+        if pending then pending[key] = false end
+        g[n + 1] = BYTE[#key]
+        g[n + 2] = key
+        n = n + 2
+        res[r] = DELETED
+      else
+        res[r] = WAS_MISSING
+      end
+    end
+    if n > 2 then
+      g[2] = u32((n - 2) / 2)
+      m = m + 1
+      changes[m] = concat(g)
+    end
+  else
+    if pending then
+      flushes[i] = pending
+    else
+      flushes[i] = {}
+      for key, v in pairs(seen) do flushes[i][key] = v end
+    end
+    pending = {}
+    if op == SHOW then
+      r = r + 1
+      res[r] = ''
+      shows[i] = r
+    end
+  end
+end
+
+-- Pass 2: the changes, then the writes.
+local function flush(changed)
+  local sets, dels, ns, nd = {}, {}, 0, 0
+  for key, v in pairs(changed) do
+    if v then
+      sets[ns + 1] = key
+      sets[ns + 2] = v
+      ns = ns + 2
+    else
+      nd = nd + 1
+      dels[nd] = key
+    end
+  end
+  if ns > 0 then each('HSET', sets, ns) end
+  if nd > 0 then each('HDEL', dels, nd) end
+end
+if m > 0 then redis.call('PUBLISH', channel, concat(changes)) end
+local sizes, cuts, copy = {}, {}, 0
+for i = 1, c do
+  local op = ops[i]
+  if op == SHOW or op == BACKUP then
+    flush(flushes[i])
+    copy = copy + 1
+    local inline = nil
+    if op == SHOW and redis.call('HLEN', data) <= inlineMax then
+      local all = redis.call('HGETALL', data)
+      local parts = { u32(#all / 2) }
+      for j = 1, #all do
+        -- A key or value no command wrote (too long for the layout): Node reads the copy and says so.
+        if #all[j] > MAX_TOKEN_BYTES then
+          parts = nil
+          break
+        end
+        parts[j + 1] = BYTE[#all[j]] .. all[j]
+      end
+      if parts then inline = concat(parts) end
+    end
+    if inline then
+      res[shows[i]] = inline
       sizes[copy] = -1
     else
-      redis.call('COPY', data, KEYS[copy + 1])
-      redis.call('PEXPIRE', KEYS[copy + 1], ttl)
-      r = r + 1
-      results[r] = -1
-      sizes[copy] = redis.call('HLEN', KEYS[copy + 1])
-    end
-    i = i + 1
-  else
-    local c = ops[i + 1]
-    i = i + 2
-    if op == 1 then
-      for j = i, i + 2 * c - 1, 2 do
-        local k = ops[j]
-        redis.call('HSET', data, k, ops[j + 1])
-        redis.call('PUBLISH', channel, 'W' .. len2(k) .. k .. ops[j + 1])
-      end
-      i = i + 2 * c
-    elseif op == 2 then
-      for j = i, i + c - 1 do
-        r = r + 1
-        results[r] = redis.call('HGET', data, ops[j])
-      end
-      i = i + c
-    elseif op == 3 then
-      local at = r + 1
-      r = r + 1
-      local missing = 0
-      for j = i, i + c - 1 do
-        local k = ops[j]
-        if redis.call('HDEL', data, k) == 1 then
-          redis.call('PUBLISH', channel, 'D' .. len2(k) .. k)
-        else
-          missing = missing + 1
-          r = r + 1
-          results[r] = k
-        end
-      end
-      results[at] = missing
-      i = i + c
-    else
-      copy = copy + 1
       if redis.call('COPY', data, KEYS[copy + 1]) == 1 then
         redis.call('PEXPIRE', KEYS[copy + 1], ttl)
         sizes[copy] = redis.call('HLEN', KEYS[copy + 1])
       else
         sizes[copy] = 0
       end
+      if op == SHOW then cuts[#cuts + 1] = shows[i] end
     end
   end
 end
-return { results, sizes }
+flush(pending or seen)
+local segments, from = {}, 1
+for j = 1, #cuts do
+  segments[j] = concat(res, '', from, cuts[j] - 1)
+  from = cuts[j] + 1
+end
+segments[#cuts + 1] = concat(res, '', from, r)
+return { segments, sizes }
 `;
-
-/** The longest key or value the packing carries. */
-export const MAX_PACKED_STRING = 0xffff;
-
-/**
- * Packs a checked batch (protocol/batch-codec.ts) for ARGV[4]: byte strings go in as their bytes
- * (latin1), so nothing is re-encoded. Throws on a string longer than MAX_PACKED_STRING.
- */
-export function packBatch(ops: readonly BusValue[]): Buffer {
-  let size = 0;
-  for (let i = 0; i < ops.length; ) {
-    const op = ops[i] as number;
-    if (op === Op.Show) {
-      size += 1;
-      i += 1;
-      continue;
-    }
-    const n = ops[i + 1] as number;
-    const width = op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n;
-    size += 5;
-    for (let j = i + 2; j < i + 2 + width; j++) {
-      const length = (ops[j] as string).length;
-      if (length > MAX_PACKED_STRING) throw new RangeError(`a string of ${length} bytes is longer than ${MAX_PACKED_STRING}`);
-      size += 2 + length;
-    }
-    i += 2 + width;
-  }
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (let i = 0; i < ops.length; ) {
-    const op = ops[i] as number;
-    buf[off++] = op;
-    if (op === Op.Show) {
-      i += 1;
-      continue;
-    }
-    const n = ops[i + 1] as number;
-    buf.writeUInt32BE(n, off);
-    off += 4;
-    const width = op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n;
-    for (let j = i + 2; j < i + 2 + width; j++) {
-      const s = ops[j] as string;
-      buf.writeUInt16BE(s.length, off);
-      off += 2 + buf.write(s, off + 2, 'latin1');
-    }
-    i += 2 + width;
-  }
-  return buf;
-}

@@ -5,11 +5,18 @@
  * was away would be lost without a word, so a drop is reported through `onLost` instead.
  */
 import type { Redis } from 'ioredis';
+import { BatchReader, Op, checkBatch } from '../../protocol/batch-codec.js';
 import { checkToken } from '../../protocol/keys.js';
 import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl, redisNames } from './connection.js';
 
 /** `value` null: the key was deleted. Strings are byte strings (latin1). */
 export type ChangeHandler = (key: string, value: string | null) => void;
+
+export interface Change {
+  readonly key: string;
+  /** null: deleted. */
+  readonly value: string | null;
+}
 
 export interface ChangeFeedOptions {
   readonly namespace?: string;
@@ -18,26 +25,30 @@ export interface ChangeFeedOptions {
   readonly onLost?: (error: RedisStoreError) => void;
 }
 
-const WRITE = 0x57; // 'W'
-const DELETE = 0x44; // 'D'
-
 /**
- * Decodes one published change; null for a message that is not one. Anyone with access to the
- * Redis can publish on the channel, so a key or value that no command could have written (a
- * notification frame could not carry it) is not a change either.
+ * Decodes one published message: a batch's changes, in order (the script publishes its WRITEs as
+ * they came and, per DELETE, the keys it deleted, laid out as a batch: protocol/batch-codec.ts).
+ * Null for a message that is not one. Anyone with access to the Redis can publish on the
+ * channel, so a message that is not such a batch, or holds a key or value no command could have
+ * written (a notification frame could not carry it), is not a change at all: none of it is.
  */
-export function decodeChange(message: Buffer): { key: string; value: string | null } | null {
-  if (message.length < 3) return null;
-  const length = message.readUInt16BE(1);
-  if (3 + length > message.length) return null;
-  const key = message.toString('latin1', 3, 3 + length);
-  if (checkToken(key, 'key') !== null) return null;
-  if (message[0] === WRITE) {
-    const value = message.toString('latin1', 3 + length);
-    return checkToken(value, 'value') === null ? { key, value } : null;
+export function decodeChanges(message: Uint8Array): Change[] | null {
+  const check = checkBatch(message);
+  if (!check.ok) return null;
+  const changes: Change[] = [];
+  const r = new BatchReader(message);
+  while (!r.done) {
+    const op = r.command();
+    if (op !== Op.Write && op !== Op.Delete) return null;
+    for (let i = 0; i < r.n; i++) {
+      const key = r.token();
+      if (checkToken(key, 'key') !== null) return null;
+      const value = op === Op.Write ? r.token() : null;
+      if (value !== null && checkToken(value, 'value') !== null) return null;
+      changes.push({ key, value });
+    }
   }
-  if (message[0] === DELETE && message.length === 3 + length) return { key, value: null };
-  return null;
+  return changes;
 }
 
 export class ChangeFeed {
@@ -53,9 +64,9 @@ export class ChangeFeed {
     const client = await connectRedis(target, 'changes', (error) => options.onLost?.(error), options.connectTimeoutMs);
     client.on('messageBuffer', (from: Buffer, message: Buffer) => {
       if (from.toString('latin1') !== channel) return;
-      const change = decodeChange(message);
+      const changes = decodeChanges(message);
       // Only our own script publishes here; anything else is someone else's message, not a change.
-      if (change !== null) onChange(change.key, change.value);
+      if (changes !== null) for (const change of changes) onChange(change.key, change.value);
     });
     try {
       await client.subscribe(channel);

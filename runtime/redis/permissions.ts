@@ -28,7 +28,7 @@ type Need = { readonly ops: readonly Op[]; readonly call: readonly Arg[] };
 const SCRIPT_CALLS: readonly Need[] = [
   { ops: [Op.Write], call: ['HSET', DATA, 'f', 'v'] },
   { ops: [Op.Write, Op.Delete], call: ['PUBLISH', CHANNEL, 'm'] },
-  { ops: [Op.Read], call: ['HGET', DATA, 'f'] },
+  { ops: [Op.Read, Op.Delete], call: ['HMGET', DATA, 'f'] },
   { ops: [Op.Delete], call: ['HDEL', DATA, 'f'] },
   { ops: [Op.Show], call: ['HLEN', DATA] },
   { ops: [Op.Show], call: ['HGETALL', DATA] },

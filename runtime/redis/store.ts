@@ -3,8 +3,8 @@
  * store's `apply` (runtime/store/memory-store.ts), applied by one Lua script (runtime/redis/batch-script.ts)
  * per batch, so every command and every batch is atomic for every host sharing the Redis.
  *
- * Strings are byte strings (latin1, one char per byte) end to end: a batch goes to Redis as one
- * packed Buffer of their bytes, results come back as Buffers read as latin1, never through UTF-8.
+ * Bytes end to end: a batch goes to Redis as the job worker wrote it (protocol/batch-codec.ts), one
+ * argument, and its results come back in the same layout, never through UTF-8 or JavaScript strings.
  *
  * Batches are pipelined on one connection, so Redis applies them in the order `apply` was
  * called. The script is loaded once and run by its SHA; when Redis answers NOSCRIPT (its script
@@ -15,10 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Op, checkOps, decodeOps, encodeResults, type BusValue } from '../../protocol/batch-codec.js';
+import { ResultWriter, checkBatch } from '../../protocol/batch-codec.js';
 import type { ChangeListener, KvStore, StoreSnapshot } from '../../protocol/store-contract.js';
 import { ChangeFeed } from './changes.js';
-import { BATCH_SCRIPT, packBatch } from './batch-script.js';
+import { BATCH_SCRIPT } from './batch-script.js';
 import { PROBE_SCRIPT } from './permissions.js';
 import {
   RedisStoreError,
@@ -71,11 +71,6 @@ interface Pending {
 /** A byte string as a Redis argument (ioredis would write a string as UTF-8). */
 function arg(s: string): Buffer {
   return Buffer.from(s, 'latin1');
-}
-
-function bytes(value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('latin1');
-  throw new Error(`redis store: expected a bulk string, got ${typeof value}`);
 }
 
 export class RedisStore implements KvStore {
@@ -268,70 +263,43 @@ export class RedisStore implements KvStore {
     return new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: ${during}: ${text}`, { cause: error });
   }
 
-  /**
-   * Applies a batch of decoded operations (protocol/batch-codec.ts `decodeOps`) atomically and
-   * resolves with its results as values (SHOW's pairs in no order). `onBackup(n, snapshot)` is called for each BACKUP, in order,
-   * before the promise resolves; the snapshot is the caller's to read and release.
-   */
-  async applyOps(ops: readonly BusValue[], onBackup: OnRedisBackup = () => undefined): Promise<BusValue[]> {
-    if (this.lost !== null) throw this.lost;
-    const problem = checkOps(ops);
-    if (problem !== null) throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${problem}`);
-    const keys = [this.names.data];
-    let commands = 0;
-    for (let i = 0; i < ops.length; ) {
-      const op = ops[i] as Op;
-      commands++;
-      if (op === Op.Show) {
-        keys.push(this.names.copyPrefix + randomUUID());
-        i += 1;
-        continue;
-      }
-      const n = ops[i + 1] as number;
-      if (op === Op.Backup) keys.push(this.names.copyPrefix + randomUUID());
-      i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
-    }
-    let packed: Buffer;
-    try {
-      packed = packBatch(ops);
-    } catch (error) {
-      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
-    }
-    const args: (string | Buffer)[] = [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs), packed];
-    const reply = await this.send(keys, args);
-    const [raw, sizes] = reply as [unknown[], number[]];
-    const results = await this.decode(ops, raw, sizes, keys);
-    let copy = 0;
-    for (let i = 0; i < ops.length; ) {
-      const op = ops[i] as Op;
-      if (op === Op.Show) {
-        copy++;
-        i += 1;
-        continue;
-      }
-      const n = ops[i + 1] as number;
-      if (op === Op.Backup) {
-        copy++;
-        onBackup(n, new RedisSnapshot(this.client, { key: keys[copy]!, pairs: sizes[copy - 1]! }, this.describe, this.url));
-      }
-      i += 2 + (op === Op.Write ? 2 * n : op === Op.Backup ? 0 : n);
-    }
-    this.commandsApplied += commands;
-    return results;
+  private refusal(why: string): RedisStoreError {
+    return new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${why}`);
   }
 
   /**
-   * The seam's `apply`: a batch as the bus carries it (protocol/batch-codec.ts), its results in the
-   * same layout as the in-memory store's. A malformed batch is refused whole.
+   * The seam's `apply`: a batch as the bus carries it (protocol/batch-codec.ts), applied atomically
+   * by one script, its results in the same layout as the in-memory store's (SHOW's pairs in no
+   * order). A malformed batch is refused whole. `onBackup(n, snapshot)` is called for the BACKUP
+   * that ends the batch, if one does, before the promise resolves; the snapshot is the caller's
+   * to read and release.
    */
   async apply(batch: Uint8Array, onBackup: OnRedisBackup = () => undefined): Promise<Uint8Array> {
-    let ops: BusValue[];
-    try {
-      ops = decodeOps(batch);
-    } catch (error) {
-      throw new RedisStoreError('REDIS_STORE_REFUSED', `redis store ${this.describe}: batch refused, nothing applied: ${errorText(error)}`);
+    if (this.lost !== null) throw this.lost;
+    const check = checkBatch(batch);
+    if (!check.ok) throw this.refusal(check.error);
+    // One copy key per SHOW, in order, then the BACKUP's (a BACKUP ends its batch).
+    const keys = [this.names.data];
+    const copies = check.shows + (check.backup === null ? 0 : 1);
+    for (let i = 0; i < copies; i++) keys.push(this.names.copyPrefix + randomUUID());
+    const bytes = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+    const reply = await this.send(keys, [this.names.channel, String(this.showInlineMax), String(this.copyTtlMs), bytes]);
+    const [segments, sizes] = reply as [Buffer[], number[]];
+    let results: Uint8Array = segments[0]!;
+    if (segments.length > 1) {
+      // SHOWs answered through their copies: their pairs go between the segments.
+      const parts: Uint8Array[] = [segments[0]!];
+      for (let j = 0, cut = 1; j < check.shows; j++) {
+        if (sizes[j]! < 0) continue;
+        parts.push(await this.readShowCopy({ key: keys[j + 1]!, pairs: sizes[j]! }), segments[cut++]!);
+      }
+      results = Buffer.concat(parts);
     }
-    return encodeResults(ops, await this.applyOps(ops, onBackup));
+    if (check.backup !== null) {
+      onBackup(check.backup, new RedisSnapshot(this.client, { key: keys[copies]!, pairs: sizes[copies - 1]! }, this.describe, this.url));
+    }
+    this.commandsApplied += check.commands;
+    return results;
   }
 
   private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
@@ -398,72 +366,33 @@ export class RedisStore implements KvStore {
     })();
   }
 
-  private async decode(ops: readonly BusValue[], raw: unknown[], sizes: number[], keys: string[]): Promise<BusValue[]> {
-    const results: BusValue[] = [];
-    let r = 0;
-    let copy = 0;
-    for (let i = 0; i < ops.length; ) {
-      const op = ops[i] as Op;
-      if (op === Op.Show) {
-        copy++;
-        const width = raw[r++] as number;
-        if (width >= 0) {
-          results.push(width);
-          for (let j = 0; j < width; j++) results.push(bytes(raw[r++]));
-        } else {
-          await this.readShowCopy({ key: keys[copy]!, pairs: sizes[copy - 1]! }, results);
-        }
-        i += 1;
-        continue;
-      }
-      const n = ops[i + 1] as number;
-      switch (op) {
-        case Op.Write:
-          i += 2 + 2 * n;
-          break;
-        case Op.Read:
-          for (let j = 0; j < n; j++) {
-            const value = raw[r++];
-            results.push(value === null ? null : bytes(value));
-          }
-          i += 2 + n;
-          break;
-        case Op.Delete: {
-          const m = raw[r++] as number;
-          results.push(m);
-          for (let j = 0; j < m; j++) results.push(bytes(raw[r++]));
-          i += 2 + n;
-          break;
-        }
-        default:
-          if (op === Op.Backup) copy++;
-          i += 2;
-      }
+  /** A big SHOW: its result bytes from its copy, read a chunk at a time, then the copy is dropped. */
+  private async readShowCopy(ref: SnapshotRef): Promise<Uint8Array> {
+    const out = new ResultWriter();
+    if (ref.pairs === 0) {
+      // The store was empty: the script made no copy.
+      out.pairCount(0);
+      return out.take();
     }
-    return results;
-  }
-
-  /** A big SHOW: its pairs from its copy, a chunk at a time, then the copy is dropped. */
-  private async readShowCopy(ref: SnapshotRef, results: BusValue[]): Promise<void> {
-    const at = results.length;
-    results.push(0);
-    const seen = new Set<string>();
+    const pairs = new Map<string, string>();
     const snapshot = new RedisSnapshot(this.client, ref, this.describe);
     try {
       for (let kv = await snapshot.next(SHOW_SCAN_COUNT); kv !== null; kv = await snapshot.next(SHOW_SCAN_COUNT)) {
-        for (let i = 0; i < kv.length; i += 2) {
-          if (seen.has(kv[i]!)) continue;
-          seen.add(kv[i]!);
-          results.push(kv[i]!, kv[i + 1]!);
-        }
+        for (let i = 0; i < kv.length; i += 2) if (!pairs.has(kv[i]!)) pairs.set(kv[i]!, kv[i + 1]!);
       }
     } finally {
       await snapshot.release();
     }
-    results[at] = results.length - at - 1;
-    if (results[at] !== 2 * ref.pairs) {
-      throw new RedisStoreError('REDIS_STORE_SNAPSHOT', `redis store ${this.describe}: SHOW copy ${ref.key} holds ${(results.length - at - 1) / 2} pairs, ${ref.pairs} were copied`);
+    if (pairs.size !== ref.pairs) {
+      throw new RedisStoreError('REDIS_STORE_SNAPSHOT', `redis store ${this.describe}: SHOW copy ${ref.key} holds ${pairs.size} pairs, ${ref.pairs} were copied`);
     }
+    out.pairCount(pairs.size);
+    try {
+      for (const [key, value] of pairs) out.pair(key, value);
+    } catch (error) {
+      throw new RedisStoreError('REDIS_STORE_SNAPSHOT', `redis store ${this.describe}: SHOW copy ${ref.key}: ${errorText(error)} (no command writes that: the hash was changed behind the store's back)`);
+    }
+    return out.take();
   }
 
   /** Whether the key is in the store now (SUBSCRIBE's check). */

@@ -84,12 +84,12 @@ export class Store {
     let commands = 0;
     while (!r.done) {
       commands++;
-      const op = r.byte();
+      const op = r.command();
       if (op === Op.Show) {
         this.show();
         continue;
       }
-      const n = r.count();
+      const n = r.n;
       switch (op) {
         case Op.Write:
           for (let i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ export class Store {
           onBackup(n);
           break;
         default:
-          throw new Error(`store: unknown op ${op} at byte ${r.at - 5}`);
+          throw new Error(`store: unknown op ${op} before byte ${r.at}`);
       }
     }
     this.commandsApplied += commands;
@@ -176,10 +176,9 @@ export class Store {
     let hashes = this.hashes;
     let key = 0;
     while (!r.done) {
-      const op = r.byte();
-      if (op === Op.Show) continue;
-      const n = r.count();
-      if (op === Op.Backup) continue;
+      const op = r.command();
+      const n = r.n;
+      if (op === Op.Show || op === Op.Backup) continue;
       if (key + n > hashes.length) {
         const grown = new Int32Array(2 * (key + n));
         grown.set(hashes.subarray(0, key));

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Store } from '../../runtime/store/memory-store.js';
-import { Op, decodeOps, type BusValue } from '../../protocol/batch-codec.js';
+import { Op } from '../../protocol/batch-codec.js';
+import { decodeOps, type FlatValue } from '../helpers/flat-batch.js';
 import { decode, encode, isBatchMessage } from '../../protocol/bus.js';
 import type { JobTask } from '../../protocol/job-task.js';
 import { readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
@@ -37,7 +38,7 @@ test('a SHOW ends its batch and a worker never has two SHOWs in flight', async (
   const store = new Store();
   const { port1, port2 } = new MessageChannel();
   t.teardown(() => port1.close());
-  const batches: BusValue[][] = [];
+  const batches: FlatValue[][] = [];
   let showsInFlight = 0;
   let mostShowsInFlight = 0;
   port1.on('message', (bytes: Uint8Array) => {

@@ -9,13 +9,12 @@
 import test from 'ava';
 import { startClient, startServer, writeJob } from '../helpers/processes.js';
 import { startRedis, rawRedis } from '../helpers/redis-server.js';
+import { encodeOps } from '../helpers/flat-batch.js';
+import { Op } from '../../protocol/batch-codec.js';
 
-/** `W`, the key's length (2 bytes, big-endian), the key, the value: the script's layout. */
+/** A WRITE of one pair, laid out as the script publishes changes (a batch of WRITEs and DELETEs). */
 function write(key: string, value: string): Buffer {
-  const k = Buffer.from(key, 'latin1');
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(k.length);
-  return Buffer.concat([Buffer.from('W'), length, k, Buffer.from(value, 'latin1')]);
+  return Buffer.from(encodeOps([Op.Write, 1, key, value]));
 }
 
 test('a change no command could make, published by someone else, is ignored: the server and its clients carry on', async (t) => {

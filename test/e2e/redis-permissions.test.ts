@@ -8,7 +8,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Op, type BusValue } from '../../protocol/batch-codec.js';
+import { Op } from '../../protocol/batch-codec.js';
+import { applyFlat, type FlatValue } from '../helpers/flat-batch.js';
 import { RedisStore } from '../../runtime/redis/store.js';
 import { listDir, runKvs, startKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { launchRedis, rawRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -80,7 +81,7 @@ test('server mode, no pub/sub channel: one line, exit 1, no registration FIFO ma
 });
 
 test('a user allowed everything the store needs, and nothing more, runs the batch', async (t) => {
-  const { url, db } = await user(['~{kvs}:*', '&{kvs}:changes@*', '-@all', '+info', '+select', '+client|setname', '+script|load', '+evalsha', '+type', '+exists', '+hlen', '+hgetall', '+hset', '+publish', '+hget', '+hdel', '+copy', '+pexpire', '+hexists', '+hscan', '+unlink', '+subscribe', '+quit', '+ping']);
+  const { url, db } = await user(['~{kvs}:*', '&{kvs}:changes@*', '-@all', '+info', '+select', '+client|setname', '+script|load', '+evalsha', '+type', '+exists', '+hlen', '+hgetall', '+hset', '+publish', '+hmget', '+hdel', '+copy', '+pexpire', '+hexists', '+hscan', '+unlink', '+subscribe', '+quit', '+ping']);
   const dir = tempDir(t);
   writeFiles(dir, { 'a.job': 'WRITE [(a,1)(b,2)(c,3)]\nBACKUP\nDELETE [b]\n' });
   const result = await runKvs(t, [dir, '1', '1', '--store', url]);
@@ -90,7 +91,7 @@ test('a user allowed everything the store needs, and nothing more, runs the batc
 });
 
 /** A batch of three writes, a DELETE and a BACKUP, as the store takes it. */
-const BATCH: BusValue[] = [Op.Write, 3, 'a', '1', 'b', '2', 'c', '3', Op.Delete, 1, 'old', Op.Backup, 1];
+const BATCH: FlatValue[] = [Op.Write, 3, 'a', '1', 'b', '2', 'c', '3', Op.Delete, 1, 'old', Op.Backup, 1];
 
 /** Rights taken away under a running store: the next batch is refused whole, before its first write. */
 for (const { what, taken } of [
@@ -104,9 +105,9 @@ for (const { what, taken } of [
     const { name, url, db } = await user(FULL);
     const store = await RedisStore.open(url);
     t.teardown(() => store.close());
-    await store.applyOps([Op.Write, 1, 'old', '0']);
+    await applyFlat(store, [Op.Write, 1, 'old', '0']);
     await admin.call('ACL', 'SETUSER', name, ...taken);
-    const error = await t.throwsAsync(store.applyOps(BATCH));
+    const error = await t.throwsAsync(applyFlat(store, BATCH));
     t.is((error as { code?: string }).code, 'REDIS_STORE_REFUSED');
     t.regex(error!.message, /batch refused, nothing applied: the Redis user may not run /);
     const client = await rawRedis(t, shared, db);

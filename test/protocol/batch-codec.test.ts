@@ -6,35 +6,25 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual, ok } from 'node:assert/strict';
-import {
-  BatchWriter,
-  Op,
-  checkBatch,
-  decodeOps,
-  decodeResults,
-  encodeOps,
-  encodeResults,
-  internLatin1,
-  latin1,
-  type BusValue,
-} from '../../protocol/batch-codec.js';
+import { BatchWriter, Op, checkBatch, internLatin1, latin1 } from '../../protocol/batch-codec.js';
 import { formatCommand, parseLine, type Command } from '../../protocol/job-language.js';
 import { MAX_STRING_BYTES, compareKeys } from '../../protocol/keys.js';
 import { appendPlainLine } from '../../protocol/plain-lines.js';
 import { Store } from '../../runtime/store/memory-store.js';
 import { TOKEN_BYTES, command, key, value } from '../../runtime/check/job-arbitraries.js';
+import { decodeOps, decodeResults, encodeOps, encodeResults, type FlatValue } from '../helpers/flat-batch.js';
 
 const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 /** A batch in the flat form, BACKUP only at its end, as the bus carries them. */
-const flatBatch: fc.Arbitrary<BusValue[]> = fc
+const flatBatch: fc.Arbitrary<FlatValue[]> = fc
   .tuple(
     fc.array(
       fc.oneof(
-        fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((pairs): BusValue[] => [Op.Write, pairs.length, ...pairs.flat()]),
-        fc.array(key, { minLength: 1, maxLength: 4 }).map((keys): BusValue[] => [Op.Read, keys.length, ...keys]),
-        fc.array(key, { minLength: 1, maxLength: 4 }).map((keys): BusValue[] => [Op.Delete, keys.length, ...keys]),
-        fc.constant<BusValue[]>([Op.Show]),
+        fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((pairs): FlatValue[] => [Op.Write, pairs.length, ...pairs.flat()]),
+        fc.array(key, { minLength: 1, maxLength: 4 }).map((keys): FlatValue[] => [Op.Read, keys.length, ...keys]),
+        fc.array(key, { minLength: 1, maxLength: 4 }).map((keys): FlatValue[] => [Op.Delete, keys.length, ...keys]),
+        fc.constant<FlatValue[]>([Op.Show]),
       ),
       { maxLength: 6 },
     ),

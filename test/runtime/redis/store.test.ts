@@ -6,18 +6,19 @@
 import { createServer, type AddressInfo } from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
-import { Op, decodeResults, encodeOps, type BusValue } from '../../../protocol/batch-codec.js';
+import { Op } from '../../../protocol/batch-codec.js';
 import { compareKeys } from '../../../protocol/keys.js';
 import { formatPairs } from '../../../protocol/output.js';
 import { Store, type SnapshotReader } from '../../../runtime/store/memory-store.js';
 import { RedisStore } from '../../../runtime/redis/store.js';
-import { ChangeFeed } from '../../../runtime/redis/changes.js';
+import { ChangeFeed, decodeChanges } from '../../../runtime/redis/changes.js';
 import { RedisStoreError, parseRedisUrl } from '../../../runtime/redis/connection.js';
 import { readBackupText, type SnapshotRef } from '../../../runtime/redis/snapshot.js';
-import { BATCH_SCRIPT, packBatch } from '../../../runtime/redis/batch-script.js';
+import { BATCH_SCRIPT } from '../../../runtime/redis/batch-script.js';
 import { launchRedis, startRedis, type RedisServer, rawRedis } from '../../helpers/redis-server.js';
 import { key as keyArb, value as valueArb } from '../../../runtime/check/job-arbitraries.js';
 import { waitUntil } from '../../helpers/processes.js';
+import { applyFlat, decodeResults, encodeOps, type FlatValue } from '../../helpers/flat-batch.js';
 
 let shared: RedisServer;
 test.before(async () => {
@@ -49,7 +50,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Cmd>({ kind: 'backup' }) },
 );
 
-/** A BACKUP ends its batch (checkOps): a generated batch is cut after each of its BACKUPs. */
+/** A BACKUP ends its batch (checkBatch): a generated batch is cut after each of its BACKUPs. */
 function endAtBackups(batch: readonly Cmd[]): Cmd[][] {
   const out: Cmd[][] = [[]];
   for (const c of batch) {
@@ -59,8 +60,8 @@ function endAtBackups(batch: readonly Cmd[]): Cmd[][] {
   return out.filter((b) => b.length > 0);
 }
 
-function toOps(commands: readonly Cmd[]): BusValue[] {
-  const ops: BusValue[] = [];
+function toOps(commands: readonly Cmd[]): FlatValue[] {
+  const ops: FlatValue[] = [];
   let backups = 0;
   for (const c of commands) {
     if (c.kind === 'write') ops.push(Op.Write, c.pairs.length / 2, ...c.pairs);
@@ -73,8 +74,8 @@ function toOps(commands: readonly Cmd[]): BusValue[] {
 }
 
 /** One result list per command, SHOW's pairs sorted by key (the store gives them in no order). */
-function perCommand(commands: readonly Cmd[], results: readonly BusValue[]): BusValue[][] {
-  const out: BusValue[][] = [];
+function perCommand(commands: readonly Cmd[], results: readonly FlatValue[]): FlatValue[][] {
+  const out: FlatValue[][] = [];
   let r = 0;
   for (const c of commands) {
     if (c.kind === 'read') {
@@ -121,7 +122,7 @@ test('random batches give exactly the in-memory store results, and BACKUPs its s
           const ops = toOps(batch);
           const bytes = encodeOps(ops);
           const expected = perCommand(batch, decodeResults(bytes, memory.apply(bytes, () => memorySnaps.push(memory.snapshot()))));
-          const got = perCommand(batch, await redis.applyOps(ops, (_n, snapshot) => redisSnaps.push(snapshot.ref)));
+          const got = perCommand(batch, await applyFlat(redis, ops, (_n, snapshot) => redisSnaps.push(snapshot.ref)));
           t.deepEqual(got, expected);
         }
         t.is(redisSnaps.length, memorySnaps.length);
@@ -146,9 +147,9 @@ test('a batch is atomic for another connection: a READ of every key never sees h
   t.teardown(() => writer.close());
   t.teardown(() => reader.close());
   const keys = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(3, '0')}`);
-  await writer.applyOps([Op.Write, keys.length, ...keys.flatMap((k) => [k, 'v0'])]);
-  const writes = Array.from({ length: 40 }, (_, b) => writer.applyOps([Op.Write, keys.length, ...keys.flatMap((k) => [k, `v${b + 1}`])]));
-  const reads = Array.from({ length: 40 }, () => reader.applyOps([Op.Read, keys.length, ...keys, Op.Show]));
+  await applyFlat(writer, [Op.Write, keys.length, ...keys.flatMap((k) => [k, 'v0'])]);
+  const writes = Array.from({ length: 40 }, (_, b) => applyFlat(writer, [Op.Write, keys.length, ...keys.flatMap((k) => [k, `v${b + 1}`])]));
+  const reads = Array.from({ length: 40 }, () => applyFlat(reader, [Op.Read, keys.length, ...keys, Op.Show]));
   const [, seen] = await Promise.all([Promise.all(writes), Promise.all(reads)]);
   const distinct = new Set<string>();
   for (const results of seen) {
@@ -159,7 +160,7 @@ test('a batch is atomic for another connection: a READ of every key never sees h
     distinct.add(String(results[0]));
   }
   t.log(`the READs saw ${distinct.size} distinct batches`);
-  t.deepEqual(await reader.applyOps([Op.Read, 1, 'k000']), ['v40']);
+  t.deepEqual(await applyFlat(reader, [Op.Read, 1, 'k000']), ['v40']);
 });
 
 test('changes are published in the order Redis applied them: each batch whole, each store in its order', async (t) => {
@@ -172,11 +173,11 @@ test('changes are published in the order Redis applied them: each batch whole, e
   const BATCHES = 30;
   let expectedEvents = 0;
   const runs = stores.map((store, s) => {
-    const pending: Promise<BusValue[]>[] = [];
+    const pending: Promise<FlatValue[]>[] = [];
     for (let b = 0; b < BATCHES; b++) {
       // Three writes with values naming store and batch, then a DELETE of a key just written.
       const pairs = [0, 1, 2].flatMap((j) => [`k${(b + j) % 7}\xe9`, `s${s}b${b}j${j}`]);
-      pending.push(store.applyOps([Op.Write, 3, ...pairs, Op.Delete, 1, pairs[0]!]));
+      pending.push(applyFlat(store, [Op.Write, 3, ...pairs, Op.Delete, 1, pairs[0]!]));
       expectedEvents += 4;
     }
     return Promise.all(pending);
@@ -205,8 +206,31 @@ test('changes are published in the order Redis applied them: each batch whole, e
   // Replaying the events gives the store as it is.
   const model = new Map<string, string>();
   for (const [k, v] of events) v === null ? model.delete(k) : model.set(k, v);
-  const shown = await stores[0]!.applyOps([Op.Show]);
+  const shown = await applyFlat(stores[0]!, [Op.Show]);
   t.deepEqual(sortFlat(shown.slice(1) as string[]), sortFlat([...model].flat()));
+});
+
+test('a batch publishes its changes as one message, in order, with only the keys its DELETEs found', async (t) => {
+  const redis = await RedisStore.open(shared.url, { namespace: namespace() });
+  t.teardown(() => redis.close());
+  const subscriber = await raw(t, shared);
+  const messages: Buffer[] = [];
+  subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => messages.push(message));
+  await subscriber.subscribe(redis.names.channel);
+  await applyFlat(redis, [Op.Write, 2, 'a', '1', 'b\xe9', '2', Op.Read, 1, 'a', Op.Delete, 3, 'a', 'nope', 'a', Op.Write, 1, 'a', '3']);
+  await applyFlat(redis, [Op.Read, 2, 'a', 'b\xe9', Op.Delete, 1, 'nope']);
+  await waitUntil(`a message from the first batch (have ${messages.length})`, () => messages.length >= 1);
+  // The second batch changed nothing, so it published nothing: the third's message comes next.
+  await applyFlat(redis, [Op.Write, 1, 'end', 'x']);
+  await waitUntil(`the end message (have ${messages.length})`, () => messages.length >= 2);
+  t.is(messages.length, 2);
+  t.deepEqual(decodeChanges(messages[0]!), [
+    { key: 'a', value: '1' },
+    { key: 'b\xe9', value: '2' },
+    { key: 'a', value: null },
+    { key: 'a', value: '3' },
+  ]);
+  t.deepEqual(decodeChanges(messages[1]!), [{ key: 'end', value: 'x' }]);
 });
 
 test('a BACKUP copy equals the SHOW right after it, whatever later batches do', async (t) => {
@@ -214,12 +238,12 @@ test('a BACKUP copy equals the SHOW right after it, whatever later batches do', 
   t.teardown(() => redis.close());
   const pairs = Array.from({ length: 3000 }, (_, i) => [`key${i}\xa0`, `v${i}\xff`]).flat();
   let ref: SnapshotRef | null = null;
-  // A BACKUP ends its batch (checkOps): the SHOW is the next batch's first command.
-  const written = await redis.applyOps([Op.Write, 3000, ...pairs, Op.Delete, 2, 'key7\xa0', 'nope', Op.Backup, 1], (_n, snapshot) => (ref = snapshot.ref));
+  // A BACKUP ends its batch (checkBatch): the SHOW is the next batch's first command.
+  const written = await applyFlat(redis, [Op.Write, 3000, ...pairs, Op.Delete, 2, 'key7\xa0', 'nope', Op.Backup, 1], (_n, snapshot) => (ref = snapshot.ref));
   t.deepEqual(written, [1, 'nope']);
-  const results = [...written, ...(await redis.applyOps([Op.Show]))];
+  const results = [...written, ...(await applyFlat(redis, [Op.Show]))];
   for (let b = 0; b < 10; b++) {
-    await redis.applyOps([Op.Write, 2, `key${b}\xa0`, 'changed', 'new', 'x', Op.Delete, 1, `key${b + 100}\xa0`]);
+    await applyFlat(redis, [Op.Write, 2, `key${b}\xa0`, 'changed', 'new', 'x', Op.Delete, 1, `key${b + 100}\xa0`]);
   }
   const show = formatPairs(sortFlat(results.slice(3) as string[]), 'seed');
   t.is(show.split('\n').length - 1, 2999);
@@ -235,7 +259,7 @@ test('a copy that vanished before it was read fails the backup, never a short on
   const redis = await RedisStore.open(shared.url, { namespace: namespace() });
   t.teardown(() => redis.close());
   let ref: SnapshotRef | null = null;
-  await redis.applyOps([Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (_n, snapshot) => (ref = snapshot.ref));
+  await applyFlat(redis, [Op.Write, 2, 'a', '1', 'b', '2', Op.Backup, 1], (_n, snapshot) => (ref = snapshot.ref));
   const client = await raw(t, shared);
   t.is(await client.del(ref!.key), 1);
   const error = await t.throwsAsync(redis.snapshot(ref!).backupText('seed'), { instanceOf: RedisStoreError });
@@ -246,26 +270,26 @@ test('a batch Redis refuses changes nothing', async (t) => {
   const ns = namespace();
   const redis = await RedisStore.open(shared.url, { namespace: ns });
   t.teardown(() => redis.close());
-  await redis.applyOps([Op.Write, 1, 'a', '1']);
+  await applyFlat(redis, [Op.Write, 1, 'a', '1']);
   const client = await raw(t, shared);
   // The script checks the whole batch before any change: a truncated DELETE after a WRITE.
-  const packed = packBatch([Op.Write, 1, 'a', '2', Op.Delete, 2, 'a', 'b']);
+  const packed = Buffer.from(encodeOps([Op.Write, 1, 'a', '2', Op.Delete, 2, 'a', 'b']));
   for (const cut of [packed.length - 1, packed.length - 3, 13]) {
     await t.throwsAsync(client.eval(BATCH_SCRIPT, 1, redis.names.data, redis.names.channel, '10', '1000', packed.subarray(0, cut)), { message: /KVSREFUSED.*truncated/ });
   }
   await t.throwsAsync(client.eval(BATCH_SCRIPT, 1, redis.names.data, redis.names.channel, '10', '1000', Buffer.concat([packed, Buffer.from([9, 0, 0, 0, 0])])), { message: /KVSREFUSED.*unknown op 9/ });
-  t.deepEqual(await redis.applyOps([Op.Read, 1, 'a']), ['1']);
+  t.deepEqual(await applyFlat(redis, [Op.Read, 1, 'a']), ['1']);
   // A data key of the wrong type: refused whole, with a message naming the store.
   await client.set(redis.names.data + 'x', 'a string');
   const other = await RedisStore.open(shared.url, { namespace: ns });
   t.teardown(() => other.close());
   await client.rename(redis.names.data + 'x', redis.names.data);
-  const error = await t.throwsAsync(other.applyOps([Op.Write, 1, 'b', '2']), { instanceOf: RedisStoreError });
+  const error = await t.throwsAsync(applyFlat(other, [Op.Write, 1, 'b', '2']), { instanceOf: RedisStoreError });
   t.is(error?.code, 'REDIS_STORE_REFUSED');
   t.regex(error!.message, /redis store redis\+unix:.*holds a string/);
   t.is(await client.get(redis.names.data), 'a string');
   // A malformed batch is refused before it is sent.
-  const bad = await t.throwsAsync(other.applyOps([Op.Read, 2, 'a']), { instanceOf: RedisStoreError });
+  const bad = await t.throwsAsync(other.apply(encodeOps([Op.Read, 2, 'a', 'b']).subarray(0, 8)), { instanceOf: RedisStoreError });
   t.is(bad?.code, 'REDIS_STORE_REFUSED');
 });
 
@@ -278,7 +302,7 @@ test('after SCRIPT FLUSH the batches in flight are resent, in their order', asyn
   const noscripts = async () => Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await client.info('errorstats'))?.[1] ?? 0);
   const before = await noscripts();
   await client.script('FLUSH');
-  const batch = (i: number) => redis.applyOps([Op.Write, 1, 'k', String(i), Op.Read, 1, 'k']);
+  const batch = (i: number) => applyFlat(redis, [Op.Write, 1, 'k', String(i), Op.Read, 1, 'k']);
   const batches = Array.from({ length: 6 }, (_, i) => batch(i));
   // A second wave while the first is being refused and resent: held, then sent after it.
   const first = batches[0]!.then(() => 'done');
@@ -287,7 +311,7 @@ test('after SCRIPT FLUSH the batches in flight are resent, in their order', asyn
     batches.push(batch(i));
   }
   t.deepEqual(await Promise.all(batches), Array.from({ length: 12 }, (_, i) => [String(i)]));
-  t.deepEqual(await redis.applyOps([Op.Read, 1, 'k']), ['11']);
+  t.deepEqual(await applyFlat(redis, [Op.Read, 1, 'k']), ['11']);
   t.true((await noscripts()) > before, 'Redis answered NOSCRIPT at least once');
 });
 
@@ -347,7 +371,7 @@ test('Redis killed mid-run: the batches under way reject naming the store, later
   // Keep three batches in flight until one fails; kill Redis once a few went through.
   const run = (async () => {
     for (;;) {
-      const p = redis.applyOps([Op.Write, 2000, ...big, Op.Show]).then(
+      const p = applyFlat(redis, [Op.Write, 2000, ...big, Op.Show]).then(
         () => (applied++, 'ok'),
         (e: unknown) => (e instanceof RedisStoreError ? `${e.code} ${e.message}` : `other ${String(e)}`),
       );
@@ -361,7 +385,7 @@ test('Redis killed mid-run: the batches under way reject naming the store, later
   const failures = (await Promise.all(outcomes)).filter((o) => o !== 'ok');
   t.true(failures.length > 0);
   for (const f of failures) t.regex(f, new RegExp(`^REDIS_STORE_LOST redis store ${server.url.replace(/[+.]/g, '\\$&')}: `));
-  const later = await t.throwsAsync(redis.applyOps([Op.Read, 1, 'k1']), { instanceOf: RedisStoreError });
+  const later = await t.throwsAsync(applyFlat(redis, [Op.Read, 1, 'k1']), { instanceOf: RedisStoreError });
   t.is(later?.code, 'REDIS_STORE_LOST');
   await waitUntil(`both connections reported lost (${lost.join(', ')})`, () => lost.length === 2);
   t.deepEqual(lost.sort(), ['feed REDIS_STORE_LOST', 'store REDIS_STORE_LOST']);

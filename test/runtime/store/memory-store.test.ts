@@ -6,12 +6,13 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
-import { Op, decodeResults, encodeOps, type BusValue } from '../../../protocol/batch-codec.js';
+import { Op } from '../../../protocol/batch-codec.js';
 import { MAX_STRING_BYTES } from '../../../protocol/keys.js';
+import { decodeResults, encodeOps, type FlatValue } from '../../helpers/flat-batch.js';
 import { Store, type SnapshotReader } from '../../../runtime/store/memory-store.js';
 
 /** Applies a batch given in the flat form; its results in the flat form. */
-function applyFlat(store: Store, ops: readonly BusValue[], onBackup: (n: number) => void): BusValue[] {
+function applyFlat(store: Store, ops: readonly FlatValue[], onBackup: (n: number) => void): FlatValue[] {
   const batch = encodeOps(ops);
   return decodeResults(batch, store.apply(batch, onBackup));
 }
@@ -73,7 +74,7 @@ function readChunk(open: Open, n: number): boolean {
 
 /** Applies one batch to the store and the model; checks the results op by op. */
 function applyBatch(store: Store, model: Map<string, string>, opened: Open[], batch: readonly StoreOp[]): void {
-  const ops: BusValue[] = [];
+  const ops: FlatValue[] = [];
   /** The place in the batch of the BACKUP numbered n. */
   const backupAt = new Map<number, number>();
   batch.forEach((op, i) => {
@@ -90,7 +91,7 @@ function applyBatch(store: Store, model: Map<string, string>, opened: Open[], ba
   // The model runs ahead to each BACKUP's place as the store calls back, so its copy is taken
   // at the BACKUP's place in the batch, not at the end of it.
   let modelAt = 0;
-  const expectedResults: BusValue[] = [];
+  const expectedResults: FlatValue[] = [];
   const runModelTo = (end: number) => {
     for (; modelAt < end; modelAt++) {
       const op = batch[modelAt]!;
@@ -116,8 +117,8 @@ function applyBatch(store: Store, model: Map<string, string>, opened: Open[], ba
 const byKey = (a: readonly [string, string], b: readonly [string, string]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /** SHOW results come in no order: sort each SHOW's pairs so results compare as values. */
-function normalizeShows(results: readonly BusValue[], batch: readonly StoreOp[]): BusValue[] {
-  const out: BusValue[] = [];
+function normalizeShows(results: readonly FlatValue[], batch: readonly StoreOp[]): FlatValue[] {
+  const out: FlatValue[] = [];
   let r = 0;
   for (const op of batch) {
     if (op.t === 'get') out.push(results[r++]!);
@@ -203,7 +204,7 @@ test('keys and values of any bytes up to 40, many keys: results and snapshots as
 test('a snapshot stays exact while the store grows past many resizes of its table and of the undo log', (t) => {
   const store = new Store();
   const model = new Map<string, string>();
-  const apply = (ops: BusValue[], onBackup: (n: number) => void = () => t.fail()) => applyFlat(store, ops, onBackup);
+  const apply = (ops: FlatValue[], onBackup: (n: number) => void = () => t.fail()) => applyFlat(store, ops, onBackup);
   for (let i = 0; i < 1000; i++) {
     apply([Op.Write, 1, `old${i}`, `v${i}`]);
     model.set(`old${i}`, `v${i}`);
@@ -214,7 +215,7 @@ test('a snapshot stays exact while the store grows past many resizes of its tabl
   let atSecond = new Map<string, string>();
   for (let i = 0; i < 60_000; i++) {
     // New keys (the table's index doubles many times), old keys rewritten and deleted (logged).
-    const ops: BusValue[] = [Op.Write, 2, `new${i}`, `n${i}`, `old${i % 1000}`, `w${i}`];
+    const ops: FlatValue[] = [Op.Write, 2, `new${i}`, `n${i}`, `old${i % 1000}`, `w${i}`];
     model.set(`new${i}`, `n${i}`).set(`old${i % 1000}`, `w${i}`);
     if (i % 3 === 0) {
       ops.push(Op.Delete, 1, `old${(i * 7) % 1000}`);

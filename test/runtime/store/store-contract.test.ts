@@ -5,7 +5,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { MemoryStore } from '../../../runtime/store/memory-store.js';
-import { Op, decodeResults, encodeOps, type BusValue } from '../../../protocol/batch-codec.js';
+import { Op } from '../../../protocol/batch-codec.js';
+import { decodeResults, encodeOps, type FlatValue } from '../../helpers/flat-batch.js';
 import type { KvStore, StoreSnapshot } from '../../../protocol/store-contract.js';
 import { RedisStore } from '../../../runtime/redis/store.js';
 import { launchRedis, type RedisServer } from '../../helpers/redis-server.js';
@@ -33,7 +34,7 @@ const kinds: ReadonlyArray<readonly [string, (t: ExecutionContext) => Promise<Kv
 ];
 
 /** A batch of operations through the seam, as bytes both ways (protocol/batch-codec.ts). */
-async function applyOps(store: KvStore, ops: BusValue[], onBackup: (n: number, snapshot: StoreSnapshot) => void = () => undefined): Promise<BusValue[]> {
+async function applyOps(store: KvStore, ops: FlatValue[], onBackup: (n: number, snapshot: StoreSnapshot) => void = () => undefined): Promise<FlatValue[]> {
   const batch = encodeOps(ops);
   return decodeResults(batch, await store.apply(batch, onBackup));
 }
@@ -76,7 +77,7 @@ for (const [kind, open] of kinds) {
   test(`${kind}: batches settle in call order, several in flight`, async (t) => {
     const store = await open(t);
     const settled: number[] = [];
-    const batches: Promise<BusValue[]>[] = [];
+    const batches: Promise<FlatValue[]>[] = [];
     for (let i = 0; i < 20; i++) batches.push(applyOps(store, [Op.Write, 1, 'k', String(i), Op.Read, 1, 'k'], () => undefined).then((r) => (settled.push(i), r)));
     const results = await Promise.all(batches);
     t.deepEqual(settled, Array.from({ length: 20 }, (_, i) => i));
