@@ -321,7 +321,7 @@ async function runLines(
     }
     const parsed =
       reader.tooLong === 0
-        ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end))
+        ? parseLine(reader.bytes.toString('latin1', reader.start, reader.end), task.compat)
         : { kind: 'invalid' as const, reason: `line of ${reader.tooLong} bytes is too long (at most ${MAX_LINE_BYTES >> 20} MiB)` };
     if (parsed === null) continue;
     if (parsed.kind === 'invalid') {
