@@ -115,13 +115,14 @@ test('the live view draws every live actor, highlights its state, lists events a
   t.teardown(() => void program?.kill('SIGKILL'));
   const running = runProgram([dir, '1', '1', `--inspect=ws://127.0.0.1:${port}`, '--quiet'], { deadlineMs: 30_000, onSpawn: (child) => (program = child) });
 
-  // While the job waits (its BACKUP asked for): its machine is drawn with `running` highlighted,
+  // While the job waits (its BACKUP asked for): its machine is drawn with a state of `live` highlighted,
   // and the job is listed by its file name; the supervisor's too.
   const live = await waitForPage(
     page,
     (seen) =>
       instance(seen, 'supervisor', 'supervisor') !== undefined && instance(seen, 'backupCoordinator', 'backups') !== undefined &&
-      instance(seen, 'job', 'a.job')?.state === 'running' && machineOf(seen, 'job')!.drawings === 1 && machineOf(seen, 'job')!.highlighted.includes('running') &&
+      (instance(seen, 'job', 'a.job')?.state ?? '').startsWith('live.') && machineOf(seen, 'job')!.drawings === 1 &&
+      machineOf(seen, 'job')!.highlighted.some((name) => ['live', 'applying', 'waitingForSlot'].includes(name)) &&
       seen.events.some((line) => line.includes('backup.request')),
     'a.job running, past its BACKUP',
   );
