@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { COMPAT_VALUES, isCompat, type Compat } from '../../protocol/compat.js';
 import { KNOWN_CLASSES } from './known-classes.js';
+import type { ServerOptions } from './server-check.js';
 
 export const DEFAULTS = {
   runs: 100,
@@ -82,14 +83,8 @@ export interface PublicCommandLine {
   readonly json: boolean;
 }
 
-export interface ServerCommandLine {
+export interface ServerCommandLine extends ServerOptions {
   readonly mode: 'server';
-  readonly theirServer: string;
-  readonly theirClient: string;
-  readonly timeoutMs: number;
-  readonly compat: Compat;
-  readonly threads: number;
-  readonly backups: number;
   readonly json: boolean;
 }
 
