@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describePauses, measureBackupPause } from './backup-pause.js';
 import { measure, median, type Run } from './measure.js';
-import { launchRedis } from '../test/helpers/redis-server.js';
+import { launchRedis } from '../scripts/redis-server.js';
 import { redisBenchmark, redisBenchmarkArgs, type RedisRates } from './redis-peer.js';
 import { writeJobFile, type Workload } from './workload.js';
 
