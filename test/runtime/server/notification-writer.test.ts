@@ -50,76 +50,70 @@ function fakeClock(t: ExecutionContext): { tick(ms: number): void } {
   return { tick: (ms) => mock.timers.tick(ms) };
 }
 
-test.serial('a reader that takes nothing for stallMs past stallBytes is reported once, at stallMs and not before', async (t) => {
+/**
+ * A writer on its own sink with four frames written to it (past stallBytes 82), watched for a
+ * stall of 50 ms on the mock clock; `overflows()` counts the reports.
+ */
+async function stallWatched(t: ExecutionContext) {
   const clock = fakeClock(t);
-  const stalled = new FakeSink();
+  const sink = new FakeSink();
   let overflows = 0;
-  const writer = new NotificationWriter(stalled, { capBytes: 1 << 20, stallBytes: 82, stallMs: 50 }, () => overflows++);
+  const writer = new NotificationWriter(sink, { capBytes: 1 << 20, stallBytes: 82, stallMs: 50 }, () => overflows++);
   for (let i = 0; i < 4; i++) writer.notify(frame(i));
   await nextMicrotask();
+  return { clock, sink, writer, overflows: () => overflows };
+}
+
+test.serial('a reader that takes nothing for stallMs past stallBytes is reported once, at stallMs and not before', async (t) => {
+  const { clock, sink: stalled, writer, overflows } = await stallWatched(t);
   t.is(stalled.writes.length, 1, 'the frames were written, past stallBytes');
   clock.tick(49);
   await afterCheck();
-  t.is(overflows, 0, 'not reported before stallMs');
+  t.is(overflows(), 0, 'not reported before stallMs');
   clock.tick(1);
   await afterCheck();
-  t.is(overflows, 1, 'reported at stallMs');
+  t.is(overflows(), 1, 'reported at stallMs');
   writer.notify(frame(9));
   clock.tick(500);
   await afterCheck();
   await nextMicrotask();
-  t.is(overflows, 1, 'reported once; later notifications are dropped');
+  t.is(overflows(), 1, 'reported once; later notifications are dropped');
   t.is(stalled.writes.length, 1);
 });
 
 test.serial('a reader that takes some bytes in every stallMs window is never reported; when it stops, it is', async (t) => {
-  const clock = fakeClock(t);
-  const reading = new FakeSink();
-  let overflows = 0;
-  const writer = new NotificationWriter(reading, { capBytes: 1 << 20, stallBytes: 82, stallMs: 50 }, () => overflows++);
-  for (let i = 0; i < 4; i++) writer.notify(frame(i));
-  await nextMicrotask();
+  const { clock, sink: reading, writer, overflows } = await stallWatched(t);
   // Ten windows in a row, each with one byte taken just before it closes.
   for (let window = 0; window < 10; window++) {
     clock.tick(49);
     reading.writableLength -= 1;
     clock.tick(1);
     await afterCheck();
-    t.is(overflows, 0, `window ${window}: a reader that took a byte is not reported`);
+    t.is(overflows(), 0, `window ${window}: a reader that took a byte is not reported`);
   }
   // Still past stallBytes, and now it takes nothing: the next full window reports it.
   clock.tick(50);
   await afterCheck();
-  t.is(overflows, 1);
+  t.is(overflows(), 1);
 });
 
 test.serial('a reader that drains below stallBytes is not watched any more', async (t) => {
-  const clock = fakeClock(t);
-  const sink = new FakeSink();
-  let overflows = 0;
-  const writer = new NotificationWriter(sink, { capBytes: 1 << 20, stallBytes: 82, stallMs: 50 }, () => overflows++);
-  for (let i = 0; i < 4; i++) writer.notify(frame(i));
-  await nextMicrotask();
+  const { clock, sink, writer, overflows } = await stallWatched(t);
   sink.writableLength = 82;
   clock.tick(1000);
   await afterCheck();
-  t.is(overflows, 0);
+  t.is(overflows(), 0);
 });
 
 test.serial('a reader whose bytes are taken only once the server\'s loop runs again is not reported', async (t) => {
-  const clock = fakeClock(t);
-  const sink = new FakeSink();
-  let overflows = 0;
-  const writer = new NotificationWriter(sink, { capBytes: 1 << 20, stallBytes: 82, stallMs: 50 }, () => overflows++);
-  for (let i = 0; i < 4; i++) writer.notify(frame(i));
-  await nextMicrotask();
+  const { clock, sink, writer, overflows } = await stallWatched(t);
   // The server's loop was held past the window: its timer fires first, then libuv's poll phase
   // writes into the pipe the reader emptied meanwhile (modelled by an immediate queued before).
   setImmediate(() => (sink.writableLength -= 82));
   clock.tick(50);
   await afterCheck();
-  t.is(overflows, 0, 'the reader took bytes in the poll phase after the timer: it is reading');
+  t.is(overflows(), 0, 'the reader took bytes in the poll phase after the timer: it is reading');
   clock.tick(50);
   await afterCheck();
-  t.is(overflows, 1, 'a full window with nothing taken after that is reported');
+  t.is(overflows(), 1, 'a full window with nothing taken after that is reported');
 });
