@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import type { Page } from 'puppeteer-core';
-import { NO_CHROMIUM, findChromium, launchChromium } from '../../scripts/chromium.js';
+import { livePage } from '../helpers/live-page.js';
 import { ARTIFACTS_DIR } from '../../scripts/render-diagrams.js';
 import { waitForState } from '../helpers/fixtures.js';
 import { startRelay } from '../helpers/inspector-relay.js';
@@ -35,14 +35,8 @@ function rows(seen: Card[]): Card['subscriptions'] {
 }
 
 test('the live view lists each subscription in its session card with its key, its state, and its end with the reason', async (t) => {
-  t.not(findChromium(), null, NO_CHROMIUM);
   const relay = await startRelay(t);
-  const browser = await launchChromium();
-  t.teardown(() => browser.close());
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: 1100 });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  const { page, errors } = await livePage(t);
   await page.goto(relay.url.replace('ws://', 'http://') + '/');
 
   const server = await startServer(t, { sessions: 1, jobs: { 'a.job': 'WRITE [(a,1)(b,2)]\n' }, args: [`--inspect=${relay.url}`] });

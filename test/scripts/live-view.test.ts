@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import type { Page } from 'puppeteer-core';
-import { NO_CHROMIUM, findChromium, launchChromium } from '../../scripts/chromium.js';
+import { livePage } from '../helpers/live-page.js';
 import { ARTIFACTS_DIR } from '../../scripts/render-diagrams.js';
 import { freePort } from '../helpers/inspector-relay.js';
 import { PROJECT_ROOT, makeJobsDir, runProgram } from '../helpers/program-run.js';
@@ -88,13 +88,9 @@ async function waitForPage(page: Page, check: (seen: PageState) => boolean, what
 }
 
 test('the live view draws every live actor, highlights its state, lists events as they arrive, from local files only', async (t) => {
-  t.not(findChromium(), null, NO_CHROMIUM);
   const port = await freePort();
   const relay = await startRelay(t, port);
-  const browser = await launchChromium();
-  t.teardown(() => browser.close());
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: 1100 });
+  const { page, errors } = await livePage(t);
   // Offline: any request that is not to the relay itself fails the test.
   const outside: string[] = [];
   await page.setRequestInterception(true);
@@ -105,8 +101,6 @@ test('the live view draws every live actor, highlights its state, lists events a
       void request.abort();
     }
   });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(`http://127.0.0.1:${port}/`);
   await waitForPage(page, (seen) => seen.status === 'connected to the relay', 'a connection to the relay');
 
@@ -158,15 +152,9 @@ test('the live view draws every live actor, highlights its state, lists events a
 });
 
 test('a server in the live view: sessions by their client, the idle ones folded into one line, each machine drawn once, the data in figures', async (t) => {
-  t.not(findChromium(), null, NO_CHROMIUM);
   const port = await freePort();
   await startRelay(t, port);
-  const browser = await launchChromium();
-  t.teardown(() => browser.close());
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: 1100 });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  const { page, errors } = await livePage(t);
   await page.goto(`http://127.0.0.1:${port}/`);
   await waitForPage(page, (seen) => seen.status === 'connected to the relay', 'a connection to the relay');
 
