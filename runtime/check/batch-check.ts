@@ -8,12 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Compat } from '../../protocol/compat.js';
 import { compareRuns, signature, type Difference } from './difference.js';
 import { generateJobs } from './job-generator.js';
 import { classify, type KnownClass } from './known-classes.js';
 import { trackFolder } from './process-groups.js';
-import { runProgram, type ProgramCommand, type ProgramResult } from './program-run.js';
+import { runProgram, type ProgramCommand, type ProgramResult, type RunSettings } from './program-run.js';
 import { shrinkJob } from './shrink.js';
 
 /** This project's batch program: this file is compiled to dist/runtime/check/. */
@@ -32,15 +31,11 @@ const OUR_DEADLINE_MS = 120_000;
  */
 const HANG_CONFIRM_FACTOR = 4;
 
-export interface BatchOptions {
+export interface BatchOptions extends RunSettings {
   /** Their program, run as `<theirs> <jobs_dir> <backups> <threads>`. */
   readonly theirs: string;
   readonly runs: number;
   readonly seed: number;
-  readonly timeoutMs: number;
-  readonly compat: Compat;
-  readonly backups: number;
-  readonly threads: number;
   readonly maxLines: number;
   /** How many differing runs are shrunk (each costs up to `shrinkSteps` runs of both programs). */
   readonly shrink: number;

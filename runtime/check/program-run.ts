@@ -7,7 +7,17 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Compat } from '../../protocol/compat.js';
 import { killGroup, spawnGroup } from './process-groups.js';
+
+/** What every check runs their program and ours with: the same style, counts and deadline. */
+export interface RunSettings {
+  /** How long one run (batch) or one step (server) may take before it is a finding. */
+  readonly timeoutMs: number;
+  readonly compat: Compat;
+  readonly backups: number;
+  readonly threads: number;
+}
 
 export type RunStatus =
   | { readonly kind: 'exit'; readonly code: number }

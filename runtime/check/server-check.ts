@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Compat } from '../../protocol/compat.js';
 import { clientPaths } from '../../protocol/client-commands.js';
 import { KVS_MAIN } from './batch-check.js';
 import { killGroup, spawnGroup, trackFolder } from './process-groups.js';
 import { SESSIONS, START_JOB, WAIT_BEFORE_CHANGES_MS, type Session, type Step } from './server-sessions.js';
+import type { RunSettings } from './program-run.js';
 
 const KVS_CLIENT = fileURLToPath(new URL('../../../runtime/client.js', import.meta.url));
 /** How often the registration FIFO and the first `.out` are looked for while a server starts. */
@@ -24,14 +24,9 @@ const POLL_MS = 20;
 /** A server's start may take this long on a loaded machine before it is a finding. */
 const START_DEADLINE_MS = 60_000;
 
-export interface ServerOptions {
+export interface ServerOptions extends RunSettings {
   readonly theirServer: string;
   readonly theirClient: string;
-  /** How long a step waits for the line it expects. */
-  readonly timeoutMs: number;
-  readonly compat: Compat;
-  readonly threads: number;
-  readonly backups: number;
 }
 
 /** A program's command line, from the jobs folder and FIFO (a server) or id and FIFO (a client). */
