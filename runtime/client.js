@@ -10,7 +10,7 @@ try {
   const { runClient } = await import(programFile('client'));
   await runClient(process.argv.slice(2));
 } catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(runtime\/cli\/(compile-cache|program-files)|runtime\/client\/client|bundle\/client)\.js'/.test(String(error.message))) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(runtime\/cli\/(compile-cache|program-files)|runtime\/client\/client|bundle\/runtime\/client)\.js'/.test(String(error.message))) {
     process.stderr.write('kvs-client: the program is not built yet: run `npm ci` (or `npm run build`) in the project folder first\n');
     process.exitCode = 1;
   } else {

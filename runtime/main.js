@@ -16,7 +16,7 @@ try {
   const { main } = await import(programFile('main'));
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(runtime\/cli\/(compile-cache|heap|program-files)|runtime\/main|bundle\/main)\.js'/.test(String(error.message))) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(runtime\/cli\/(compile-cache|heap|program-files)|runtime\/main|bundle\/runtime\/main)\.js'/.test(String(error.message))) {
     process.stderr.write('kvs: the program is not built yet: run `npm ci` (or `npm run build`) in the project folder first\n');
     process.exitCode = 1;
   } else {
