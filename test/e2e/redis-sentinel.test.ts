@@ -29,10 +29,12 @@ test.serial('a batch run finds the primary through the Sentinels, and a run afte
 
   const newPrimary = await failOver(setup);
   t.not(newPrimary, oldPrimary);
-  const second = jobsDir(t, { 'b.job': 'READ [k1,k2]\nWRITE [(k3,three)]\nSHOW\n' });
+  // The BACKUP's child reads its copy through the Sentinels too, from the promoted primary.
+  const second = jobsDir(t, { 'b.job': 'READ [k1,k2]\nWRITE [(k3,three)]\nSHOW\nBACKUP\n' });
   const after = await runKvs(t, [second, '1', '1', '--store', setup.url]);
   t.is(after.code, 0, `${after.stderr}\n${setup.output().slice(-3000)}`);
   t.is(readFileSync(join(second, 'b.out'), 'latin1'), '[(k1,one)(k2,two)]\n(k1,one)\n(k2,two)\n(k3,three)\n');
+  t.is(readFileSync(join(second, 'b-1.bck'), 'latin1'), '(k1,one)\n(k2,two)\n(k3,three)\n');
   const promoted = await setup.connect(newPrimary);
   t.is(await promoted.hget(DATA, 'k3'), 'three', 'the second run wrote to the promoted primary');
 });
