@@ -82,7 +82,9 @@ const interned: (string | undefined)[] = new Array<string | undefined>(1 << INTE
 /**
  * `latin1`, but a key met recently comes back as the same string as before: no new string to
  * make, and V8 has its hash already, so the Map finds it at once. Jobs use a working set of keys
- * over and over; a key that is new only costs the hash of its bytes.
+ * over and over; a key that is new only costs the hash of its bytes. The program's store no longer
+ * makes key strings (runtime/store/byte-table.ts); this is kept as the `Map` baseline that
+ * bench/store-table-bench.ts measures the byte table against.
  */
 export function internLatin1(bytes: Uint8Array, at: number, length: number): string {
   let h = 0x811c9dc5 ^ length;
@@ -324,14 +326,6 @@ export class BatchReader {
   token(): string {
     const n = this.bytes[this.at]!;
     const s = latin1(this.bytes, this.at + 1, n);
-    this.at += 1 + n;
-    return s;
-  }
-
-  /** The next token as a byte string, for a Map key (see `internLatin1`). */
-  key(): string {
-    const n = this.bytes[this.at]!;
-    const s = internLatin1(this.bytes, this.at + 1, n);
     this.at += 1 + n;
     return s;
   }
