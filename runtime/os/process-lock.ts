@@ -87,12 +87,15 @@ export async function takeLock(name: string): Promise<Lock> {
 }
 
 /**
- * The jobs folder's lock, named after its device and inode: another path to the same folder
- * (through a link, or `..`) is the same lock. Rejects when the folder cannot be stat'ed.
+ * The jobs folder's lock, named after its device, inode and birth time: another path to the same
+ * folder (through a link, or `..`) is the same lock. The birth time tells apart a new folder
+ * that got the inode of a removed one whose run still holds the lock (inode numbers are reused at
+ * once on ext4 and tmpfs); where a file system keeps no birth time it reads 0 and the name is
+ * device and inode alone. Rejects when the folder cannot be stat'ed.
  */
 export async function lockFolder(dir: string): Promise<Lock> {
-  const { dev, ino } = await stat(dir, { bigint: true });
-  return takeLock(`jobs-folder:${dev}:${ino}`);
+  const { dev, ino, birthtimeNs } = await stat(dir, { bigint: true });
+  return takeLock(`jobs-folder:${dev}:${ino}:${birthtimeNs}`);
 }
 
 /** A client id's lock, named after its request FIFO's path (hashed: a name holds 107 bytes). */
