@@ -7,15 +7,12 @@
  * With the store on Redis it is sent a `copy` instead: it reads the snapshot copy from Redis
  * itself (HSCAN, on a connection of its own), drops it (UNLINK), and writes the file the same way.
  *
- * Test hooks, from the environment: KVS_BACKUP_TRACE names a file to which each backup appends
- * `start <pid> <ms>` and `end <pid> <ms>`; KVS_BACKUP_DELAY_MS holds the temporary file that long
- * before the rename; KVS_BACKUP_GATE names a file that must exist before the rename: the child
- * polls for it, so a test holds every backup open until it creates that file.
+ * It reads no test switch: tests trace a backup and hold one in progress from outside, at its
+ * stdin and at the `renameSync` of its temporary file (test/helpers/backup-hooks-preload.ts).
  */
-import { appendFileSync, closeSync, existsSync, fchmodSync, fsyncSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setPriority } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isToBackupChild, type BackupBegin, type BackupCopy, type FromBackupChild } from '../../protocol/backup-messages.js';
 import { errorMessage } from '../../protocol/guards.js';
@@ -36,12 +33,6 @@ try {
 } catch {
   // Not allowed here: the child shares the CPU evenly, which only makes the pauses longer.
 }
-
-const trace = process.env['KVS_BACKUP_TRACE'];
-const delayMs = Number(process.env['KVS_BACKUP_DELAY_MS'] ?? 0);
-const gate = process.env['KVS_BACKUP_GATE'];
-const GATE_POLL_MS = 10;
-const parentPid = process.ppid;
 
 const replies = new PackrStream({ useRecords: false });
 replies.pipe(process.stdout);
@@ -65,7 +56,6 @@ requests.on('data', (message: unknown) => {
   switch (message.t) {
     case 'begin':
       current = { begin: message, keys: [], values: [] };
-      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
       break;
     case 'pairs':
       if (current === null || current.begin.id !== message.id) break;
@@ -76,7 +66,6 @@ requests.on('data', (message: unknown) => {
       break;
     case 'copy': {
       const copy = message;
-      if (trace !== undefined) appendFileSync(trace, `start ${process.pid} ${Date.now()}\n`);
       work = work.then(() => finishCopy(copy));
       break;
     }
@@ -105,11 +94,11 @@ async function finishCopy(copy: BackupCopy): Promise<void> {
     reply({ t: 'failed', id: copy.id, reason: errorMessage(error) });
     return;
   }
-  await finish(begin, pairs.keys, pairs.values, copy.pairs);
+  finish(begin, pairs.keys, pairs.values, copy.pairs);
 }
 
 /** Writes one backup and replies; never throws (a failure is the reply, in words). */
-async function finish(begin: BackupBegin, keys: string[], values: string[], expected?: number): Promise<void> {
+function finish(begin: BackupBegin, keys: string[], values: string[], expected?: number): void {
   let tmpPath: string | undefined;
   try {
     // Refused before any work: a `.bck` that is a link, a FIFO, a device or a file with other names.
@@ -121,14 +110,7 @@ async function finish(begin: BackupBegin, keys: string[], values: string[], expe
     if (expected !== undefined && count !== expected) {
       throw new Error(`snapshot copy holds ${count} pairs, ${expected} were copied (expired or deleted under the reader?)`);
     }
-    if (delayMs > 0) await sleep(delayMs);
-    while (gate !== undefined && !existsSync(gate)) {
-      // Orphaned at the gate (the parent was killed): leave rather than poll forever.
-      if (process.ppid !== parentPid) throw new Error('the parent died while the backup waited at the test gate');
-      await sleep(GATE_POLL_MS);
-    }
     renameSync(tmpPath, begin.path);
-    if (trace !== undefined) appendFileSync(trace, `end ${process.pid} ${Date.now()}\n`);
     reply({ t: 'done', id: begin.id, pairs: count });
   } catch (error) {
     // Only the file this backup created is removed; a name it found taken was never its own.

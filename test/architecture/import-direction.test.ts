@@ -8,10 +8,11 @@
  * - runtime/ may import anything but the folders above it (scripts/, bench/, test/), and its rooms
  *   keep to themselves where a room is a program or a seam of its own (ROOMS below).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import test from 'ava';
 import { ROOT } from '../helpers/processes.js';
+import { sourceFiles, specifiers } from '../helpers/source-files.js';
 
 type Folder = 'protocol' | 'actors' | 'runtime';
 
@@ -41,19 +42,6 @@ export const ROOMS: Record<string, { readonly importers: readonly string[]; read
 /** `node:` modules allowed where the rule says none, with the reason. None today. */
 const NODE_EXCEPTIONS: Record<string, string> = {};
 
-/** Every module specifier in a source text: static imports and re-exports (one line or many), dynamic imports, requires. */
-export function specifiers(source: string): string[] {
-  const found: string[] = [];
-  const patterns = [
-    /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm,
-    /^\s*import\s*['"]([^'"]+)['"]/gm,
-    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
-  for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]!);
-  return found;
-}
-
 /** Why `specifier`, imported by `file` (a path from the repository's root), goes against the direction; null when it does not. */
 export function violation(folder: Folder, file: string, specifier: string): string | null {
   if (specifier.startsWith('.')) {
@@ -76,13 +64,6 @@ export function violation(folder: Folder, file: string, specifier: string): stri
   const allowed = PACKAGES[folder];
   if (allowed.includes('*') || allowed.includes(specifier.split('/')[0]!)) return null;
   return `${file} imports the package ${specifier}: ${folder}/ may import only ${allowed.join(', ')}`;
-}
-
-/** Every .ts file of a folder and its sub-folders, as paths from the repository's root. */
-function sourceFiles(folder: string): string[] {
-  return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => `${folder}/${name}`);
 }
 
 test('every import in protocol/, actors/ and runtime/ points runtime -> actors -> protocol', (t) => {

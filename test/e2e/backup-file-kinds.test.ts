@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, stderrLines, tempDir, writeFiles, type RunResult } from '../helpers/batch.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 const JOB = { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nSHOW\n' };
 /** Pids planted ahead of the run: the program's own threads take ids from the same sequence. */
@@ -36,7 +37,7 @@ test('symbolic links planted at the next pids\' temporary names are not followed
   const planted = new Set<number>();
   for (let i = 0; i < PLANTED_PIDS; i++) planted.add(first + i < pidMax ? first + i : RESERVED_PIDS + first + i - pidMax);
   for (const pid of planted) symlinkSync(victim, join(dir, `a-1.bck.${pid}.tmp`));
-  const result = await runKvs(t, [dir, '1', '1', '--quiet'], { env: { KVS_BACKUP_TRACE: trace } });
+  const result = await runKvs(t, [dir, '1', '1', '--quiet'], { env: backupHooks({ trace }) });
   const child = Number(/^start (\d+) /.exec(readFileSync(trace, 'latin1'))?.[1]);
   t.true(planted.has(child), `the backup child (pid ${child}) is one the links were planted for (${PLANTED_PIDS} from ${first}, pid_max ${pidMax})`);
   t.is(result.code, 0, result.stderr);

@@ -12,6 +12,7 @@ import { MemorySnapshot, Store } from '../../runtime/store/memory-store.js';
 import type { BackupOutcome } from '../../protocol/backup-messages.js';
 import type { StoreSnapshot } from '../../protocol/store-contract.js';
 import { readBytes, startKvs, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 test('a snapshot is taken only when a slot is free, and a request given up frees its slot', async (t) => {
   const store = new Store();
@@ -63,7 +64,7 @@ test('on SIGINT only the backups in progress finish; queued BACKUPs are never wr
   writeFiles(dir, { 'a.job': job('a'), 'b.job': job('b') });
   const trace = join(dir, 'trace.txt');
   // Each backup holds its slot 300 ms: the jobs would queue all 80 BACKUPs in that time.
-  const running = startKvs(t, [dir, '1', '2', '--quiet'], { env: { KVS_BACKUP_DELAY_MS: '300', KVS_BACKUP_TRACE: trace }, deadlineMs: 60_000 });
+  const running = startKvs(t, [dir, '1', '2', '--quiet'], { env: backupHooks({ holdMs: 300, trace }), deadlineMs: 60_000 });
   await waitFor(() => readdirSync(dir).find((name) => /^[ab]-\d+\.bck$/.test(name)), 'the first .bck');
   running.child.kill('SIGINT');
   const result = await running.result;

@@ -1,7 +1,7 @@
 /**
  * Backups through the real program: their contents, the limit on backups in progress (observed
- * through the children's KVS_BACKUP_TRACE, with KVS_BACKUP_GATE holding each one open until the
- * test opens the gate), and a
+ * through the children's trace, with a gate holding each one open until the test opens it:
+ * test/helpers/backup-hooks.ts), and a
  * backup child killed while it holds its temporary file. Backups under concurrent writers are
  * checked by the serial-order model in batch-concurrency.test.ts.
  */
@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listDir, readBytes, runKvs, startKvs, stderrLines, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
 import { pidOfTemp } from '../../runtime/backup/stale-temps.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 const FENCE = 'READ [fence]';
 const FENCE_OUT = '[(fence,KVSERROR)]\n';
@@ -107,7 +108,7 @@ for (const [max, count] of LIMITS) {
     const gate = join(scratch, 'gate');
     // One job per backup, all started at once (threads = count), so every BACKUP is asked for early.
     writeFiles(dir, Object.fromEntries(Array.from({ length: count }, (_, j) => [`b${j}.job`, `WRITE [(k${j},v${j})]\nBACKUP\n`])));
-    const running = startKvs(t, [dir, String(max), String(count)], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_GATE: gate } });
+    const running = startKvs(t, [dir, String(max), String(count)], { env: backupHooks({ trace, gate }) });
     // Reached: with every child held at the gate, the scheduler fills all max slots and no more.
     const held = await waitFor(() => {
       const events = readTrace(trace);
@@ -137,7 +138,7 @@ test.serial('a backup child killed while it holds its temporary file fails that 
   const trace = join(scratch, 'trace');
   const gate = join(scratch, 'gate');
   writeFiles(dir, { 'a.job': 'WRITE [(k1,v1)]\nBACKUP\nWRITE [(k2,v2)]\nBACKUP\nWRITE [(k3,v3)]\nBACKUP\nSHOW\n' });
-  const running = startKvs(t, [dir, '1', '2'], { env: { KVS_BACKUP_TRACE: trace, KVS_BACKUP_GATE: gate } });
+  const running = startKvs(t, [dir, '1', '2'], { env: backupHooks({ trace, gate }) });
   // With max_backups 1 the first backup is a-1; its child holds its temporary file until the gate opens.
   const pid = await waitFor(() => listDir(dir).map(pidOfTemp).find((p) => p !== undefined), 'the temporary file of a-1.bck');
   t.deepEqual(readTrace(trace)[0], { kind: 'start', pid }, 'the trace names the same child');

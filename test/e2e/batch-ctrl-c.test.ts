@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, PROJECT_ROOT, listDir, readBytes, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 const KEYS = 100_000;
 
@@ -63,7 +64,7 @@ async function startBackingUp(t: ExecutionContext) {
     cwd: PROJECT_ROOT,
     // Its own process group, as a shell gives a foreground job; the backups are held open a while.
     detached: true,
-    env: { ...process.env, KVS_BACKUP_TRACE: trace, KVS_BACKUP_DELAY_MS: '300' },
+    env: { ...process.env, ...backupHooks({ trace, holdMs: 300 }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

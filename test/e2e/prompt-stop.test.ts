@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { readBytes, runKvs, startKvs, tempDir, waitFor, writeFiles } from '../helpers/batch.js';
 import { startServer, waitUntil, writeJob } from '../helpers/processes.js';
 import { pidOfTemp } from '../../runtime/backup/stale-temps.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 function processExists(pid: number): boolean {
   try {
@@ -65,7 +66,7 @@ test('a second signal exits at once, ending the backups under way', async (t) =>
   const dir = tempDir(t);
   writeFiles(dir, { 'a.job': 'WRITE [(a,1)]\nBACKUP\nREAD [a]\n' });
   // The backup holds its temporary file for a minute: the first signal would wait for it.
-  const running = startKvs(t, [dir, '1', '1', '--quiet'], { env: { KVS_BACKUP_DELAY_MS: '60000' }, deadlineMs: 30_000 });
+  const running = startKvs(t, [dir, '1', '1', '--quiet'], { env: backupHooks({ holdMs: 60_000 }), deadlineMs: 30_000 });
   const childPid = await waitFor(() => readdirSync(dir).map(pidOfTemp).find((pid) => pid !== undefined), 'the backup\'s temporary file');
   t.teardown(() => {
     if (processExists(childPid)) process.kill(childPid, 'SIGKILL');

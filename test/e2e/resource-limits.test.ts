@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { MAIN, readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
 import { Proc, waitUntil } from '../helpers/processes.js';
 import { hasReader } from '../../runtime/os/fifo.js';
+import { backupHooks } from '../helpers/backup-hooks.js';
 
 /** Descriptors for the program: its start fits; 40 backup processes (2 pipes each) cannot. */
 const NOFILE = 48;
@@ -47,7 +48,7 @@ test('out of descriptors, backups that cannot get a process fail and are reporte
   // All 40 backups in progress at once, each held HOLD_MS: more backup processes than descriptors.
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, dir, String(JOBS), '1', '--quiet'], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
+      env: { ...process.env, ...backupHooks({ holdMs: HOLD_MS }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -68,7 +69,7 @@ test('out of descriptors, a server reports the backups that cannot get a process
   writeFiles(jobs, jobFiles());
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, jobs, '1', String(JOBS), fifo], {
-      env: { ...process.env, KVS_BACKUP_DELAY_MS: String(HOLD_MS) },
+      env: { ...process.env, ...backupHooks({ holdMs: HOLD_MS }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

@@ -2,8 +2,8 @@
  * When the backup children fork (runtime/backup/children.ts): a fork costs a Node start, so a
  * backup that finds every child busy waits for one to be free, up to a bound, and only then forks
  * a child of its own. Real child processes, counted in /proc; the children's test gate
- * (KVS_BACKUP_GATE, read by runtime/backup/child.ts) holds a backup in progress. Serial: the gate is
- * passed to the children through this process's environment.
+ * (test/helpers/backup-hooks.ts) holds a backup in progress. Serial: the gate is passed to the
+ * children through this process's environment.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { MemorySnapshot, Store } from '../../../runtime/store/memory-store.js';
 import { BackupChildren } from '../../../runtime/backup/children.js';
 import { tempDir, waitUntilSeen } from '../../helpers/fixtures.js';
+import { backupHooks } from '../../helpers/backup-hooks.js';
 
 /** The backup children of this process now (the tests fork nothing else). */
 function allBackupChildren(): number[] {
@@ -39,13 +40,18 @@ function storeOf(pairs: number): Store {
 /** Children made now hold each backup before its rename until `open()` creates the gate file. */
 function gate(t: ExecutionContext): { open(): void } {
   const path = join(tempDir(t), 'gate');
-  process.env['KVS_BACKUP_GATE'] = path;
+  const hooks = backupHooks({ gate: path });
+  const before = Object.fromEntries(Object.keys(hooks).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, hooks);
   const open = () => {
     if (!existsSync(path)) writeFileSync(path, '');
   };
   t.teardown(() => {
     open();
-    delete process.env['KVS_BACKUP_GATE'];
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
   return { open };
 }
