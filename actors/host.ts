@@ -2,7 +2,8 @@
  * The host actor: owns the registration FIFO and reads 121-byte connect requests from it into
  * the bounded connect buffer. When the buffer is full it stops reading (`paused`), so the
  * kernel's pipe buffer fills and writers wait, as the seed's semaphores made them. It is the only
- * actor that listens for SIGUSR1.
+ * actor that listens for SIGUSR1, and on it tells every session itself to end its client
+ * (`server.reset`): two hops from the signal to the sessions, the host's own event and its sends.
  *
  * A connect request is 121 bytes, under PIPE_BUF, so a conforming client's write arrives whole: bytes
  * that stay short of a frame for PARTIAL_FRAME_MS came from a writer that gave up midway, and are
@@ -16,11 +17,12 @@
  * `openFifo` and `removeOwnFifo`, and the signal source in the input. `Host` is the small handle
  * the server holds.
  */
-import { type InspectionEvent, assign, createActor, fromCallback, setup, waitFor, type Actor } from 'xstate';
+import { type ActorRefFrom, type InspectionEvent, assign, createActor, enqueueActions, fromCallback, setup, waitFor, type Actor } from 'xstate';
 import type { ConnectQueue } from './connect-queue.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { CONNECT_SIZE } from '../protocol/frames.js';
 import { notProvided } from './not-provided.js';
+import type { sessionMachine } from './session.js';
 
 /** Where SIGUSR1 comes from: the process, or a fake in tests. */
 export interface SignalSource {
@@ -37,10 +39,14 @@ export interface RegistrationEnd {
   destroy(): unknown;
 }
 
+/** A session actor, as the host reaches it on SIGUSR1. */
+export type SessionRef = ActorRefFrom<typeof sessionMachine>;
+
 export type HostInput = {
   path: string;
   queue: ConnectQueue;
-  onSigusr1: () => void;
+  /** The session actors running now (a failed one is replaced, so asked at each signal). */
+  sessions: () => Iterable<SessionRef>;
   log: (line: string) => void;
   signals: SignalSource;
   /** The FIFO's mode; runtime/'s openFifo has a default. */
@@ -137,7 +143,13 @@ export const hostMachine = setup({
       if (event.type !== 'request.partial') return;
       context.log(`registration FIFO: dropped an incomplete connect request (${event.bytes} of ${CONNECT_SIZE} bytes; nothing followed within ${PARTIAL_FRAME_MS} ms)`);
     },
-    resetSessions: ({ context }) => context.onSigusr1(),
+    /** SIGUSR1: every session ends its client (its subscriptions go with it); the server goes on. */
+    resetSessions: enqueueActions(({ context, enqueue }) => {
+      const sessions = [...context.sessions()];
+      const ended = sessions.filter((session) => session.getSnapshot().matches('connected')).length;
+      for (const session of sessions) enqueue.sendTo(session, { type: 'server.reset' });
+      enqueue(() => context.log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`));
+    }),
     countMalformed: assign({ malformed: ({ context }) => context.malformed + 1 }),
     reportMalformed: ({ context, event }) => {
       // Garbage is skipped byte by byte: report once per burst, not once per byte.

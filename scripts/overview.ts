@@ -88,7 +88,9 @@ export const OVERVIEW_LINKS: readonly OverviewLink[] = [
   { from: 'host', to: 'queue', kind: 'messages', channel: 'call', messages: ['connect'] },
   { from: 'queue', to: 'host', kind: 'messages', channel: 'event', messages: ['buffer.full', 'buffer.space'] },
   { from: 'queue', to: 'session', kind: 'messages', channel: 'call', messages: ['connect'] },
-  { from: 'runtime', to: 'session', kind: 'messages', channel: 'event', messages: ['server.reset', 'server.close'] },
+  { from: 'runtime', to: 'session', kind: 'messages', channel: 'event', messages: ['server.close'] },
+  // SIGUSR1: the host, its only listener, tells each session itself.
+  { from: 'host', to: 'session', kind: 'messages', channel: 'event', messages: ['server.reset'] },
   { from: 'client', to: 'session', kind: 'messages', channel: 'fifo', messages: ['subscribe', 'unsubscribe', 'disconnect'] },
   {
     from: 'client',

@@ -89,11 +89,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
       queue,
       log,
       ...(options.signals === undefined ? {} : { signals: options.signals }),
-      onSigusr1: () => {
-        const ended = sessions.reset();
-        registry.clear();
-        log(`SIGUSR1: ended ${ended} client session(s); accepting new clients`);
-      },
+      sessions: () => sessions.running,
     }, options.inspect);
   const host = { current: await openHost() };
 
@@ -169,11 +165,9 @@ class Sessions {
     this.actors = Array.from({ length: count }, (_, id) => this.start(id));
   }
 
-  /** SIGUSR1: every session ends its client; returns how many were connected. */
-  reset(): number {
-    const ended = this.actors.filter((s) => s.getSnapshot().value === 'connected').length;
-    for (const session of this.actors) session.send({ type: 'server.reset' });
-    return ended;
+  /** The session actors now: the host sends each `server.reset` on SIGUSR1. */
+  get running(): readonly Actor<typeof sessionMachine>[] {
+    return this.actors;
   }
 
   /** Ends every session, waiting for them within the close deadline, then stops them. */

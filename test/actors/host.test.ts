@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { type InspectionEvent, waitFor } from 'xstate';
 import { ConnectQueue } from '../../actors/connect-queue.js';
-import type { SignalSource } from '../../actors/host.js';
+import type { SessionRef, SignalSource } from '../../actors/host.js';
 import { encode } from '../../protocol/frames.js';
 import { openWriteEnd } from '../../runtime/os/fifo.js';
 import { startHost as startHostActor } from '../../runtime/server/registration.js';
 import { waitUntil } from '../helpers/processes.js';
+import { connectRequest, startSession } from '../helpers/session-fixture.js';
 
 function fakeSignals(): SignalSource & { fire(): void; count(): number } {
   const listeners = new Set<() => void>();
@@ -17,21 +19,22 @@ function fakeSignals(): SignalSource & { fire(): void; count(): number } {
 
 const connect = (n: number) => encode({ kind: 'connect', reqPipe: `/tmp/r${n}`, respPipe: `/tmp/s${n}`, notifPipe: `/tmp/n${n}` });
 
-async function startHost(t: import('ava').ExecutionContext, capacity: number) {
+type HostOptions = { sessions?: readonly SessionRef[]; inspect?: (event: InspectionEvent) => void };
+
+async function startHost(t: import('ava').ExecutionContext, capacity: number, options: HostOptions = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'kvs-host-'));
   const path = join(dir, 'register');
   const queue = new ConnectQueue(capacity);
   const signals = fakeSignals();
-  let usr1 = 0;
   const logs: string[] = [];
-  const host = await startHostActor({ path, queue, signals, onSigusr1: () => usr1++, log: (l) => void logs.push(l) });
+  const host = await startHostActor({ path, queue, signals, sessions: () => options.sessions ?? [], log: (l) => void logs.push(l) }, options.inspect);
   const writer = await openWriteEnd(path, AbortSignal.timeout(2000));
   t.teardown(async () => {
     writer.destroy();
     await host.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { path, queue, host, writer, signals, logs, usr1: () => usr1 };
+  return { path, queue, host, writer, signals, logs };
 }
 
 test('connect requests split and joined across writes reach the buffer whole and in order', async (t) => {
@@ -66,11 +69,27 @@ test('garbage on the registration FIFO is skipped and reported; the next request
   t.regex(logs[0]!, /malformed connect request skipped/);
 });
 
-test('the host alone listens for SIGUSR1, and stops on close, removing its FIFO', async (t) => {
-  const { host, signals, usr1, path } = await startHost(t, 4);
-  t.is(signals.count(), 1);
+test('the host alone listens for SIGUSR1 and sends server.reset straight to every session; it stops on close, removing its FIFO', async (t) => {
+  const events: InspectionEvent[] = [];
+  const inspect = (event: InspectionEvent) => void events.push(event);
+  const serving = startSession(t, { inspect });
+  const waiting = startSession(t, { inspect });
+  serving.queue.offer(connectRequest(1));
+  const link = await serving.connected();
+  const { host, signals, logs, path } = await startHost(t, 4, { sessions: [serving.actor, waiting.actor], inspect });
+  t.is(signals.count(), 1, 'one listener: the host, not the sessions');
   signals.fire();
-  t.is(usr1(), 1);
+  await waitFor(serving.actor, (s) => s.matches('idle') && s.context.served === 1, { timeout: 60_000 });
+  t.is(link.closedWith, false, 'the connected client is ended');
+  t.true(waiting.actor.getSnapshot().matches('idle'), 'an idle session stays idle');
+  // Two hops: the signal is the host's event, and the host sends each session its reset.
+  const hops = events.flatMap((e) => {
+    if (e.type !== '@xstate.event' || !['signal.sigusr1', 'server.reset'].includes(e.event.type)) return [];
+    const name = (ref: unknown) => (ref === serving.actor ? 'serving' : ref === waiting.actor ? 'waiting' : ((ref as { id?: string } | undefined)?.id ?? 'outside'));
+    return [`${name(e.sourceRef)} -> ${name(e.actorRef)}: ${e.event.type}`];
+  });
+  t.deepEqual(hops, ['readRequests -> host: signal.sigusr1', 'host -> serving: server.reset', 'host -> waiting: server.reset']);
+  t.deepEqual(logs, ['SIGUSR1: ended 1 client session(s); accepting new clients']);
   await host.close();
   await host.close();
   t.is(signals.count(), 0);
