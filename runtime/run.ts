@@ -30,7 +30,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export async function run(options: RunOptions, pool: PiscinaJobPool, jobs: readonly string[]): Promise<number> {
   // First: a store that cannot be reached is one line and exit 1, before anything else is started.
-  const opened = await openStore(options.store);
+  const opened = await openStore(options.store, report);
   if (!opened.ok) {
     await pool.destroy();
     report(opened.reason);

@@ -10,6 +10,19 @@
  *   ARGV[3]      the copies' time to live, ms (a guard against leaks if the reader dies)
  *   ARGV[4]      the batch's bytes (one argument, not thousands: the client's cost per argument
  *                was most of a batch's time)
+ *   ARGV[5]      the change stream, or '' (a plain store: PUBLISH on ARGV[1])
+ *   ARGV[6]      the stream's length cap (approximate: XADD MAXLEN ~)
+ *   ARGV[7]      the run's record, or '' (a plain store keeps none)
+ *   ARGV[8]      the batch's sequence number in its run
+ *   ARGV[9]      how many of the run's last batches the record keeps (those its host has not
+ *                seen confirmed, this one included)
+ *   ARGV[10]     the record's time to live, ms
+ *
+ * A store that lives through failovers (runtime/redis/store.ts) appends each batch's changes to
+ * the stream instead of publishing them (a stream is replicated with the data and read from where
+ * a reader left off), and records the batch, its sequence number and its answer, in its run's
+ * record, in the same script: after a failover the host reads the record on the new primary and
+ * knows which of its batches were applied, with their answers, and resends only the others.
  *
  * Returns { segments, sizes }: the results' bytes, cut at each SHOW answered through a copy (a
  * SHOW of a store larger than ARGV[2]): Node reads that copy and puts its pairs between the
@@ -46,6 +59,8 @@ local channel = ARGV[1]
 local inlineMax = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local batch = ARGV[4]
+local stream, streamCap = ARGV[5], ARGV[6]
+local run, seq, keep, runTtl = ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
 local size = #batch
 local byte, sub, concat, unpack = string.byte, string.sub, table.concat, unpack
 local CHUNK = ${CHUNK}
@@ -121,7 +136,7 @@ end
 if copies ~= #KEYS - 1 then return refuse(copies .. ' copies, ' .. (#KEYS - 1) .. ' copy keys') end
 ${SCRIPT_CALLS_CHECK_LUA}local copyKeys = {}
 for k = 2, #KEYS do copyKeys[k - 1] = KEYS[k] end
-local refused = refusedCalls(present, data, copyKeys, channel)
+local refused = refusedCalls(present, data, copyKeys, channel, stream, run)
 if #refused > 0 then return refuse('the Redis user may not run ' .. concat(refused, ', ')) end
 for k = 2, #KEYS do
   if redis.call('EXISTS', KEYS[k]) == 1 then return refuse('copy key ' .. KEYS[k] .. ' exists') end
@@ -216,7 +231,13 @@ local function flush(changed)
   if ns > 0 then each('HSET', sets, ns) end
   if nd > 0 then each('HDEL', dels, nd) end
 end
-if m > 0 then redis.call('PUBLISH', channel, concat(changes)) end
+if m > 0 then
+  if stream == '' then
+    redis.call('PUBLISH', channel, concat(changes))
+  else
+    redis.call('XADD', stream, 'MAXLEN', '~', streamCap, '*', 'c', concat(changes))
+  end
+end
 local sizes, cuts, copy = {}, {}, 0
 for i = 1, c do
   local op = ops[i]
@@ -258,5 +279,18 @@ for j = 1, #cuts do
   from = cuts[j] + 1
 end
 segments[#cuts + 1] = concat(res, '', from, r)
+if run ~= '' then
+  -- The record: "<seq> " then the answer as u32 counts and lengths (sizes + 1: a size may be -1).
+  local entry = { seq, ' ', u32(#segments) }
+  for j = 1, #segments do
+    entry[#entry + 1] = u32(#segments[j])
+    entry[#entry + 1] = segments[j]
+  end
+  entry[#entry + 1] = u32(#sizes)
+  for j = 1, #sizes do entry[#entry + 1] = u32(sizes[j] + 1) end
+  redis.call('RPUSH', run, concat(entry))
+  redis.call('LTRIM', run, -keep, -1)
+  redis.call('PEXPIRE', run, runTtl)
+end
 return { segments, sizes }
 `;

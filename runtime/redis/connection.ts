@@ -40,7 +40,30 @@ export interface RedisTarget {
   readonly db: number;
   /** The URL without any password, for messages. */
   readonly describe: string;
+  /** Set for a `redis-sentinel://` store: the host lives through a failover of the primary. */
+  readonly failover: FailoverSettings | null;
 }
+
+/**
+ * How a `redis-sentinel://` store lives through a failover (docs/redis.md says what holds).
+ */
+export interface FailoverSettings {
+  /**
+   * A batch's results and changes are released only once this many replicas have it (WAIT after
+   * the script); 0 releases them as soon as the primary answers (a failover can then lose them).
+   * URL parameter `replicas`, default 1.
+   */
+  readonly replicas: number;
+  /**
+   * How long a host waits, from the moment its primary stops answering, for the Sentinels to name
+   * a new one and for that one to take its batches (and for a replica to confirm a batch): past
+   * it, the run fails as on a plain store, naming the store. URL parameter `failover-ms`,
+   * default 30,000 (Sentinel's own default down-after-milliseconds alone is 30 s: set it lower).
+   */
+  readonly failoverMs: number;
+}
+
+export const DEFAULT_FAILOVER: FailoverSettings = { replicas: 1, failoverMs: 30_000 };
 
 /**
  * Parses `redis://[user[:password]@]host[:port][/db]`, `redis+unix:///path/to/socket[?db=N]`,
@@ -79,7 +102,7 @@ export function parseRedisUrl(text: string): RedisTarget {
     const port = url.port === '' ? 6379 : Number(url.port);
     const db = dbFrom(url.pathname.replace(/^\//, ''));
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    return { options: { host, port, db, ...auth }, db, describe };
+    return { options: { host, port, db, ...auth }, db, describe, failover: null };
   }
   if (url.protocol === 'redis+unix:' || url.protocol === 'unix:') {
     if (url.hostname !== '' || url.pathname === '' || url.pathname === '/') {
@@ -90,12 +113,12 @@ export function parseRedisUrl(text: string): RedisTarget {
       throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: the one parameter is db, given once, as in redis+unix:///run/redis.sock?db=3 (not '${url.search}')`);
     }
     const db = dbFrom(url.searchParams.get('db'));
-    return { options: { path: decodeURIComponent(url.pathname), db, ...auth }, db, describe };
+    return { options: { path: decodeURIComponent(url.pathname), db, ...auth }, db, describe, failover: null };
   }
   throw new RedisStoreError('REDIS_STORE_URL', `store ${describe}: unknown scheme '${url.protocol}' (redis:, redis+unix: or redis-sentinel:)`);
 }
 
-const SENTINEL_FORM = 'redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]';
+const SENTINEL_FORM = 'redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N&replicas=N&failover-ms=N]';
 
 /**
  * Parses `redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]`: the
@@ -133,10 +156,20 @@ function parseSentinelUrl(text: string): RedisTarget {
   if (name === undefined || name.includes('/')) throw bad(describe, 'give the master name the Sentinels monitor, as in redis-sentinel://127.0.0.1:26379/mymaster');
   const params = new URLSearchParams(search);
   const names = [...params.keys()];
-  if (names.some((key) => key !== 'db') || names.length > 1) throw bad(describe, `the one parameter is db, given once (not '${search}')`);
-  const rawDb = params.get('db');
-  if (rawDb !== null && !/^\d{1,5}$/.test(rawDb)) throw bad(describe, `database '${rawDb}' is not a number`);
-  const db = rawDb === null ? 0 : Number(rawDb);
+  const known = ['db', 'replicas', 'failover-ms'];
+  if (names.some((key) => !known.includes(key)) || new Set(names).size < names.length) {
+    throw bad(describe, `the parameters are db, replicas and failover-ms, each at most once (not '${search}')`);
+  }
+  const whole = (name: string, what: string, fallback: number, digits: number): number => {
+    const raw = params.get(name);
+    if (raw === null) return fallback;
+    if (!new RegExp(`^\\d{1,${digits}}$`).test(raw)) throw bad(describe, `${what} '${raw}' is not a number`);
+    return Number(raw);
+  };
+  const db = whole('db', 'database', 0, 5);
+  const replicas = whole('replicas', 'replicas', DEFAULT_FAILOVER.replicas, 2);
+  const failoverMs = whole('failover-ms', 'failover-ms', DEFAULT_FAILOVER.failoverMs, 7);
+  if (failoverMs < 100) throw bad(describe, `failover-ms ${failoverMs} is too short to live through anything (at least 100)`);
   const username = decoded(rawUser, 'user name', describe);
   const password = decoded(rawPassword, 'password', describe);
   return {
@@ -152,6 +185,7 @@ function parseSentinelUrl(text: string): RedisTarget {
     },
     db,
     describe,
+    failover: { replicas, failoverMs },
   };
 }
 
@@ -160,6 +194,10 @@ export interface RedisNames {
   readonly data: string;
   readonly copyPrefix: string;
   readonly channel: string;
+  /** The change feed of a `redis-sentinel://` store: a capped stream, replicated with the data. */
+  readonly stream: string;
+  /** Followed by a run's id: the list of that run's last batches applied (sequence and answer). */
+  readonly runPrefix: string;
 }
 
 /**
@@ -168,7 +206,7 @@ export interface RedisNames {
  */
 export function redisNames(namespace: string, db: number): RedisNames {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) throw new RedisStoreError('REDIS_STORE_URL', `namespace '${namespace}' must be 1-64 of A-Z a-z 0-9 _ . -`);
-  return { data: `{${namespace}}:data`, copyPrefix: `{${namespace}}:copy:`, channel: `{${namespace}}:changes@${db}` };
+  return { data: `{${namespace}}:data`, copyPrefix: `{${namespace}}:copy:`, channel: `{${namespace}}:changes@${db}`, stream: `{${namespace}}:feed`, runPrefix: `{${namespace}}:run:` };
 }
 
 /** The server answers but refuses the URL's database: said as it is, not as a failed connect. */
@@ -263,6 +301,30 @@ export async function connectRedis(target: RedisTarget, role: string, onLost: (e
   return client;
 }
 
+/**
+ * `connectRedis` to the primary: for a `redis-sentinel://` target, the node the Sentinels name
+ * must say it is a primary (after a failover they can name a node that is still a replica, or
+ * the old primary back as a replica, for a moment).
+ */
+export async function connectPrimary(target: RedisTarget, role: string, onLost: (error: RedisStoreError) => void, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<Redis> {
+  const client = await connectRedis(target, role, onLost, connectTimeoutMs);
+  if (target.failover === null) return client;
+  let replication = '';
+  try {
+    replication = await client.info('replication');
+  } catch (error) {
+    replication = errorText(error);
+  }
+  if (/^role:master/m.test(replication)) return client;
+  await closeRedis(client);
+  throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: the node the Sentinels name is not a primary (yet)`);
+}
+
+/** Whether `error`, from a command on `client`, says the connection is gone (not a refusal by Redis). */
+export function isConnectionGone(client: Redis, error: unknown): boolean {
+  return client.status !== 'ready' || /closed|Stream isn't writeable|ECONNRESET|EPIPE|ENOENT|ECONNREFUSED/.test(errorText(error));
+}
+
 /** Closes a connection politely, and for certain within a deadline. */
 /**
  * A Redis that stops answering without closing its connection (a stopped process, a network that
@@ -279,7 +341,20 @@ export function stallMs(): number {
 
 /** `ms` as a person reads it: "30 s", "500 ms". */
 export function stallText(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Where a connection goes (host:port or the socket), for messages. */
+export function peerOf(client: Redis): string {
+  const stream = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+  return stream?.remoteAddress === undefined ? 'its socket' : `${stream.remoteAddress}:${stream.remotePort}`;
+}
+
+/** An error's words without the `redis store <url>: ` every store error begins with. */
+export function withoutStorePrefix(error: unknown, describe: string): string {
+  const text = errorText(error);
+  const prefix = `redis store ${describe}: `;
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
 /** `promise`, or a rejection with `lost()` when it has not settled within `ms`. */

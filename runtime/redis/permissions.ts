@@ -11,13 +11,22 @@
  */
 import { Op } from '../../protocol/batch-codec.js';
 
-/** Placeholders in a call, replaced by the store's names: the data hash, a copy key, the channel. */
+/**
+ * Placeholders in a call, replaced by the store's names: the data hash, a copy key, the channel,
+ * the change stream and the run's record (the last two of a `redis-sentinel://` store only).
+ */
 const DATA = 1;
 const COPY = 2;
 const CHANNEL = 3;
-type Arg = typeof DATA | typeof COPY | typeof CHANNEL | string;
-/** A call, and the batch operations that make it. */
-type Need = { readonly ops: readonly Op[]; readonly call: readonly Arg[] };
+const STREAM = 4;
+const RUN = 5;
+type Arg = typeof DATA | typeof COPY | typeof CHANNEL | typeof STREAM | typeof RUN | string;
+/**
+ * A call, the batch operations that make it, and when it is made: a plain store publishes its
+ * changes, a store that lives through failovers appends them to a stream and records each batch
+ * in its run's record (runtime/redis/batch-script.ts); the rest, always.
+ */
+type Need = { readonly ops: readonly Op[]; readonly call: readonly Arg[]; readonly when?: 'plain' | 'failover' };
 
 /**
  * Every call the batch script makes (runtime/redis/batch-script.ts) that could come after its
@@ -25,9 +34,15 @@ type Need = { readonly ops: readonly Op[]; readonly call: readonly Arg[] };
  * the calls of the operations it holds (TYPE and EXISTS come before any write: a refusal there
  * changes nothing).
  */
+const EVERY_OP = Object.values(Op);
+
 const SCRIPT_CALLS: readonly Need[] = [
   { ops: [Op.Write], call: ['HSET', DATA, 'f', 'v'] },
-  { ops: [Op.Write, Op.Delete], call: ['PUBLISH', CHANNEL, 'm'] },
+  { ops: [Op.Write, Op.Delete], call: ['PUBLISH', CHANNEL, 'm'], when: 'plain' },
+  { ops: [Op.Write, Op.Delete], call: ['XADD', STREAM, 'MAXLEN', '~', '1', '*', 'c', 'm'], when: 'failover' },
+  { ops: EVERY_OP, call: ['RPUSH', RUN, 'e'], when: 'failover' },
+  { ops: EVERY_OP, call: ['LTRIM', RUN, '0', '1'], when: 'failover' },
+  { ops: EVERY_OP, call: ['PEXPIRE', RUN, '1'], when: 'failover' },
   { ops: [Op.Read, Op.Delete], call: ['HMGET', DATA, 'f'] },
   { ops: [Op.Delete], call: ['HDEL', DATA, 'f'] },
   { ops: [Op.Show], call: ['HLEN', DATA] },
@@ -36,8 +51,6 @@ const SCRIPT_CALLS: readonly Need[] = [
   { ops: [Op.Show, Op.Backup], call: ['PEXPIRE', COPY, '1'] },
   { ops: [Op.Show, Op.Backup], call: ['HLEN', COPY] },
 ];
-
-const EVERY_OP = Object.values(Op);
 
 /**
  * The calls the start-up probe checks beside those: the script's calls before its first write,
@@ -52,24 +65,34 @@ const OTHER_CALLS: readonly Need[] = (
     ['HEXISTS', DATA, 'f'],
     ['HSCAN', COPY, '0', 'COUNT', '1'],
     ['UNLINK', COPY],
-    ['SUBSCRIBE', CHANNEL],
   ] as const
-).map((call) => ({ ops: EVERY_OP, call }));
+)
+  .map((call): Need => ({ ops: EVERY_OP, call }))
+  .concat([
+    { ops: EVERY_OP, call: ['SUBSCRIBE', CHANNEL], when: 'plain' },
+    { ops: EVERY_OP, call: ['XREAD', 'COUNT', '1', 'STREAMS', STREAM, '0'], when: 'failover' },
+    { ops: EVERY_OP, call: ['XRANGE', STREAM, '-', '+', 'COUNT', '1'], when: 'failover' },
+    { ops: EVERY_OP, call: ['LRANGE', RUN, '0', '-1'], when: 'failover' },
+    { ops: EVERY_OP, call: ['WAIT', '1', '0'], when: 'failover' },
+  ]);
 
 /**
- * Lua: `refusedCalls(present, data, copies, channel)`, every call of the operations in `present`
- * (a table, op code to true) that the user may not make, as text (`PUBLISH {kvs}:changes@0 m`),
- * one per copy key for a call on a copy; empty when all may run. Straight-line code, one `if` a
- * call: a table of the calls built at each run cost more than the checks themselves.
+ * Lua: `refusedCalls(present, data, copies, channel, stream, run)`, every call of the operations
+ * in `present` (a table, op code to true) that the user may not make, as text (`PUBLISH
+ * {kvs}:changes@0 m`), one per copy key for a call on a copy; empty when all may run. `stream`
+ * and `run` are '' for a plain store. Straight-line code, one `if` a call: a table of the calls
+ * built at each run cost more than the checks themselves.
  */
 function refusedCallsLua(calls: readonly Need[]): string {
-  const lua = (a: Arg) => (a === DATA ? 'data' : a === COPY ? 'copy' : a === CHANNEL ? 'channel' : `'${a}'`);
-  const lines = calls.map(({ ops, call }) => {
+  const names = { [DATA]: 'data', [COPY]: 'copy', [CHANNEL]: 'channel', [STREAM]: 'stream', [RUN]: 'run' } as Record<Arg, string>;
+  const lua = (a: Arg) => (typeof a === 'number' ? names[a]! : `'${a}'`);
+  const lines = calls.map(({ ops, call, when: mode }) => {
     const check = `check(${call.map(lua).join(', ')})`;
-    const when = ops.map((op) => `present[${op}]`).join(' or ');
+    const any = ops.length === EVERY_OP.length ? 'true' : ops.map((op) => `present[${op}]`).join(' or ');
+    const when = mode === undefined ? any : `${mode === 'plain' ? "stream == ''" : "stream ~= ''"} and (${any})`;
     return call.includes(COPY) ? `  if ${when} then for _, copy in ipairs(copies) do ${check} end end` : `  if ${when} then ${check} end`;
   });
-  return `local function refusedCalls(present, data, copies, channel)
+  return `local function refusedCalls(present, data, copies, channel, stream, run)
   local refused = {}
   local function check(...)
     if not redis.acl_check_cmd(...) then refused[#refused + 1] = table.concat({ ... }, ' ') end
@@ -85,10 +108,11 @@ export const SCRIPT_CALLS_CHECK_LUA = refusedCallsLua(SCRIPT_CALLS);
 
 /**
  * The start-up probe: ARGV[1] the data hash, ARGV[2] a copy key of the form the store makes,
- * ARGV[3] the channel. Returns the refused calls. It declares no keys (the keys the real EVALSHA
- * declares are checked as one of its calls) and may not write, so it runs on a full Redis too.
+ * ARGV[3] the channel, ARGV[4] the change stream and ARGV[5] a run record ('' and '' for a plain
+ * store). Returns the refused calls. It declares no keys (the keys the real EVALSHA declares are
+ * checked as one of its calls) and may not write, so it runs on a full Redis too.
  */
 export const PROBE_SCRIPT = `#!lua flags=no-writes
 ${refusedCallsLua([...SCRIPT_CALLS, ...OTHER_CALLS])}
-return refusedCalls({ ${EVERY_OP.map((op) => `[${op}] = true`).join(', ')} }, ARGV[1], { ARGV[2] }, ARGV[3])
+return refusedCalls({ ${EVERY_OP.map((op) => `[${op}] = true`).join(', ')} }, ARGV[1], { ARGV[2] }, ARGV[3], ARGV[4], ARGV[5])
 `;

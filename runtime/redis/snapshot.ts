@@ -10,7 +10,7 @@ import { compareKeys } from '../../protocol/keys.js';
 import type { Compat } from '../../protocol/compat.js';
 import { formatPairs } from '../../protocol/output.js';
 import type { RemoteSnapshot, StoreSnapshot } from '../../protocol/store-contract.js';
-import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl, stallMs, stallText, withinStall } from './connection.js';
+import { RedisStoreError, closeRedis, connectPrimary, errorText, parseRedisUrl, stallMs, stallText, withinStall } from './connection.js';
 
 /** A copy made by the batch script: its key, and how many pairs it held when made. */
 export interface SnapshotRef {
@@ -119,20 +119,47 @@ export class RedisSnapshot implements StoreSnapshot {
 }
 
 /**
+ * `read` on a connection of its own to the primary, closed after. Through a failover (a
+ * `redis-sentinel://` store) a read the connection's loss cut short is made again from the start
+ * on the new primary (the copy is replicated with the batch that made it), until failover-ms
+ * has passed since the loss.
+ */
+async function onPrimary<T>(url: string, read: (client: Redis, describe: string) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+  const target = parseRedisUrl(url);
+  let deadline: number | null = null;
+  const again = (error: unknown): boolean => {
+    if (target.failover === null || !(error instanceof RedisStoreError) || (error.code !== 'REDIS_STORE_LOST' && error.code !== 'REDIS_STORE_UNREACHABLE')) return false;
+    deadline ??= Date.now() + target.failover.failoverMs;
+    return Date.now() < deadline;
+  };
+  for (;;) {
+    let lost: RedisStoreError | null = null;
+    let client: Redis;
+    try {
+      client = await connectPrimary(target, 'backup', (error) => (lost = error), connectTimeoutMs);
+    } catch (error) {
+      // The first connect is the store's own check; a later one is part of the failover.
+      if (deadline === null || !again(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    try {
+      return await read(client, target.describe);
+    } catch (error) {
+      const failure = lost ?? error;
+      if (!again(failure)) throw failure;
+    } finally {
+      await closeRedis(client);
+    }
+  }
+}
+
+/**
  * What a backup child does: on a connection of its own, reads the copy, returns the `.bck` text
  * and drops the copy. (Writing the file, temp + fsync + rename, stays the child's.)
  */
-export async function readBackupText(url: string, ref: SnapshotRef, compat: Compat, connectTimeoutMs?: number): Promise<string> {
-  const target = parseRedisUrl(url);
-  let lost: RedisStoreError | null = null;
-  const client = await connectRedis(target, 'backup', (error) => (lost = error), connectTimeoutMs);
-  try {
-    return await new RedisSnapshot(client, ref, target.describe).backupText(compat);
-  } catch (error) {
-    throw lost ?? error;
-  } finally {
-    await closeRedis(client);
-  }
+export function readBackupText(url: string, ref: SnapshotRef, compat: Compat, connectTimeoutMs?: number): Promise<string> {
+  return onPrimary(url, (client, describe) => new RedisSnapshot(client, ref, describe).backupText(compat), connectTimeoutMs);
 }
 
 /**
@@ -141,15 +168,6 @@ export async function readBackupText(url: string, ref: SnapshotRef, compat: Comp
  * possibly twice; the child sorts, de-duplicates, checks the count against `remote.pairs`, and
  * writes the file (temp + fsync + rename).
  */
-export async function readRemotePairs(remote: RemoteSnapshot, chunkPairs = 1000): Promise<{ keys: string[]; values: string[] }> {
-  const target = parseRedisUrl(remote.url);
-  let lost: RedisStoreError | null = null;
-  const client = await connectRedis(target, 'backup', (error) => (lost = error));
-  try {
-    return await new RedisSnapshot(client, { key: remote.key, pairs: remote.pairs }, target.describe).readAll(chunkPairs);
-  } catch (error) {
-    throw lost ?? error;
-  } finally {
-    await closeRedis(client);
-  }
+export function readRemotePairs(remote: RemoteSnapshot, chunkPairs = 1000): Promise<{ keys: string[]; values: string[] }> {
+  return onPrimary(remote.url, (client, describe) => new RedisSnapshot(client, { key: remote.key, pairs: remote.pairs }, describe).readAll(chunkPairs));
 }

@@ -12,23 +12,38 @@
  * again and resends the refused batches in their order; should a later batch have got through
  * meanwhile (another host loaded the script in between), resending would reorder them, so the
  * refused ones fail instead.
+ *
+ * A `redis-sentinel://` store lives through a failover of its primary (docs/redis.md, "A primary
+ * with replicas"): every batch carries its run's id and a sequence number, and its script records
+ * both, with its answer, in the run's record, atomically with its writes. A batch's answer is
+ * released only once `replicas` replicas have it (one WAIT after the batches sent before it).
+ * When the connection drops, new batches are held; the store asks the Sentinels for the primary
+ * until one answers as a primary, reads its run's record there, takes the answers of its batches
+ * that were applied and resends the others, in order. Past `failover-ms`, it fails as a plain
+ * store does.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { ResultWriter, checkBatch } from '../../protocol/batch-codec.js';
 import type { ChangeListener, KvStore, StoreSnapshot } from '../../protocol/store-contract.js';
-import { ChangeFeed } from './changes.js';
+import { ChangeFeed, StreamFeed } from './changes.js';
 import { BATCH_SCRIPT } from './batch-script.js';
 import { PROBE_SCRIPT } from './permissions.js';
 import {
   RedisStoreError,
   closeRedis,
-  connectRedis,
+  connectPrimary,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   errorText,
+  isConnectionGone,
+  peerOf,
+  withoutStorePrefix,
   parseRedisUrl,
   redisNames,
   stallMs,
   stallText,
+  type FailoverSettings,
   type RedisNames,
   type RedisTarget,
 } from './connection.js';
@@ -46,10 +61,18 @@ export interface RedisStoreOptions {
   readonly onLost?: (error: RedisStoreError) => void;
   /** Batches in flight and no answer for this long: the store is lost (default: redis-connection.ts's stallMs()). */
   readonly stallMs?: number;
+  /** Told, in words, when a `redis-sentinel://` store loses its primary and when a new one takes over. */
+  readonly onFailover?: (text: string) => void;
 }
 
 export const DEFAULT_SHOW_INLINE_MAX = 1000;
 export const DEFAULT_COPY_TTL_MS = 3_600_000;
+/** A run's record outlives the run by this much (it is read only after a failover under the run). */
+const RUN_RECORD_TTL_MS = 86_400_000;
+/** The change stream keeps about this many batches' changes: a reader this far behind has missed some. */
+export const STREAM_CAP = 100_000;
+/** One WAIT's own timeout: asked again until a replica confirms or failover-ms passes. */
+const WAIT_STEP_MS = 1000;
 /** Pairs asked of HSCAN at a time when a SHOW is read from its copy. */
 const SHOW_SCAN_COUNT = 1000;
 
@@ -64,8 +87,33 @@ interface Pending {
   readonly args: (string | Buffer)[];
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: unknown) => void;
-  /** Position in the send order. */
+  /** Position in the send order; also the batch's sequence number in its run's record. */
   readonly sent: number;
+  /** The script's answer, once it came (a store that waits for replicas holds it until then). */
+  reply?: unknown;
+  /** The number of the WAIT that confirms this batch (the first sent after it). */
+  wait?: number;
+}
+
+/** A run's record entry: "<seq> " then the answer, as batch-script.ts writes it. */
+function readRecordEntry(entry: Buffer): { seq: number; reply: [Buffer[], number[]] } {
+  const space = entry.indexOf(0x20);
+  const seq = Number(entry.subarray(0, space).toString('latin1'));
+  let at = space + 1;
+  const u32 = () => {
+    const n = entry.readUInt32LE(at);
+    at += 4;
+    return n;
+  };
+  const segments: Buffer[] = [];
+  for (let n = u32(); n > 0; n--) {
+    const length = u32();
+    segments.push(entry.subarray(at, at + length));
+    at += length;
+  }
+  const sizes: number[] = [];
+  for (let n = u32(); n > 0; n--) sizes.push(u32() - 1);
+  return { seq, reply: [segments, sizes] };
 }
 
 /** A byte string as a Redis argument (ioredis would write a string as UTF-8). */
@@ -79,6 +127,20 @@ export class RedisStore implements KvStore {
 
   private sha = '';
   private lost: RedisStoreError | null = null;
+  /** A `redis-sentinel://` store's settings; null for a plain one. */
+  private readonly failover: FailoverSettings | null;
+  /** This run's record (host, pid, a random part): its batches' sequence numbers and answers. */
+  private readonly runKey: string;
+  /** Batches sent and not yet confirmed, in send order (a store that lives through failovers). */
+  private unconfirmed: Pending[] = [];
+  private waitsIssued = 0;
+  private waitInFlight = false;
+  /** When replicas were first asked, and have not yet confirmed, for the batches now waiting. */
+  private waitingSince: number | null = null;
+  /** Resolves when a failover the store is living through is over (the store is usable or lost). */
+  private reconnected: Promise<void> | null = null;
+  private highestConfirmed = -1;
+  private say: (text: string) => void = () => undefined;
   private sentCount = 0;
   private readonly inFlight = new Set<Pending>();
   /** While recovering from NOSCRIPT, new batches are held here, in order. */
@@ -87,7 +149,7 @@ export class RedisStore implements KvStore {
   private refused: Pending[] = [];
   private lastOkSent = -1;
   private readonly failureListeners = new Set<(error: Error) => void>();
-  private readonly feeds = new Set<ChangeFeed>();
+  private readonly feeds = new Set<ChangeFeed | StreamFeed>();
   private url = '';
   private namespace = 'kvs';
   /** When a batch was last answered, or sent with none in flight: the stall watch's clock. */
@@ -95,20 +157,29 @@ export class RedisStore implements KvStore {
   private readonly stallWatch: NodeJS.Timeout;
 
   private constructor(
-    private readonly client: Redis,
+    private client: Redis,
     readonly target: RedisTarget,
     readonly names: RedisNames,
     private readonly showInlineMax: number,
     private readonly copyTtlMs: number,
     private readonly stallMs: number,
   ) {
+    this.failover = target.failover;
+    this.runKey = `${names.runPrefix}${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.stallWatch = setInterval(() => this.checkStall(), Math.max(10, Math.min(1000, stallMs / 4)));
     this.stallWatch.unref();
   }
 
-  /** Batches in flight and no answer for stallMs: lost, and the connection dropped, which fails them. */
+  /**
+   * Batches in flight and no answer for stallMs: lost, and the connection dropped, which fails
+   * them (a store that lives through failovers looks for a new primary instead).
+   */
   private checkStall(): void {
     if (this.inFlight.size === 0 || this.lost !== null || Date.now() - this.lastAnswer < this.stallMs) return;
+    if (this.failover !== null) {
+      this.client.disconnect();
+      return;
+    }
     this.fail(
       new RedisStoreError(
         'REDIS_STORE_LOST',
@@ -123,18 +194,20 @@ export class RedisStore implements KvStore {
     const target = parseRedisUrl(url);
     const names = redisNames(options.namespace ?? 'kvs', target.db);
     let store: RedisStore | null = null;
-    const client = await connectRedis(
-      target,
-      'store',
-      (error) => {
-        if (store !== null) store.fail(error);
-        options.onLost?.(error);
-      },
-      options.connectTimeoutMs,
-    );
+    const onLost = (error: RedisStoreError): void => {
+      if (store === null) return;
+      if (store.failover !== null && store.lost === null) {
+        store.liveThrough(error, onLost);
+        return;
+      }
+      store.fail(error);
+      options.onLost?.(error);
+    };
+    const client = await connectPrimary(target, 'store', onLost, options.connectTimeoutMs);
     store = new RedisStore(client, target, names, options.showInlineMax ?? DEFAULT_SHOW_INLINE_MAX, options.copyTtlMs ?? DEFAULT_COPY_TTL_MS, options.stallMs ?? stallMs());
     store.url = url;
     store.namespace = options.namespace ?? 'kvs';
+    store.say = options.onFailover ?? (() => undefined);
     try {
       await store.checkEviction();
       await store.checkPermissions();
@@ -192,7 +265,8 @@ export class RedisStore implements KvStore {
     let answer: unknown;
     try {
       const sha = String(await this.client.script('LOAD', PROBE_SCRIPT));
-      answer = await this.client.evalsha(sha, 0, this.names.data, this.names.copyPrefix + randomUUID(), this.names.channel);
+      const [stream, run] = this.failover === null ? ['', ''] : [this.names.stream, this.runKey];
+      answer = await this.client.evalsha(sha, 0, this.names.data, this.names.copyPrefix + randomUUID(), this.names.channel, stream, run);
     } catch (error) {
       const text = errorText(error);
       const command = /^NOPERM .*'([^']+)' command/.exec(text)?.[1];
@@ -216,6 +290,96 @@ export class RedisStore implements KvStore {
     this.lost = error;
     for (const listener of [...this.failureListeners]) listener(error);
     this.failureListeners.clear();
+    // Batches the store was holding through a failover, or waiting on replicas for, fail with it.
+    for (const p of [...this.unconfirmed.filter((u) => !this.inFlight.has(u)), ...this.held]) p.reject(error);
+    this.unconfirmed = [];
+    this.held = [];
+  }
+
+  /**
+   * The primary stopped answering (a `redis-sentinel://` store): hold new batches, ask the
+   * Sentinels for the primary until one answers as a primary, then take up the batches that were
+   * under way. Past failover-ms from now, the store is lost.
+   */
+  private liveThrough(cause: RedisStoreError, onLost: (error: RedisStoreError) => void): void {
+    const say = this.say;
+    if (this.reconnected !== null) return;
+    const settings = this.failover!;
+    const started = Date.now();
+    const deadline = started + settings.failoverMs;
+    say(`redis store ${this.describe}: the primary stopped answering (${withoutStorePrefix(cause, this.describe)}); asking the Sentinels for the new one, for up to ${stallText(settings.failoverMs)}`);
+    this.waitInFlight = false;
+    this.reconnected = (async () => {
+      let client: Redis | null = null;
+      let last: unknown = cause;
+      while (client === null && Date.now() < deadline) {
+        try {
+          client = await connectPrimary(this.target, 'store', onLost, Math.max(100, Math.min(DEFAULT_CONNECT_TIMEOUT_MS, deadline - Date.now())));
+        } catch (error) {
+          last = error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      if (client === null) {
+        this.fail(
+          new RedisStoreError(
+            'REDIS_STORE_LOST',
+            `redis store ${this.describe}: the primary was lost and no new primary took over within failover-ms (${stallText(settings.failoverMs)}): ${withoutStorePrefix(last, this.describe)}`,
+            { cause: last },
+          ),
+        );
+        return;
+      }
+      this.client = client;
+      try {
+        await this.loadScript();
+        const { applied, resent } = await this.takeUp();
+        say(`redis store ${this.describe}: the primary at ${peerOf(client)} took over after ${((Date.now() - started) / 1000).toFixed(1)} s; batches under way: ${applied} found applied there, ${resent} sent again`);
+      } catch (error) {
+        const lost = error instanceof RedisStoreError ? error : new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: after a failover: ${errorText(error)}`, { cause: error });
+        this.fail(lost);
+        this.client.disconnect();
+      }
+    })().finally(() => {
+      this.reconnected = null;
+    });
+  }
+
+  /**
+   * On the new primary: the batches under way that its run's record holds were applied (their
+   * answers are there); the others were not, and are resent, in order, then the held ones.
+   */
+  private async takeUp(): Promise<{ applied: number; resent: number }> {
+    const entries = (await this.client.lrangeBuffer(this.runKey, 0, -1)).map(readRecordEntry);
+    const recorded = new Map(entries.map((e) => [e.seq, e.reply]));
+    const newest = entries.length === 0 ? -1 : entries[entries.length - 1]!.seq;
+    if (newest < this.highestConfirmed) {
+      throw new RedisStoreError(
+        'REDIS_STORE_LOST',
+        `redis store ${this.describe}: the new primary lacks batch ${this.highestConfirmed} of this run, which a replica had confirmed (the replica that had it was not the one promoted, or was lost too): its results were written, its data is gone`,
+      );
+    }
+    const underWay = this.unconfirmed.sort((a, b) => a.sent - b.sent);
+    this.unconfirmed = [];
+    const resend: Pending[] = [];
+    for (const p of underWay) {
+      const reply = recorded.get(p.sent);
+      if (reply !== undefined) {
+        p.reply = reply;
+        p.wait = this.waitsIssued + 1;
+        this.unconfirmed.push(p);
+        this.await(p);
+      } else if (p.sent < newest) {
+        throw new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: after a failover the run's record holds batch ${newest} but not batch ${p.sent} before it`);
+      } else {
+        delete p.reply;
+        resend.push(p);
+      }
+    }
+    const held = this.held;
+    this.held = [];
+    for (const p of [...resend, ...held]) this.issue(p);
+    return { applied: underWay.length - resend.length, resent: resend.length };
   }
 
   onFailure(listener: (error: Error) => void): () => void {
@@ -233,10 +397,11 @@ export class RedisStore implements KvStore {
    */
   async watch(onChange: ChangeListener): Promise<() => Promise<void>> {
     if (this.lost !== null) throw this.lost;
-    const feed = await ChangeFeed.open(this.url, onChange, {
+    const feed = await (this.failover === null ? ChangeFeed : StreamFeed).open(this.url, onChange, {
       namespace: this.namespace,
       // Batches in flight still settle; every later one is refused with this error.
       onLost: (error) => this.fail(error),
+      onFailover: this.say,
     });
     this.feeds.add(feed);
     return async () => {
@@ -254,8 +419,7 @@ export class RedisStore implements KvStore {
     }
     // Not ready, or ioredis refusing to queue on a dead stream: the connection is gone, even when
     // this rejection comes before its 'close' event.
-    const closed = this.client.status !== 'ready' || /closed|Stream isn't writeable|ECONNRESET|EPIPE|ENOENT|ECONNREFUSED/.test(text);
-    if (closed) {
+    if (isConnectionGone(this.client, error)) {
       const lost = new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: connection lost while ${during} (a batch under way is applied whole or not at all): ${text}`, { cause: error });
       this.fail(lost);
       return lost;
@@ -305,26 +469,97 @@ export class RedisStore implements KvStore {
   private send(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { keys, args, resolve, reject, sent: this.sentCount++ };
-      if (this.recovering) this.held.push(pending);
+      if (this.recovering || this.reconnected !== null) this.held.push(pending);
       else this.issue(pending);
     });
+  }
+
+  /** The script's arguments past the batch: the stream and the run's record, or none (batch-script.ts). */
+  private recordArgs(pending: Pending): string[] {
+    if (this.failover === null) return ['', '0', '', '0', '0', '0'];
+    // The record keeps every batch not yet confirmed: the earliest of them is this many back.
+    const keep = this.unconfirmed.length === 0 ? 1 : pending.sent - this.unconfirmed[0]!.sent + 1;
+    return [this.names.stream, String(STREAM_CAP), this.runKey, String(pending.sent), String(Math.max(1, keep)), String(RUN_RECORD_TTL_MS)];
   }
 
   private issue(pending: Pending): void {
     if (this.inFlight.size === 0) this.lastAnswer = Date.now();
     this.inFlight.add(pending);
+    if (this.failover !== null) {
+      this.unconfirmed.push(pending);
+      pending.wait = this.waitsIssued + 1;
+    }
+    const args = [this.sha, pending.keys.length, ...pending.keys, ...pending.args, ...this.recordArgs(pending)];
     // callBuffer: every bulk string of the reply comes back as a Buffer, never decoded as UTF-8.
-    this.client.callBuffer('EVALSHA', [this.sha, pending.keys.length, ...pending.keys, ...pending.args]).then(
+    this.client.callBuffer('EVALSHA', args).then(
       (reply: unknown) => {
         this.lastAnswer = Date.now();
         this.inFlight.delete(pending);
         this.lastOkSent = Math.max(this.lastOkSent, pending.sent);
-        pending.resolve(reply);
+        if (this.failover === null) pending.resolve(reply);
+        else if (this.lost !== null) pending.reject(this.lost);
+        else {
+          pending.reply = reply;
+          this.await(pending);
+        }
       },
       (error: unknown) => {
         this.inFlight.delete(pending);
+        // Through a failover, a batch whose answer was lost is taken up on the new primary.
+        if (this.failover !== null && this.lost === null && isConnectionGone(this.client, error)) return;
+        this.unconfirmed = this.unconfirmed.filter((p) => p !== pending);
         if (errorText(error).startsWith('NOSCRIPT')) this.recover(pending);
         else pending.reject(this.wrap(error, 'applying a batch'));
+      },
+    );
+  }
+
+  /**
+   * A batch applied: released now when no replica is asked for; else once the WAIT sent after it
+   * says that enough replicas have it. One WAIT at a time covers every batch sent before it.
+   */
+  private await(pending: Pending): void {
+    if (this.failover!.replicas === 0) {
+      this.confirm(pending);
+      return;
+    }
+    // Else the WAIT under way answers first, and the next one covers this batch.
+    if (!this.waitInFlight) this.askReplicas();
+  }
+
+  private confirm(pending: Pending): void {
+    this.unconfirmed = this.unconfirmed.filter((p) => p !== pending);
+    this.highestConfirmed = Math.max(this.highestConfirmed, pending.sent);
+    pending.resolve(pending.reply);
+  }
+
+  private askReplicas(): void {
+    const settings = this.failover!;
+    const number = ++this.waitsIssued;
+    this.waitInFlight = true;
+    this.waitingSince ??= Date.now();
+    const client = this.client;
+    client.call('WAIT', String(settings.replicas), String(WAIT_STEP_MS)).then(
+      (answer) => {
+        if (client !== this.client || this.lost !== null) return;
+        this.waitInFlight = false;
+        if (Number(answer) >= settings.replicas) {
+          this.waitingSince = null;
+          for (const p of this.unconfirmed.filter((u) => u.wait !== undefined && u.wait <= number && u.reply !== undefined)) this.confirm(p);
+        } else if (Date.now() - this.waitingSince! > settings.failoverMs) {
+          this.fail(
+            new RedisStoreError(
+              'REDIS_STORE_LOST',
+              `redis store ${this.describe}: ${answer} of the ${settings.replicas} replicas asked for confirmed the batches under way within failover-ms (${stallText(settings.failoverMs)}); their results are not released (?replicas=0 releases them without)`,
+            ),
+          );
+          return;
+        }
+        if (this.unconfirmed.some((p) => p.reply !== undefined)) this.askReplicas();
+      },
+      () => {
+        // The connection is gone: the failover takes the batches up (or the store is lost).
+        if (client === this.client) this.waitInFlight = false;
       },
     );
   }
@@ -395,24 +630,40 @@ export class RedisStore implements KvStore {
     return out.take();
   }
 
+  /**
+   * A command outside the batches, on the primary: through a failover (a `redis-sentinel://`
+   * store), it waits for the new primary and is made there.
+   */
+  private async command<T>(during: string, run: (client: Redis) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.failover?.failoverMs ?? 0);
+    for (;;) {
+      if (this.lost !== null) throw this.lost;
+      if (this.reconnected !== null) {
+        await this.reconnected;
+        continue;
+      }
+      const client = this.client;
+      try {
+        return await run(client);
+      } catch (error) {
+        // The connection's end starts the failover: wait for it to begin.
+        if (this.failover !== null && this.lost === null && isConnectionGone(client, error) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        throw this.wrap(error, during);
+      }
+    }
+  }
+
   /** Whether the key is in the store now (SUBSCRIBE's check). */
   async has(key: string): Promise<boolean> {
-    if (this.lost !== null) throw this.lost;
-    try {
-      return (await this.client.hexists(this.names.data, arg(key))) === 1;
-    } catch (error) {
-      throw this.wrap(error, 'checking a key');
-    }
+    return this.command('checking a key', async (client) => (await client.hexists(this.names.data, arg(key))) === 1);
   }
 
   /** The number of keys now. */
   async size(): Promise<number> {
-    if (this.lost !== null) throw this.lost;
-    try {
-      return await this.client.hlen(this.names.data);
-    } catch (error) {
-      throw this.wrap(error, 'counting keys');
-    }
+    return this.command('counting keys', (client) => client.hlen(this.names.data));
   }
 
   /** A reader, on this store's connection, for a copy named by a `SnapshotRef` (e.g. from another process). */

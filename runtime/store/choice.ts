@@ -12,12 +12,15 @@ export type StoreOpening =
   /** `badUrl`: the URL itself cannot be used (a bad argument); otherwise the store cannot be reached. */
   | { readonly ok: false; readonly badUrl: boolean; readonly reason: string };
 
-/** `url` null: the in-memory store. Never throws: a store that cannot be opened is one reason. */
-export async function openStore(url: string | null): Promise<StoreOpening> {
+/**
+ * `url` null: the in-memory store. Never throws: a store that cannot be opened is one reason.
+ * `report` is told what a store that lives through failovers goes through.
+ */
+export async function openStore(url: string | null, report: (text: string) => void): Promise<StoreOpening> {
   if (url === null) return { ok: true, store: new MemoryStore() };
   const { RedisStore } = await import('../redis/store.js');
   try {
-    return { ok: true, store: await RedisStore.open(url) };
+    return { ok: true, store: await RedisStore.open(url, { onFailover: report }) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     return { ok: false, badUrl: code === 'REDIS_STORE_URL', reason: errorMessage(error) };

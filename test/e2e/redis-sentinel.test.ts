@@ -1,14 +1,13 @@
 /**
  * `--store redis-sentinel://...`: a host asks real Sentinels (three `redis-server --sentinel`
  * processes watching a primary and two replicas on loopback) for the primary, runs its jobs there,
- * and a host started after a failover finds the new primary and the data. A host whose primary
- * dies under it fails as it does on a plain `redis://` store: surviving the failover itself is not
- * done yet (docs/redis.md says what holds).
+ * and a host started after a failover finds the new primary and the data; bad URLs and Sentinels
+ * that cannot be reached. A host living through a failover: redis-failover.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { jobsDir, runKvs, startKvs, stderrLines, waitFor } from '../helpers/batch.js';
+import { jobsDir, runKvs, stderrLines } from '../helpers/batch.js';
 import { failOver, startSentinels } from '../helpers/redis-sentinel.js';
 
 const DATA = '{kvs}:data';
@@ -39,31 +38,6 @@ test.serial('a batch run finds the primary through the Sentinels, and a run afte
   t.is(await promoted.hget(DATA, 'k3'), 'three', 'the second run wrote to the promoted primary');
 });
 
-test.serial('a run whose primary is killed under it fails naming the store, with its .out whole up to the last batch answered', async (t) => {
-  const setup = await startSentinels(t);
-  const dir = jobsDir(t, { 'a.job': 'WRITE [(k,1)]\nREAD [k]\nWAIT 3000\nWRITE [(k,2)]\nREAD [k]\n' });
-  const primary = await setup.primaryPort();
-  const watcher = await setup.connect(primary);
-  const running = startKvs(t, [dir, '1', '1', '--store', setup.url]);
-  // The .out is written in buffered chunks: the first batch is seen on the primary instead, and
-  // the job then waits 3 s before its next one.
-  let applied: string | null = null;
-  await waitFor(() => (applied === '1' ? true : (void watcher.hget(DATA, 'k').then((value) => (applied = value)), undefined)), 'the first batch on the primary', 60_000, 20);
-  await setup.nodes.find((node) => node.port === primary)!.kill();
-  const result = await running.result;
-  t.is(result.code, 1, `${result.stderr}\nout: ${readFileSyncOr(join(dir, 'a.out'))}`);
-  t.regex(result.stderr, /redis store redis-sentinel:\/\/127\.0\.0\.1:\d+,.*\/kvsprimary/);
-  t.is(readFileSync(join(dir, 'a.out'), 'latin1'), '[(k,1)]\nWaiting...\n');
-});
-
-function readFileSyncOr(path: string): string {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return '';
-  }
-}
-
 test('Sentinels that cannot be reached are said in one line, exit 1, nothing written', async (t) => {
   const dir = jobsDir(t, { 'a.job': 'WRITE [(k,1)]\n' });
   // Port 1 on loopback: nothing listens there (connection refused at once).
@@ -78,7 +52,10 @@ for (const [what, url, reason] of [
   ['no master name', 'redis-sentinel://127.0.0.1:26379', /give the master name/],
   ['an empty Sentinel in the list', 'redis-sentinel://127.0.0.1:26379,/m', /a Sentinel address is missing/],
   ['a port out of range', 'redis-sentinel://127.0.0.1:70000/m', /port 70000 is out of range/],
-  ['an unknown parameter', 'redis-sentinel://127.0.0.1:26379/m?dbx=1', /the one parameter is db/],
+  ['an unknown parameter', 'redis-sentinel://127.0.0.1:26379/m?dbx=1', /the parameters are db, replicas and failover-ms/],
+  ['a parameter given twice', 'redis-sentinel://127.0.0.1:26379/m?replicas=1&replicas=2', /each at most once/],
+  ['a replica count that is not a number', 'redis-sentinel://127.0.0.1:26379/m?replicas=one', /replicas 'one' is not a number/],
+  ['a failover deadline too short', 'redis-sentinel://127.0.0.1:26379/m?failover-ms=5', /failover-ms 5 is too short/],
   ['a database that is not a number', 'redis-sentinel://127.0.0.1:26379/m?db=x', /database 'x' is not a number/],
   ['a fragment', 'redis-sentinel://127.0.0.1:26379/m#x', /fragment/],
 ] as const) {
