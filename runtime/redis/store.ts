@@ -141,6 +141,8 @@ export class RedisStore implements KvStore {
   private reconnected: Promise<void> | null = null;
   private highestConfirmed = -1;
   private say: (text: string) => void = () => undefined;
+  /** Set by `close`: a failover under way gives up at once. */
+  private closed = false;
   private sentCount = 0;
   private readonly inFlight = new Set<Pending>();
   /** While recovering from NOSCRIPT, new batches are held here, in order. */
@@ -312,13 +314,18 @@ export class RedisStore implements KvStore {
     this.reconnected = (async () => {
       let client: Redis | null = null;
       let last: unknown = cause;
-      while (client === null && Date.now() < deadline) {
+      while (client === null && Date.now() < deadline && !this.closed) {
         try {
           client = await connectPrimary(this.target, 'store', onLost, Math.max(100, Math.min(DEFAULT_CONNECT_TIMEOUT_MS, deadline - Date.now())));
         } catch (error) {
           last = error;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
+      }
+      if (this.closed) {
+        if (client !== null) await closeRedis(client);
+        this.fail(new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: closed while failing over`));
+        return;
       }
       if (client === null) {
         this.fail(
@@ -673,6 +680,7 @@ export class RedisStore implements KvStore {
 
   /** Closes the connection and any change feed. Idempotent; batches still in flight reject. */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.stallWatch);
     this.failureListeners.clear();
     await Promise.all([...this.feeds].map((feed) => feed.close()));

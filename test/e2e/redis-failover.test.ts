@@ -189,3 +189,14 @@ for (const [what, stop, expected] of [
     await heardEveryValueOnce(t, client, b);
   });
 }
+
+test.serial('a server stopped while its store waits for a new primary exits at once, not at the end of failover-ms', async (t) => {
+  const setup = await startSentinels(t);
+  const { b } = await hostWithSubscriber(t, `${setup.url}?failover-ms=60000`);
+  await Promise.all(setup.nodes.map((node) => node.kill()));
+  await waitUntilSeen('the server to say its primary stopped answering', () => ({ ok: b.stderr.includes('the primary stopped answering'), seen: b.stderr }));
+  b.child.kill('SIGTERM');
+  // Well under failover-ms (60 s); the teardown would SIGKILL it after 3 s more.
+  await b.waitForExit(10_000);
+  t.regex(b.stderr, /kvs: stopping \(SIGTERM\)/);
+});
