@@ -51,7 +51,7 @@ const CLIENT_COUNTS = [1, 16] as const;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const ratio = (x: number, base: number | undefined) => (base === undefined ? '' : `  ${(x / base).toFixed(2)}x ${BASE}`);
+const times = (x: number, base: number) => `${(x / base).toFixed(2)}x`;
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
@@ -102,7 +102,7 @@ async function throughput(stores: readonly Store[], name: string, workload: Work
       if (store.label === BASE) base = rate;
       console.log(
         `  ${store.label.padEnd(12)} ${s.toFixed(2).padStart(7)} s ${Math.round(rate).toLocaleString('en').padStart(10)} cmds/s  (${seconds.map((x) => x.toFixed(2)).join(' ')})` +
-          (store.redis && store.label !== BASE ? ratio(rate, base) : ''),
+          (store.redis && store.label !== BASE && base !== undefined ? `  ${times(rate, base)} ${BASE}` : ''),
       );
     }
   } finally {
@@ -180,7 +180,7 @@ async function latencies(stores: readonly Store[]): Promise<void> {
       const than = base.get(clients);
       console.log(
         `  ${store.label.padEnd(12)} ${String(clients).padStart(2)} client(s) on A: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (${sorted.length} notifications)` +
-          (store.label === BASE || than === undefined ? '' : `  p50 ${((p50 * 1000) / percentile(than, 50)).toFixed(2)}x, p99 ${((p99 * 1000) / percentile(than, 99)).toFixed(2)}x ${BASE}`),
+          (store.label === BASE || than === undefined ? '' : `  p50 ${times(p50 * 1000, percentile(than, 50))}, p99 ${times(p99 * 1000, percentile(than, 99))} ${BASE}`),
       );
     }
   }
