@@ -37,8 +37,10 @@ Options:
   --compat=STYLE     output style: seed (default) or course (the course's public tests)
   --store URL        where the data lives: memory (default), or a Redis shared by many kvs hosts:
                      redis://[user:password@]host[:port][/db] or redis+unix:///path/to/socket[?db=N],
-                     or the Sentinels of a primary and its replicas:
-                     redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[?db=N]
+                     or the Sentinels of a primary and its replicas (lives through a failover):
+                     redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>
+                       [?db=N&replicas=N&failover-ms=N] (replicas to confirm a batch, default 1;
+                       how long to wait for a new primary, default 30000)
   --inspect[=URL]    stream the actors to a Stately inspector
   --quiet            no progress line and no summary
   -h, --help         show this help
