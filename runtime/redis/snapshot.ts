@@ -138,8 +138,8 @@ async function onPrimary<T>(url: string, read: (client: Redis, describe: string)
     try {
       client = await connectPrimary(target, 'backup', (error) => (lost = error), connectTimeoutMs);
     } catch (error) {
-      // The first connect is the store's own check; a later one is part of the failover.
-      if (deadline === null || !again(error)) throw error;
+      // The primary can die between the connect and its role check, as at any other moment.
+      if (!again(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }

@@ -5,9 +5,10 @@
  * its .out whole, the new primary holds N, the client heard every value once and in order, and
  * both hosts go on. The kill comes at several points of the job; a BACKUP's copy survives it too.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { backupHooks } from '../helpers/backup-hooks.js';
 import { jobsDir, runKvs, startKvs, waitFor } from '../helpers/batch.js';
 import { type ClientFixture, type ServerFixture, startClient, startServer, waitUntilSeen, writeJob } from '../helpers/processes.js';
 import { failOver, startSentinels, type SentinelSetup } from '../helpers/redis-sentinel.js';
@@ -200,3 +201,56 @@ test.serial('a server stopped while its store waits for a new primary exits at o
   await b.waitForExit(10_000);
   t.regex(b.stderr, /kvs: stopping \(SIGTERM\)/);
 });
+
+/**
+ * The primary killed at three points of a BACKUP of a store of 20,000 keys: before its copy is
+ * made (the primary stopped with the BACKUP's batch sent: it is sent again), while the backup
+ * child reads the copy (it reads it again on the new primary), and after the child has read it,
+ * before its `.bck` is renamed into place (a test hook holds the file). Each time the `.bck` is
+ * exactly the store at the BACKUP's place, and the run goes on to exit 0.
+ */
+const SEED_KEYS = 20_000;
+for (const point of ['before its copy is made', 'while the backup child reads the copy', 'after the copy is read, before the .bck is in place'] as const) {
+  test.serial(`the primary killed ${point}: the .bck is whole and the run exits 0`, async (t) => {
+    const setup = await startSentinels(t);
+    const url = `${setup.url}?failover-ms=30000`;
+    const keys = Array.from({ length: SEED_KEYS }, (_, i) => `s${String(i).padStart(5, '0')}`);
+    let seed = '';
+    for (let i = 0; i < keys.length; i += 100) seed += `WRITE [${keys.slice(i, i + 100).map((k) => `(${k},v${k})`).join('')}]\n`;
+    const seeded = await runKvs(t, [jobsDir(t, { 'seed.job': seed }), '1', '1', '--store', url]);
+    t.is(seeded.code, 0, seeded.stderr);
+
+    let job = 'WRITE [(c,1)]\nWAIT 300\nBACKUP\n';
+    let out = 'Waiting...\n';
+    for (let i = 2; i <= 40; i++) {
+      job += `WRITE [(c,${i})]\nWAIT 15\n`;
+      out += 'Waiting...\n';
+    }
+    const dir = jobsDir(t, { 'b.job': job });
+    const gate = join(dir, 'gate');
+    const a = startKvs(t, [dir, '1', '1', '--store', url], { env: backupHooks({ gate }) });
+    const primaryPort = await setup.primaryPort();
+    const primary = setup.nodes.find((node) => node.port === primaryPort)!;
+    const watcher = await setup.connect(primaryPort);
+    let seen = '';
+    await waitFor(() => (seen === '1' ? true : (void watcher.hget(DATA, 'c').then((v) => (seen = v ?? ''), () => undefined), undefined)), 'c = 1 on the primary', 60_000, 5);
+    if (point === 'before its copy is made') {
+      // The BACKUP's batch goes out at the end of the WAIT and is never applied there.
+      primary.child.kill('SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, 800));
+    } else if (point === 'while the backup child reads the copy') {
+      let reading = false;
+      await waitFor(() => (reading ? true : (void watcher.call('CLIENT', 'LIST').then((list) => (reading = String(list).includes('name=ist-kvs-backup')), () => undefined), undefined)), 'the backup child on the primary', 60_000, 2);
+    } else {
+      await waitFor(() => (readdirSync(dir).some((name) => name.endsWith('.tmp')) ? true : undefined), 'the backup held before its rename', 60_000, 5);
+    }
+    watcher.disconnect();
+    await failOver(setup);
+    writeFileSync(gate, '');
+    const result = await a.result;
+    t.is(result.code, 0, `${result.stderr}\n--- redis:\n${setup.output().slice(-3000)}`);
+    t.is(readFileSync(join(dir, 'b.out'), 'latin1'), out);
+    t.is(readFileSync(join(dir, 'b-1.bck'), 'latin1'), `(c,1)\n${keys.map((k) => `(${k},v${k})\n`).join('')}`);
+    t.is(await counterOnPrimary(setup), 40);
+  });
+}
