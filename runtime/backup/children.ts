@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { PackrStream, UnpackrStream } from 'msgpackr';
 import { isFromBackupChild, type BackupOutcome, type BackupTarget, type FromBackupChild, type ToBackupChild } from '../../protocol/backup-messages.js';
 import { errorMessage } from '../../protocol/guards.js';
@@ -35,7 +36,7 @@ class BackupChild {
     // in progress must finish (the parent decides when to stop). It never outlives the parent: it
     // exits when its stdin closes, which the parent does in close() or the kernel does when the
     // parent dies, by whatever signal.
-    this.process = spawn(process.execPath, [CHILD_SCRIPT.pathname], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    this.process = spawn(process.execPath, [fileURLToPath(CHILD_SCRIPT)], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     // A spawn that fails (no descriptor or process left) is an 'error' event, never 'exit': that
     // backup fails and is reported, the run goes on.
     this.process.on('error', (error) => {

@@ -61,6 +61,8 @@ export interface RunOptions {
   readonly gid?: number;
   /** The working folder (the project's by default). */
   readonly cwd?: string;
+  /** The program's entry (the checkout's runtime/main.js by default). */
+  readonly main?: string;
 }
 
 export interface Running {
@@ -71,7 +73,7 @@ export interface Running {
 
 /** Starts `node runtime/main.js ...args`; it is killed at teardown if still running. */
 export function startKvs(t: ExecutionContext, args: readonly string[], options: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(process.execPath, [options.main ?? MAIN, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
