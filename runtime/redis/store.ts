@@ -140,6 +140,7 @@ export class RedisStore implements KvStore {
   /** Resolves when a failover the store is living through is over (the store is usable or lost). */
   private reconnected: Promise<void> | null = null;
   private highestConfirmed = -1;
+  private lastSentAt = 0;
   private say: (text: string) => void = () => undefined;
   /** Set by `close`: a failover under way gives up at once. */
   private closed = false;
@@ -312,41 +313,49 @@ export class RedisStore implements KvStore {
     say(`redis store ${this.describe}: the primary stopped answering (${withoutStorePrefix(cause, this.describe)}); asking the Sentinels for the new one, for up to ${stallText(settings.failoverMs)}`);
     this.waitInFlight = false;
     this.reconnected = (async () => {
-      let client: Redis | null = null;
       let last: unknown = cause;
-      while (client === null && Date.now() < deadline && !this.closed) {
+      // Until a node answers as the primary and takes the batches up; a drop while it does (the
+      // Sentinels reconfiguring it, or it dying too) is one more turn, within the same deadline.
+      while (Date.now() < deadline && !this.closed) {
+        let client: Redis;
         try {
           client = await connectPrimary(this.target, 'store', onLost, Math.max(100, Math.min(DEFAULT_CONNECT_TIMEOUT_MS, deadline - Date.now())));
         } catch (error) {
           last = error;
           await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        if (this.closed) {
+          await closeRedis(client);
+          break;
+        }
+        this.client = client;
+        try {
+          await this.loadScript();
+          const { applied, resent } = await this.takeUp();
+          say(`redis store ${this.describe}: the primary at ${peerOf(client)} took over after ${((Date.now() - started) / 1000).toFixed(1)} s; batches under way: ${applied} found applied there, ${resent} sent again`);
+          return;
+        } catch (error) {
+          if (isConnectionGone(client, error)) {
+            last = error;
+            client.disconnect();
+            continue;
+          }
+          const lost = error instanceof RedisStoreError ? error : new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: after a failover: ${errorText(error)}`, { cause: error });
+          this.fail(lost);
+          client.disconnect();
+          return;
         }
       }
-      if (this.closed) {
-        if (client !== null) await closeRedis(client);
-        this.fail(new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: closed while failing over`));
-        return;
-      }
-      if (client === null) {
-        this.fail(
-          new RedisStoreError(
-            'REDIS_STORE_LOST',
-            `redis store ${this.describe}: the primary was lost and no new primary took over within failover-ms (${stallText(settings.failoverMs)}): ${withoutStorePrefix(last, this.describe)}`,
-            { cause: last },
-          ),
-        );
-        return;
-      }
-      this.client = client;
-      try {
-        await this.loadScript();
-        const { applied, resent } = await this.takeUp();
-        say(`redis store ${this.describe}: the primary at ${peerOf(client)} took over after ${((Date.now() - started) / 1000).toFixed(1)} s; batches under way: ${applied} found applied there, ${resent} sent again`);
-      } catch (error) {
-        const lost = error instanceof RedisStoreError ? error : new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: after a failover: ${errorText(error)}`, { cause: error });
-        this.fail(lost);
-        this.client.disconnect();
-      }
+      this.fail(
+        this.closed
+          ? new RedisStoreError('REDIS_STORE_LOST', `redis store ${this.describe}: closed while failing over`)
+          : new RedisStoreError(
+              'REDIS_STORE_LOST',
+              `redis store ${this.describe}: the primary was lost and no new primary took over within failover-ms (${stallText(settings.failoverMs)}): ${withoutStorePrefix(last, this.describe)}`,
+              { cause: last },
+            ),
+      );
     })().finally(() => {
       this.reconnected = null;
     });
@@ -360,7 +369,9 @@ export class RedisStore implements KvStore {
     const entries = (await this.client.lrangeBuffer(this.runKey, 0, -1)).map(readRecordEntry);
     const recorded = new Map(entries.map((e) => [e.seq, e.reply]));
     const newest = entries.length === 0 ? -1 : entries[entries.length - 1]!.seq;
-    if (newest < this.highestConfirmed) {
+    // A record that expired (a run idle for most of its time to live) says nothing of what was lost.
+    const recordLive = entries.length > 0 || Date.now() - this.lastSentAt < RUN_RECORD_TTL_MS / 2;
+    if (recordLive && newest < this.highestConfirmed) {
       throw new RedisStoreError(
         'REDIS_STORE_LOST',
         `redis store ${this.describe}: the new primary lacks batch ${this.highestConfirmed} of this run, which a replica had confirmed (the replica that had it was not the one promoted, or was lost too): its results were written, its data is gone`,
@@ -462,7 +473,9 @@ export class RedisStore implements KvStore {
       const parts: Uint8Array[] = [segments[0]!];
       for (let j = 0, cut = 1; j < check.shows; j++) {
         if (sizes[j]! < 0) continue;
-        parts.push(await this.readShowCopy({ key: keys[j + 1]!, pairs: sizes[j]! }), segments[cut++]!);
+        const ref = { key: keys[j + 1]!, pairs: sizes[j]! };
+        // Through a failover the copy is read again on the new primary (it was replicated with its batch).
+        parts.push(await this.command('reading a SHOW', (client) => this.readShowCopy(ref, client)), segments[cut++]!);
       }
       results = Buffer.concat(parts);
     }
@@ -491,6 +504,7 @@ export class RedisStore implements KvStore {
 
   private issue(pending: Pending): void {
     if (this.inFlight.size === 0) this.lastAnswer = Date.now();
+    this.lastSentAt = Date.now();
     this.inFlight.add(pending);
     if (this.failover !== null) {
       this.unconfirmed.push(pending);
@@ -609,7 +623,7 @@ export class RedisStore implements KvStore {
   }
 
   /** A big SHOW: its result bytes from its copy, read a chunk at a time, then the copy is dropped. */
-  private async readShowCopy(ref: SnapshotRef): Promise<Uint8Array> {
+  private async readShowCopy(ref: SnapshotRef, client: Redis): Promise<Uint8Array> {
     const out = new ResultWriter();
     if (ref.pairs === 0) {
       // The store was empty: the script made no copy.
@@ -617,7 +631,7 @@ export class RedisStore implements KvStore {
       return out.take();
     }
     const pairs = new Map<string, string>();
-    const snapshot = new RedisSnapshot(this.client, ref, this.describe);
+    const snapshot = new RedisSnapshot(client, ref, this.describe);
     try {
       for (let kv = await snapshot.next(SHOW_SCAN_COUNT); kv !== null; kv = await snapshot.next(SHOW_SCAN_COUNT)) {
         for (let i = 0; i < kv.length; i += 2) if (!pairs.has(kv[i]!)) pairs.set(kv[i]!, kv[i + 1]!);
