@@ -89,6 +89,15 @@ async function runMemory(sources: Source[]): Promise<number> {
   return commands / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** CPU seconds redis-server has used (user + system, from /proc; Linux clock ticks of 1/100 s). */
+function redisCpuSeconds(server: RedisServer): number {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Redis's own CPU per command over the timed Redis runs: what bounds any client of one primary. */
+let redisCpu = { seconds: 0, commands: 0 };
+
 async function runRedis(server: RedisServer, sources: Source[], subscribe: boolean): Promise<number> {
   const namespace = `bench${process.hrtime.bigint()}`;
   const store = await RedisStore.open(server.url, { namespace });
@@ -98,6 +107,7 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
   try {
     let commands = 0;
     const started = process.hrtime.bigint();
+    const cpuBefore = redisCpuSeconds(server);
     await Promise.all(
       sources.map(async (source) => {
         const window: Promise<unknown>[] = [];
@@ -111,7 +121,9 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
       }),
     );
     await Promise.all(backups);
-    return commands / (Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    redisCpu = { seconds: redisCpu.seconds + redisCpuSeconds(server) - cpuBefore, commands: redisCpu.commands + commands };
+    return commands / seconds;
   } finally {
     await feed?.close();
     await store.close();
@@ -137,6 +149,7 @@ async function bench(server: RedisServer, name: string, workload: Workload, runs
     const memory: number[] = [];
     const redis: number[] = [];
     const fed: number[] = [];
+    redisCpu = { seconds: 0, commands: 0 };
     for (let r = 0; r < runs; r++) {
       memory.push(await runMemory(sources));
       redis.push(await runRedis(server, sources, false));
@@ -147,6 +160,8 @@ async function bench(server: RedisServer, name: string, workload: Workload, runs
     console.log(`${name}`);
     console.log(`  in-memory store            ${rate(m)}`);
     console.log(`  redis store                ${rate(x)}  (${(m / x).toFixed(1)}x slower)`);
+    const usPerCommand = (redisCpu.seconds * 1e6) / redisCpu.commands;
+    console.log(`    redis-server's own CPU: ${usPerCommand.toFixed(2)} us per command, so one primary applies at most ${rate(1e6 / usPerCommand).trim()} (half the in-memory rate would need ${((2 * 1e6) / m).toFixed(2)} us)`);
     if (withFeed) console.log(`  redis store + a subscriber ${rate(median(fed))}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
