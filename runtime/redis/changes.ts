@@ -146,15 +146,32 @@ export class StreamFeed {
   /** A replica when the store asks replicas to confirm its batches, else the primary. */
   private static async connect(url: string, options: ChangeFeedOptions, connectTimeoutMs = options.connectTimeoutMs): Promise<Redis> {
     const target = parseRedisUrl(url);
-    const role = (target.failover?.replicas ?? 0) > 0 ? 'slave' : 'master';
+    const role = StreamFeed.fromReplica(url) ? 'slave' : 'master';
     // A drop is seen by the read loop (its XREAD fails); nothing to do on the event itself.
-    return connectRedis({ ...target, options: { ...target.options, role } }, 'changes', () => undefined, connectTimeoutMs);
+    const client = await connectRedis({ ...target, options: { ...target.options, role } }, 'changes', () => undefined, connectTimeoutMs);
+    // Just after a failover the Sentinels can still list the promoted node among the replicas.
+    if (role === 'slave' && !(await StreamFeed.isReplica(client))) {
+      await closeRedis(client);
+      throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: the node the Sentinels name as a replica is a primary`);
+    }
+    return client;
+  }
+
+  /** Whether the feed reads from a replica: when the store waits for replicas to confirm its batches. */
+  private static fromReplica(url: string): boolean {
+    return (parseRedisUrl(url).failover?.replicas ?? 0) > 0;
+  }
+
+  private static async isReplica(client: Redis): Promise<boolean> {
+    const role = (await client.call('ROLE')) as unknown[];
+    return role[0] === 'slave';
   }
 
   private async readLoop(): Promise<void> {
     const target = parseRedisUrl(this.url);
     const failoverMs = target.failover?.failoverMs ?? 0;
     const stall = Math.max(stallMs(), 2 * READ_BLOCK_MS);
+    const fromReplica = StreamFeed.fromReplica(this.url);
     while (!this.closed) {
       let reply: StreamReply;
       try {
@@ -163,6 +180,10 @@ export class StreamFeed {
           stall,
           () => new Error(`no answer for ${stallText(stall)}`),
         )) as StreamReply;
+        // A replica promoted under the feed serves entries no replica may have yet: a failover
+        // could lose them and their batches be applied again. Not handed on: read again, from a
+        // replica, once they are there.
+        if (fromReplica && reply !== null && !(await StreamFeed.isReplica(this.client))) throw new Error('the node the change stream is read from became a primary');
       } catch (error) {
         if (this.closed) return;
         const lost = await this.reconnect(error, failoverMs, target.describe);

@@ -267,3 +267,36 @@ test.serial('fewer replicas than replicas= asks for: no result is released, and 
   t.regex(result.stderr, /redis store redis-sentinel:\S+\?replicas=2&failover-ms=1500: 1 of the 2 replicas asked for confirmed the batches under way within failover-ms \(1500 ms\); their results are not released/);
   t.is(readFileSync(join(dir, 'a.out'), 'latin1'), '', 'the READ was applied on the primary, but never confirmed: not in the .out');
 });
+
+test.serial('the replica the change feed reads from is the one promoted: the feed moves to a replica, so it never hands on what no replica has', async (t) => {
+  const setup = await startSentinels(t);
+  const url = `${setup.url}?failover-ms=30000`;
+  const { b, client } = await hostWithSubscriber(t, url);
+  const primaryPort = await setup.primaryPort();
+  const replicas = setup.nodes.filter((n) => n.port !== primaryPort);
+  let feedNode: number | null = null;
+  for (const node of replicas) {
+    const c = await setup.connect(node.port);
+    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feedNode = node.port;
+    c.disconnect();
+  }
+  t.not(feedNode, null, 'the change feed reads from a replica');
+  // The Sentinels may promote only the feed's replica.
+  const other = replicas.find((n) => n.port !== feedNode)!;
+  const otherClient = await setup.connect(other.port);
+  await otherClient.call('CONFIG', 'SET', 'replica-priority', '0');
+  otherClient.disconnect();
+
+  const { job, out } = counterJob();
+  const dir = jobsDir(t, { 'count.job': job });
+  const a = startKvs(t, [dir, '2', '1', '--store', url]);
+  let seen = 0;
+  await waitFor(() => (seen >= N / 2 ? true : (void counterOnPrimary(setup).then((v) => (seen = v), () => undefined), undefined)), 'the counter half way', 120_000, 20);
+  t.is(await failOver(setup), feedNode ?? -1);
+
+  const result = await a.result;
+  t.is(result.code, 0, result.stderr);
+  t.is(readFileSync(join(dir, 'count.out'), 'latin1'), out);
+  await heardEveryValueOnce(t, client, b);
+  t.regex(b.stderr, new RegExp(`the change stream is read again at 127\\.0\\.0\\.1:${other.port} after`), 'the feed left the node that became the primary');
+});
