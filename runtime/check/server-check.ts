@@ -52,6 +52,9 @@ export interface SessionResult {
 }
 
 /** A started client: its stdout as lines, consumed by the steps in order. */
+/** How long a client's output may still come after it exited (its pipe drained). */
+const OUTPUT_GRACE_MS = 2000;
+
 class RunningClient {
   private readonly lines: string[] = [];
   private partial = '';
@@ -70,10 +73,21 @@ class RunningClient {
       this.wake?.();
     });
     this.ended = new Promise((resolve) => {
+      // Ended once its output is all read ('close'), not at 'exit': the lines a client printed
+      // just before it exited can still be in the pipe then (seen on a loaded machine: a
+      // DISCONNECT's answer missing from a transcript that ended "exit 0"). A process left in its
+      // group could hold the pipe open: a short grace, then it is ended anyway.
       child.once('exit', (code, signal) => {
         killGroup(child);
-        resolve(signal !== null ? `killed by ${signal}` : `exit ${code}`);
-        this.wake?.();
+        const how = signal !== null ? `killed by ${signal}` : `exit ${code}`;
+        const done = () => {
+          clearTimeout(grace);
+          resolve(how);
+          this.wake?.();
+        };
+        const grace = setTimeout(done, OUTPUT_GRACE_MS);
+        if (child.stdout === null || child.stdout.readableEnded) done();
+        else child.stdout.once('end', done).once('close', done);
       });
       // A program that could not be started has no exit to wait for.
       child.once('error', (error) => {
