@@ -73,6 +73,8 @@ const RUN_RECORD_TTL_MS = 86_400_000;
 export const STREAM_CAP = 100_000;
 /** One WAIT's own timeout: asked again until a replica confirms or failover-ms passes. */
 const WAIT_STEP_MS = 1000;
+/** A plain store's script arguments past the batch: no stream, no run record (batch-script.ts). */
+const PLAIN_RECORD_ARGS: readonly string[] = ['', '0', '', '0', '0', '0'];
 /** Pairs asked of HSCAN at a time when a SHOW is read from its copy. */
 const SHOW_SCAN_COUNT = 1000;
 
@@ -305,8 +307,8 @@ export class RedisStore implements KvStore {
    * under way. Past failover-ms from now, the store is lost.
    */
   private liveThrough(cause: RedisStoreError, onLost: (error: RedisStoreError) => void): void {
-    const say = this.say;
     if (this.reconnected !== null) return;
+    const say = this.say;
     const settings = this.failover!;
     const started = Date.now();
     const deadline = started + settings.failoverMs;
@@ -495,8 +497,8 @@ export class RedisStore implements KvStore {
   }
 
   /** The script's arguments past the batch: the stream and the run's record, or none (batch-script.ts). */
-  private recordArgs(pending: Pending): string[] {
-    if (this.failover === null) return ['', '0', '', '0', '0', '0'];
+  private recordArgs(pending: Pending): readonly string[] {
+    if (this.failover === null) return PLAIN_RECORD_ARGS;
     // The record keeps every batch not yet confirmed: the earliest of them is this many back.
     const keep = this.unconfirmed.length === 0 ? 1 : pending.sent - this.unconfirmed[0]!.sent + 1;
     return [this.names.stream, String(STREAM_CAP), this.runKey, String(pending.sent), String(Math.max(1, keep)), String(RUN_RECORD_TTL_MS)];
@@ -541,17 +543,22 @@ export class RedisStore implements KvStore {
    */
   private await(pending: Pending): void {
     if (this.failover!.replicas === 0) {
-      this.confirm(pending);
+      this.confirm([pending]);
       return;
     }
     // Else the WAIT under way answers first, and the next one covers this batch.
     if (!this.waitInFlight) this.askReplicas();
   }
 
-  private confirm(pending: Pending): void {
-    this.unconfirmed = this.unconfirmed.filter((p) => p !== pending);
-    this.highestConfirmed = Math.max(this.highestConfirmed, pending.sent);
-    pending.resolve(pending.reply);
+  /** Releases these batches' answers, in send order, and forgets them (one pass over the rest). */
+  private confirm(done: readonly Pending[]): void {
+    if (done.length === 0) return;
+    const released = new Set(done);
+    this.unconfirmed = this.unconfirmed.filter((p) => !released.has(p));
+    for (const p of done) {
+      this.highestConfirmed = Math.max(this.highestConfirmed, p.sent);
+      p.resolve(p.reply);
+    }
   }
 
   private askReplicas(): void {
@@ -566,7 +573,7 @@ export class RedisStore implements KvStore {
         this.waitInFlight = false;
         if (Number(answer) >= settings.replicas) {
           this.waitingSince = null;
-          for (const p of this.unconfirmed.filter((u) => u.wait !== undefined && u.wait <= number && u.reply !== undefined)) this.confirm(p);
+          this.confirm(this.unconfirmed.filter((u) => u.wait !== undefined && u.wait <= number && u.reply !== undefined));
         } else if (Date.now() - this.waitingSince! > settings.failoverMs) {
           this.fail(
             new RedisStoreError(
