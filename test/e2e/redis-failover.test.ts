@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import type { Redis } from 'ioredis';
 import { backupHooks } from '../helpers/backup-hooks.js';
 import { jobsDir, runKvs, startKvs, waitFor } from '../helpers/batch.js';
 import { type ClientFixture, type ServerFixture, startClient, startServer, waitUntilSeen, writeJob } from '../helpers/processes.js';
@@ -48,6 +49,30 @@ async function heardEveryValueOnce(t: ExecutionContext, client: ClientFixture, b
   // Anything heard twice comes after the N-th: give it the time a notification takes.
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.deepEqual(heard(), Array.from({ length: N }, (_, i) => `(c,${i + 1})`));
+}
+
+/** The port the run's store connection (named `ist-kvs-store`) has on its side, from CLIENT LIST. */
+async function storeConnection(watcher: Redis): Promise<number> {
+  const list = String(await watcher.call('CLIENT', 'LIST'));
+  const port = /addr=[\d.]+:(\d+) .*name=ist-kvs-store /.exec(list)?.[1];
+  if (port === undefined) throw new Error(`no store connection on the primary: ${list}`);
+  return Number(port);
+}
+
+/**
+ * Waits until bytes from the store's connection sit unread in the stopped primary's socket (the
+ * kernel's receive queue, /proc/net/tcp): with the primary stopped and no answer coming, that can
+ * only be the job's next batch, sent and never applied.
+ */
+async function nextBatchUnread(primaryPort: number, storePort: number): Promise<void> {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  await waitFor(() => {
+    for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+      const [, local, remote, , queues] = line.trim().split(/\s+/);
+      if (local?.endsWith(`:${hex(primaryPort)}`) && remote?.endsWith(`:${hex(storePort)}`) && Number.parseInt(queues?.split(':')[1] ?? '0', 16) > 0) return true;
+    }
+    return undefined;
+  }, 'the next batch unread in the stopped primary\'s socket', 60_000, 5);
 }
 
 /** A counter's value on the node the Sentinels name as primary now (0 before it exists). */
@@ -176,9 +201,10 @@ for (const [what, stop, expected] of [
       await primary.kill();
       for (const node of replicas) node.child.kill('SIGCONT');
     } else {
+      const store = await storeConnection(watcher);
       primary.child.kill('SIGSTOP');
       // The job's next batch is sent within its WAIT of 15 ms, and is not applied.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await nextBatchUnread(primaryPort, store);
       await primary.kill();
     }
     watcher.disconnect();
@@ -237,8 +263,9 @@ for (const point of ['before its copy is made', 'while the backup child reads th
     await waitFor(() => (seen === '1' ? true : (void watcher.hget(DATA, 'c').then((v) => (seen = v ?? ''), () => undefined), undefined)), 'c = 1 on the primary', 60_000, 5);
     if (point === 'before its copy is made') {
       // The BACKUP's batch goes out at the end of the WAIT and is never applied there.
+      const store = await storeConnection(watcher);
       primary.child.kill('SIGSTOP');
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      await nextBatchUnread(primaryPort, store);
     } else if (point === 'while the backup child reads the copy') {
       let reading = false;
       await waitFor(() => (reading ? true : (void watcher.call('CLIENT', 'LIST').then((list) => (reading = String(list).includes('name=ist-kvs-backup')), () => undefined), undefined)), 'the backup child on the primary', 60_000, 2);
