@@ -127,7 +127,8 @@ function machineView(machine) {
       if (svgElement && width > 0) svgElement.style.width = `${width}px`;
       article.classList.toggle('wide', width > article.clientWidth);
       view.drawn = true;
-      schedule();
+      // Highlighted in the same task as it is put in, so a drawing is never shown without its states.
+      render();
     },
     (error) => {
       diagram.textContent = `cannot draw ${machine}: ${error.message}`;

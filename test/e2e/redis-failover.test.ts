@@ -51,28 +51,56 @@ async function heardEveryValueOnce(t: ExecutionContext, client: ClientFixture, b
   t.deepEqual(heard(), Array.from({ length: N }, (_, i) => `(c,${i + 1})`));
 }
 
-/** The port the run's store connection (named `ist-kvs-store`) has on its side, from CLIENT LIST. */
-async function storeConnection(watcher: Redis): Promise<number> {
+/**
+ * The ports the store connections (named `ist-kvs-store`) have on their side, from CLIENT LIST:
+ * the run's, and the server's of host B, which sends nothing while it has no job.
+ */
+async function storeConnections(watcher: Redis): Promise<number[]> {
   const list = String(await watcher.call('CLIENT', 'LIST'));
-  const port = /addr=[\d.]+:(\d+) .*name=ist-kvs-store /.exec(list)?.[1];
-  if (port === undefined) throw new Error(`no store connection on the primary: ${list}`);
-  return Number(port);
+  const ports = [...list.matchAll(/addr=[\d.]+:(\d+) .*name=ist-kvs-store /g)].map((match) => Number(match[1]));
+  if (ports.length === 0) throw new Error(`no store connection on the primary: ${list}`);
+  return ports;
 }
 
 /**
- * Waits until bytes from the store's connection sit unread in the stopped primary's socket (the
- * kernel's receive queue, /proc/net/tcp): with the primary stopped and no answer coming, that can
- * only be the job's next batch, sent and never applied.
+ * A batch from a store connection (one of `storePorts`) sits unread in the primary's socket: at
+ * least BATCH_BYTES unread. A store also sends WAIT (about 35 bytes) after a batch it has had
+ * applied; an EVALSHA is more than that before its arguments (the command, the script's 40-byte
+ * SHA1, their RESP headers).
  */
-async function nextBatchUnread(primaryPort: number, storePort: number): Promise<void> {
+const BATCH_BYTES = 64;
+
+function batchUnread(primaryPort: number, storePorts: number[]): boolean {
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  await waitFor(() => {
-    for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
-      const [, local, remote, , queues] = line.trim().split(/\s+/);
-      if (local?.endsWith(`:${hex(primaryPort)}`) && remote?.endsWith(`:${hex(storePort)}`) && Number.parseInt(queues?.split(':')[1] ?? '0', 16) > 0) return true;
+  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const [, local, remote, , queues] = line.trim().split(/\s+/);
+    if (local?.endsWith(`:${hex(primaryPort)}`) && storePorts.some((port) => remote?.endsWith(`:${hex(port)}`)) && Number.parseInt(queues?.split(':')[1] ?? '0', 16) >= BATCH_BYTES) return true;
+  }
+  return false;
+}
+
+/**
+ * Stops the primary (SIGSTOP) with a batch of a store connection sent and unread in its
+ * socket (the kernel's receive queue, /proc/net/tcp): with the primary stopped and no answer
+ * coming, that can only be a batch sent and never applied. A stop can also land while the run
+ * waits for an answer already being made (the primary in the middle of a WAIT for its replicas),
+ * and then nothing more is sent: after `windowMs` with nothing unread the primary is let go
+ * (SIGCONT), the run moves on, and it is stopped again, up to `tries` times. The window stays
+ * under the Sentinels' down-after (1 s), so no stop that is let go starts a failover.
+ */
+async function stopWithBatchUnread(primary: { child: { kill(signal: NodeJS.Signals): boolean } }, primaryPort: number, storePorts: number[], tries = 40, windowMs = 700): Promise<void> {
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    primary.child.kill('SIGSTOP');
+    const until = Date.now() + windowMs;
+    while (Date.now() < until) {
+      if (batchUnread(primaryPort, storePorts)) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    return undefined;
-  }, 'the next batch unread in the stopped primary\'s socket', 60_000, 5);
+    if (attempt === tries) break;
+    primary.child.kill('SIGCONT');
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+  }
+  throw new Error(`no batch of a store connection (ports ${storePorts.join(', ')}) sat unread in the stopped primary's socket in ${tries} stops of ${windowMs} ms`);
 }
 
 /** A counter's value on the node the Sentinels name as primary now (0 before it exists). */
@@ -201,10 +229,8 @@ for (const [what, stop, expected] of [
       await primary.kill();
       for (const node of replicas) node.child.kill('SIGCONT');
     } else {
-      const store = await storeConnection(watcher);
-      primary.child.kill('SIGSTOP');
       // The job's next batch is sent within its WAIT of 15 ms, and is not applied.
-      await nextBatchUnread(primaryPort, store);
+      await stopWithBatchUnread(primary, primaryPort, await storeConnections(watcher));
       await primary.kill();
     }
     watcher.disconnect();
@@ -263,9 +289,9 @@ for (const point of ['before its copy is made', 'while the backup child reads th
     await waitFor(() => (seen === '1' ? true : (void watcher.hget(DATA, 'c').then((v) => (seen = v ?? ''), () => undefined), undefined)), 'c = 1 on the primary', 60_000, 5);
     if (point === 'before its copy is made') {
       // The BACKUP's batch goes out at the end of the WAIT and is never applied there.
-      const store = await storeConnection(watcher);
-      primary.child.kill('SIGSTOP');
-      await nextBatchUnread(primaryPort, store);
+      // One stop, held past the Sentinels' down-after if need be: the batch is sent at the end of
+      // the job's WAIT 300 whatever the primary does, and a failover is what comes next anyway.
+      await stopWithBatchUnread(primary, primaryPort, await storeConnections(watcher), 1, 60_000);
     } else if (point === 'while the backup child reads the copy') {
       let reading = false;
       await waitFor(() => (reading ? true : (void watcher.call('CLIENT', 'LIST').then((list) => (reading = String(list).includes('name=ist-kvs-backup')), () => undefined), undefined)), 'the backup child on the primary', 60_000, 2);
