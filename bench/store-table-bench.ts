@@ -76,9 +76,10 @@ const variants: Record<string, Variant> = {
   },
 };
 
-/** With `overlap`, every key of a batch has its slot read (`prefetch`) before any is used, as the store does. */
+/** With `overlap`, every key of a batch has its slot and entry read (`prefetch`) before any is used, as the store does. */
 function tableRun(table: ByteTable, { kind, keyAt, valueAt, bytes }: Ops, overlap: boolean): number {
   const hashes = new Int32Array(BATCH_KEYS);
+  const entries = new Int32Array(BATCH_KEYS);
   let found = 0;
   for (let start = 0; start < kind.length; start += BATCH_KEYS) {
     const end = Math.min(kind.length, start + BATCH_KEYS);
@@ -86,8 +87,8 @@ function tableRun(table: ByteTable, { kind, keyAt, valueAt, bytes }: Ops, overla
       const k = keyAt[i]!;
       const h = hashBytes(bytes, k + 1, bytes[k]!);
       hashes[i - start] = h;
-      if (overlap) table.prefetch(h);
     }
+    if (overlap) table.prefetch(hashes, end - start, entries);
     for (let i = start; i < end; i++) {
       const k = keyAt[i]!;
       const h = hashes[i - start]!;

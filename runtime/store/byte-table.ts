@@ -77,14 +77,33 @@ export class ByteTable {
   }
 
   /**
-   * Reads the index slot and the entry a key's hash points at, without using them: a batch's
-   * lookups are independent, so reading all their cache lines first lets the misses overlap
-   * instead of coming one after another.
+   * Reads the index slots and then the entries that `count` keys' hashes point at, without using
+   * them: a batch's lookups are independent, so reading all their cache lines first lets the
+   * misses overlap instead of coming one after another. In two tight passes (every slot, then
+   * every entry), not one per key: a key's entry depends on its slot, and a loop that reads both
+   * for each key keeps few misses in flight. `entries` is scratch, at least `count` long.
    */
-  prefetch(hash: number): void {
-    const i = 2 * (hash & this.mask);
-    const entry = this.index[i + 1]! - 1;
-    this.touched ^= entry < 0 ? 0 : this.pages[entry >>> PAGE_BITS]![(entry & PAGE_MASK) * ENTRY_BYTES]!;
+  prefetch(hashes: Int32Array, count: number, entries: Int32Array): void {
+    const index = this.index;
+    const mask = this.mask;
+    for (let k = 0; k < count; k++) {
+      // The slot with the key's hash (most often its home slot; the next ones lie on the same line).
+      const hash = hashes[k]!;
+      let i = hash & mask;
+      let entry = index[2 * i + 1]!;
+      while (entry !== 0 && index[2 * i] !== hash) {
+        i = (i + 1) & mask;
+        entry = index[2 * i + 1]!;
+      }
+      entries[k] = entry;
+    }
+    const pages = this.pages;
+    let touched = this.touched;
+    for (let k = 0; k < count; k++) {
+      const entry = entries[k]! - 1;
+      if (entry >= 0) touched ^= pages[entry >>> PAGE_BITS]![(entry & PAGE_MASK) * ENTRY_BYTES]!;
+    }
+    this.touched = touched;
   }
 
   /** The entry number in a slot found by `find`. */

@@ -36,6 +36,8 @@ export class Store {
   private readonly chain: OpenSnapshot[] = [];
   /** The hash of each key of the batch being applied, in batch order (grown as needed). */
   private hashes = new Int32Array(1 << 12);
+  /** Scratch for the prefetch of a batch's entries (ByteTable.prefetch). */
+  private entries = new Int32Array(1 << 12);
   /** A key, then a value, given as strings (`has`, `get`, `set`, `delete`). */
   private readonly scratch = new Uint8Array(2 * MAX_STRING_BYTES);
 
@@ -166,9 +168,9 @@ export class Store {
   }
 
   /**
-   * The first pass of `apply`: every key's hash, in batch order, with its index slot and entry
-   * read (the reads of different keys do not wait for each other, so their misses overlap and the
-   * second pass finds the lines in cache).
+   * The first pass of `apply`: every key's hash, in batch order; then every key's index slot and
+   * entry read (ByteTable.prefetch: the reads of different keys do not wait for each other, so
+   * their misses overlap and the second pass finds the lines in cache).
    */
   private hashKeys(batch: Uint8Array): Int32Array {
     const r = new BatchReader(batch);
@@ -186,12 +188,12 @@ export class Store {
       }
       for (let i = 0; i < n; i++) {
         const length = r.skipToken();
-        const hash = hashBytes(batch, r.tokenStart, length);
-        data.prefetch(hash);
-        hashes[key++] = hash;
+        hashes[key++] = hashBytes(batch, r.tokenStart, length);
         if (op === Op.Write) r.skipToken();
       }
     }
+    if (this.entries.length < key) this.entries = new Int32Array(hashes.length);
+    data.prefetch(hashes, key, this.entries);
     return hashes;
   }
 
