@@ -14,8 +14,14 @@
  * a parent's children at every spawn and stop, so 20,000 SUBSCRIBEs as children took the main
  * thread for seconds. Each is still an actor of the session's system with the session as its
  * parent, so the inspector shows it under its session.
+ *
+ * A subscription is one actor, not two: it watches its key itself (entry action `watchKey`, the
+ * registry's watcher sends `key.deleted` / `key.created` straight to it) and lets go of the watch
+ * when it ends (`unwatchKey`, on entering `ended`). It used to invoke a callback actor for the
+ * watch, which doubled the actors a SUBSCRIBE creates (each some 1.5 KB that V8's young
+ * generation copies) and their cost.
  */
-import { type ActorRefFrom, type AnyActorRef, assign, createActor, fromCallback, setup } from 'xstate';
+import { type ActorRefFrom, type AnyActorRef, assign, createActor, setup } from 'xstate';
 
 export type KeyChange = 'deleted' | 'created';
 
@@ -45,6 +51,12 @@ export type SubscriptionEvent =
 
 export type SubscriptionOutput = { key: string; reason: SubscriptionEndReason };
 
+/**
+ * Each live subscription's way to stop its watch, by actor: kept out of the context, which the
+ * inspector shows and a test compares.
+ */
+const unwatches = new WeakMap<AnyActorRef, () => void>();
+
 /** The id a session gives the subscription of `key`: one per key, so subscribing twice is one. */
 export function subscriptionId(key: string): string {
   return `subscription:${key}`;
@@ -57,12 +69,17 @@ export const subscriptionMachine = setup({
     events: {} as SubscriptionEvent,
     output: {} as SubscriptionOutput,
   },
-  actors: {
-    watchKey: fromCallback<SubscriptionEvent, { key: string; keys: KeyWatch }>(({ input, sendBack }) =>
-      input.keys.watch(input.key, (change) => sendBack({ type: change === 'deleted' ? 'key.deleted' : 'key.created' })),
-    ),
-  },
   actions: {
+    /** Asks the registry for word of the key's deletes and re-creates, sent to this actor as events. */
+    watchKey: ({ context, self }) => {
+      const unwatch = context.keys.watch(context.key, (change) => self.send({ type: change === 'deleted' ? 'key.deleted' : 'key.created' }));
+      unwatches.set(self, unwatch);
+    },
+    /** On entering `ended`: a session ends every subscription it starts that way, never by `stop()`. */
+    unwatchKey: ({ self }) => {
+      unwatches.get(self)?.();
+      unwatches.delete(self);
+    },
     recordReason: assign({ reason: ({ event }) => (event.type === 'subscription.end' ? event.reason : null) }),
   },
 }).createMachine({
@@ -70,14 +87,14 @@ export const subscriptionMachine = setup({
   context: ({ input }) => ({ ...input, reason: null }),
   // A SUBSCRIBE succeeds only for a key that exists.
   initial: 'active',
-  // Stopped when the machine ends, which stops the watch.
-  invoke: { id: 'watchKey', src: 'watchKey', input: ({ context }) => ({ key: context.key, keys: context.keys }) },
+  // For its whole life, until `ended` lets go of it.
+  entry: 'watchKey',
   on: { 'subscription.end': { target: '.ended', actions: 'recordReason' } },
   states: {
     active: { on: { 'key.deleted': 'keyDeleted' } },
     // Still subscribed: the next WRITE of the key notifies, as before the DELETE.
     keyDeleted: { on: { 'key.created': 'active' } },
-    ended: { type: 'final' },
+    ended: { type: 'final', entry: 'unwatchKey' },
   },
   output: ({ context }) => ({ key: context.key, reason: context.reason ?? 'shutdown' }),
 });
