@@ -15,10 +15,13 @@
 import { DELETED_VALUE, encodeNotification } from '../protocol/frames.js';
 import type { Subscriber } from '../protocol/session-link.js';
 import type { ChangeListener } from '../protocol/store-contract.js';
-import type { KeyChange } from './subscription.js';
+import type { KeyEvent, KeyWatch, KeyWatcher } from './subscription.js';
 
-/** Told `deleted` when its key is deleted, `created` when it is written again after that. */
-export type KeyWatcher = (change: KeyChange) => void;
+export type { KeyWatcher };
+
+/** The two events watchers are sent: the same objects every time (nothing changes an event). */
+const KEY_DELETED: KeyEvent = Object.freeze({ type: 'key.deleted' });
+const KEY_CREATED: KeyEvent = Object.freeze({ type: 'key.created' });
 
 /** Runs `tell` later; returns the way to cancel it. */
 export type WatchSchedule = (tell: () => void) => () => void;
@@ -71,7 +74,7 @@ function sizeOf<T extends object>(found: OneOrMore<T> | undefined): number {
   return found === undefined ? 0 : found instanceof Set ? found.size : 1;
 }
 
-export class SubscriptionRegistry {
+export class SubscriptionRegistry implements KeyWatch {
   private readonly byKey = new Map<string, OneOrMore<Subscriber>>();
   private readonly watchers = new Map<string, OneOrMore<KeyWatcher>>();
   /** Watched keys deleted and not written since: only these make a WRITE tell the watchers. */
@@ -97,14 +100,16 @@ export class SubscriptionRegistry {
     for (const key of keys) this.remove(key, subscriber);
   }
 
-  /** Watches `key` for its DELETE and its re-creation; returns the way to stop, idempotent. */
-  watch(key: string, watcher: KeyWatcher): () => void {
+  /** Watches `key` for its DELETE (`key.deleted`) and its re-creation (`key.created`). */
+  watch(key: string, watcher: KeyWatcher): void {
     addTo(this.watchers, key, watcher);
-    return () => {
-      if (!removeFrom(this.watchers, key, watcher) || this.watchers.has(key)) return;
-      this.deletedKeys.delete(key);
-      this.flipped.delete(key);
-    };
+  }
+
+  /** Stops `watch(key, watcher)`; idempotent. */
+  unwatch(key: string, watcher: KeyWatcher): void {
+    if (!removeFrom(this.watchers, key, watcher) || this.watchers.has(key)) return;
+    this.deletedKeys.delete(key);
+    this.flipped.delete(key);
   }
 
   clear(): void {
@@ -155,11 +160,11 @@ export class SubscriptionRegistry {
     const keys = [...this.flipped];
     this.flipped.clear();
     for (const key of keys) {
-      const change = this.deletedKeys.has(key) ? 'deleted' : 'created';
+      const event = this.deletedKeys.has(key) ? KEY_DELETED : KEY_CREATED;
       const watchers = this.watchers.get(key);
       // A copy: a watcher may stop watching while it is told.
-      if (watchers instanceof Set) for (const watcher of [...watchers]) watcher(change);
-      else watchers?.(change);
+      if (watchers instanceof Set) for (const watcher of [...watchers]) watcher(event);
+      else watchers?.(event);
     }
   };
 }

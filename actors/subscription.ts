@@ -15,20 +15,20 @@
  * thread for seconds. Each is still an actor of the session's system with the session as its
  * parent, so the inspector shows it under its session.
  *
- * A subscription is one actor, not two: it watches its key itself (entry action `watchKey`, the
- * registry's watcher sends `key.deleted` / `key.created` straight to it) and lets go of the watch
- * when it ends (`unwatchKey`, on entering `ended`). It used to invoke a callback actor for the
+ * A subscription is one actor, not two: it watches its key itself (entry action `watchKey`: the
+ * registry sends `key.deleted` / `key.created` straight to the actor's `send`) and lets go of the
+ * watch when it ends (`unwatchKey`, on entering `ended`). It used to invoke a callback actor for the
  * watch, which doubled the actors a SUBSCRIBE creates (each some 1.5 KB that V8's young
  * generation copies) and their cost.
  */
 import { type ActorRefFrom, type AnyActorRef, assign, createActor, setup } from 'xstate';
 
-export type KeyChange = 'deleted' | 'created';
-
 /** What a subscription needs of the registry: word of its key's deletes and re-creates. */
 export interface KeyWatch {
-  /** Calls `onChange` after `key` is deleted, and after it is written again; returns the way to stop. */
-  watch(key: string, onChange: (change: KeyChange) => void): () => void;
+  /** Calls `watcher` with `key.deleted` after `key` is deleted, and `key.created` after it is written again. */
+  watch(key: string, watcher: KeyWatcher): void;
+  /** Stops calling `watcher` for `key`; idempotent. */
+  unwatch(key: string, watcher: KeyWatcher): void;
 }
 
 export type SubscriptionEndReason = 'unsubscribe' | 'disconnect' | 'client-gone' | 'malformed' | 'overflow' | 'reset' | 'shutdown';
@@ -51,11 +51,11 @@ export type SubscriptionEvent =
 
 export type SubscriptionOutput = { key: string; reason: SubscriptionEndReason };
 
-/**
- * Each live subscription's way to stop its watch, by actor: kept out of the context, which the
- * inspector shows and a test compares.
- */
-const unwatches = new WeakMap<AnyActorRef, () => void>();
+/** What the registry tells a watcher of a key: the key was deleted, or written again after that. */
+export type KeyEvent = Extract<SubscriptionEvent, { type: 'key.deleted' | 'key.created' }>;
+
+/** A watcher of a key: a subscription's own `send`. */
+export type KeyWatcher = (event: KeyEvent) => void;
 
 /** The id a session gives the subscription of `key`: one per key, so subscribing twice is one. */
 export function subscriptionId(key: string): string {
@@ -70,16 +70,14 @@ export const subscriptionMachine = setup({
     output: {} as SubscriptionOutput,
   },
   actions: {
-    /** Asks the registry for word of the key's deletes and re-creates, sent to this actor as events. */
-    watchKey: ({ context, self }) => {
-      const unwatch = context.keys.watch(context.key, (change) => self.send({ type: change === 'deleted' ? 'key.deleted' : 'key.created' }));
-      unwatches.set(self, unwatch);
-    },
+    /**
+     * The registry sends the key's deletes and re-creates to this actor: its watcher is the
+     * actor's own `send` (bound to it by xstate, the same function for the actor's life), so a
+     * watch costs no closure, and `unwatchKey` finds it again by the same two values.
+     */
+    watchKey: ({ context, self }) => context.keys.watch(context.key, self.send),
     /** On entering `ended`: a session ends every subscription it starts that way, never by `stop()`. */
-    unwatchKey: ({ self }) => {
-      unwatches.get(self)?.();
-      unwatches.delete(self);
-    },
+    unwatchKey: ({ context, self }) => context.keys.unwatch(context.key, self.send),
     recordReason: assign({ reason: ({ event }) => (event.type === 'subscription.end' ? event.reason : null) }),
   },
 }).createMachine({
