@@ -14,15 +14,21 @@
  * a parent's children at every spawn and stop, so 20,000 SUBSCRIBEs as children took the main
  * thread for seconds. Each is still an actor of the session's system with the session as its
  * parent, so the inspector shows it under its session.
+ *
+ * A subscription is one actor, not two: it watches its key itself (entry action `watchKey`: the
+ * registry sends `key.deleted` / `key.created` straight to the actor's `send`) and lets go of the
+ * watch when it ends (`unwatchKey`, on entering `ended`). It used to invoke a callback actor for the
+ * watch: two actors per SUBSCRIBE, ~4.5 KB kept per subscription (~2.3 KB now) that V8's young
+ * generation copies, and twice the CPU (`npm run bench:subscribe`: docs/performance.md).
  */
-import { type ActorRefFrom, type AnyActorRef, assign, createActor, fromCallback, setup } from 'xstate';
-
-export type KeyChange = 'deleted' | 'created';
+import { type ActorRefFrom, type AnyActorRef, assign, createActor, setup } from 'xstate';
 
 /** What a subscription needs of the registry: word of its key's deletes and re-creates. */
 export interface KeyWatch {
-  /** Calls `onChange` after `key` is deleted, and after it is written again; returns the way to stop. */
-  watch(key: string, onChange: (change: KeyChange) => void): () => void;
+  /** Calls `watcher` with `key.deleted` after `key` is deleted, and `key.created` after it is written again. */
+  watch(key: string, watcher: KeyWatcher): void;
+  /** Stops calling `watcher` for `key`; idempotent. */
+  unwatch(key: string, watcher: KeyWatcher): void;
 }
 
 export type SubscriptionEndReason = 'unsubscribe' | 'disconnect' | 'client-gone' | 'malformed' | 'overflow' | 'reset' | 'shutdown';
@@ -45,6 +51,12 @@ export type SubscriptionEvent =
 
 export type SubscriptionOutput = { key: string; reason: SubscriptionEndReason };
 
+/** What the registry tells a watcher of a key: the key was deleted, or written again after that. */
+export type KeyEvent = Extract<SubscriptionEvent, { type: 'key.deleted' | 'key.created' }>;
+
+/** A watcher of a key: a subscription's own `send`. */
+export type KeyWatcher = (event: KeyEvent) => void;
+
 /** The id a session gives the subscription of `key`: one per key, so subscribing twice is one. */
 export function subscriptionId(key: string): string {
   return `subscription:${key}`;
@@ -57,12 +69,15 @@ export const subscriptionMachine = setup({
     events: {} as SubscriptionEvent,
     output: {} as SubscriptionOutput,
   },
-  actors: {
-    watchKey: fromCallback<SubscriptionEvent, { key: string; keys: KeyWatch }>(({ input, sendBack }) =>
-      input.keys.watch(input.key, (change) => sendBack({ type: change === 'deleted' ? 'key.deleted' : 'key.created' })),
-    ),
-  },
   actions: {
+    /**
+     * The registry sends the key's deletes and re-creates to this actor: its watcher is the
+     * actor's own `send` (bound to it by xstate, the same function for the actor's life), so a
+     * watch costs no closure, and `unwatchKey` finds it again by the same two values.
+     */
+    watchKey: ({ context, self }) => context.keys.watch(context.key, self.send),
+    /** On entering `ended`: a session ends every subscription it starts that way, never by `stop()`. */
+    unwatchKey: ({ context, self }) => context.keys.unwatch(context.key, self.send),
     recordReason: assign({ reason: ({ event }) => (event.type === 'subscription.end' ? event.reason : null) }),
   },
 }).createMachine({
@@ -70,14 +85,14 @@ export const subscriptionMachine = setup({
   context: ({ input }) => ({ ...input, reason: null }),
   // A SUBSCRIBE succeeds only for a key that exists.
   initial: 'active',
-  // Stopped when the machine ends, which stops the watch.
-  invoke: { id: 'watchKey', src: 'watchKey', input: ({ context }) => ({ key: context.key, keys: context.keys }) },
+  // For its whole life, until `ended` lets go of it.
+  entry: 'watchKey',
   on: { 'subscription.end': { target: '.ended', actions: 'recordReason' } },
   states: {
     active: { on: { 'key.deleted': 'keyDeleted' } },
     // Still subscribed: the next WRITE of the key notifies, as before the DELETE.
     keyDeleted: { on: { 'key.created': 'active' } },
-    ended: { type: 'final' },
+    ended: { type: 'final', entry: 'unwatchKey' },
   },
   output: ({ context }) => ({ key: context.key, reason: context.reason ?? 'shutdown' }),
 });

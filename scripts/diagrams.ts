@@ -275,6 +275,8 @@ function describeMachine(found: FoundMachine, all: readonly FoundMachine[]): str
   const root = machine.root as unknown as NodeLike;
   const lines = [`## ${machine.id}`, '', `\`${found.exportName}\` in \`${found.file}\`.`, ''];
   for (const invoke of root.invoke) lines.push(`- Throughout its life it runs \`${invoke.id}\` (\`${sourceName(invoke.src)}\`).`);
+  const startActions = actionNames((root as NodeWithActions).entry ?? []);
+  if (startActions.length > 0) lines.push(`- When it starts it runs ${startActions.map((name) => `\`${name}\``).join(', ')}.`);
   for (const [event, transition] of transitionsOf(root)) {
     const targets = (transition.target ?? []).map((target) => target.key);
     lines.push(`- In any state, on \`${transitionLabel(event, transition, true)}\`${targets.length > 0 ? ` it goes to \`${targets.join(', ')}\`` : ''}.`);

@@ -145,6 +145,9 @@ class SessionFifos implements SessionLink {
   private writer: NotificationWriter | null = null;
   /** Request bytes the client sent before the session listened. */
   private early: Buffer | null = null;
+  /** Answers given in this turn, not yet written: written together, in order (writeAnswers). */
+  private answers: Buffer[] = [];
+  private answerBytes = 0;
 
   constructor(
     readonly name: string,
@@ -203,14 +206,33 @@ class SessionFifos implements SessionLink {
     req.pause();
   }
 
+  /**
+   * Answers are gathered and written once per turn, in a microtask after the requests served in it
+   * (up to REQUESTS_PER_TURN): one system call for 32 SUBSCRIBEs instead of 32. A DISCONNECT's
+   * answer is written at once, with those gathered before it: the session then ends its
+   * subscriptions, which must not delay it. `close` writes what is gathered before it ends or
+   * destroys the FIFO, so no answer is lost.
+   */
   respond(op: OpCode, result: number): void {
     if (this.closed) return;
-    if (this.resp.writableLength > RESPONSE_CAP_BYTES) {
+    if (this.resp.writableLength + this.answerBytes > RESPONSE_CAP_BYTES) {
       this.handlers?.overflow();
       return;
     }
-    this.resp.write(encodeResponse(op, result));
+    const frame = encodeResponse(op, result);
+    if (this.answers.length === 0) queueMicrotask(this.writeAnswers);
+    this.answers.push(frame);
+    this.answerBytes += frame.length;
+    if (op === OpCode.Disconnect) this.writeAnswers();
   }
+
+  private readonly writeAnswers = (): void => {
+    if (this.answers.length === 0) return;
+    const chunk = this.answers.length === 1 ? this.answers[0]! : Buffer.concat(this.answers, this.answerBytes);
+    this.answers = [];
+    this.answerBytes = 0;
+    this.resp.write(chunk);
+  };
 
   listen(handlers: LinkHandlers): () => void {
     const req = this.req;
@@ -255,6 +277,8 @@ class SessionFifos implements SessionLink {
   }
 
   async close(graceful: boolean): Promise<void> {
+    // The answers of this turn first (a DISCONNECT's among them): written, as each was before.
+    this.writeAnswers();
     this.handlers = null;
     const first = !this.closed;
     this.closed = true;

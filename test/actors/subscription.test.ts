@@ -175,7 +175,7 @@ test('with the default window, a DELETE reaches the subscription by itself, shor
 test('clear() cancels a window in progress: nobody is told afterwards', (t) => {
   const { registry, end } = windowed();
   const told: string[] = [];
-  registry.watch('k', (change) => told.push(change));
+  registry.watch('k', (event) => told.push(event.type));
   registry.onChange('k', null);
   registry.clear();
   end();
