@@ -149,10 +149,11 @@ export class StreamFeed {
     const role = StreamFeed.fromReplica(url) ? 'slave' : 'master';
     // A drop is seen by the read loop (its XREAD fails); nothing to do on the event itself.
     const client = await connectRedis({ ...target, options: { ...target.options, role } }, 'changes', () => undefined, connectTimeoutMs);
-    // Just after a failover the Sentinels can still list the promoted node among the replicas.
+    // Just after a failover the Sentinels can still list the promoted node among the replicas, or
+    // name the demoted one before it has synced from the new primary.
     if (role === 'slave' && !(await StreamFeed.isReplica(client))) {
       await closeRedis(client);
-      throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: the node the Sentinels name as a replica is a primary`);
+      throw new RedisStoreError('REDIS_STORE_UNREACHABLE', `redis store ${target.describe}: the node the Sentinels name as a replica is not one in step with its primary`);
     }
     return client;
   }
@@ -162,9 +163,16 @@ export class StreamFeed {
     return (parseRedisUrl(url).failover?.replicas ?? 0) > 0;
   }
 
+  /**
+   * A replica in step with its primary: ROLE says `slave` and its link `connected`. A primary
+   * demoted by a failover says `slave` at once, and until its first sync from the new primary
+   * (`connect`, `connecting`, `sync`) it still serves its own data, changes no replica may have had
+   * (a second failover under load did that: a client heard a value twice). After that sync its data
+   * is the new primary's.
+   */
   private static async isReplica(client: Redis): Promise<boolean> {
     const role = (await client.call('ROLE')) as unknown[];
-    return role[0] === 'slave';
+    return role[0] === 'slave' && String(role[3]) === 'connected';
   }
 
   private async readLoop(): Promise<void> {
@@ -180,10 +188,10 @@ export class StreamFeed {
           stall,
           () => new Error(`no answer for ${stallText(stall)}`),
         )) as StreamReply;
-        // A replica promoted under the feed serves entries no replica may have yet: a failover
-        // could lose them and their batches be applied again. Not handed on: read again, from a
-        // replica, once they are there.
-        if (fromReplica && reply !== null && !(await StreamFeed.isReplica(this.client))) throw new Error('the node the change stream is read from became a primary');
+        // A replica promoted under the feed (or a demoted primary not yet synced) serves entries
+        // no replica may have: a failover could lose them and their batches be applied again. Not
+        // handed on: read again, from a replica in step, once they are there.
+        if (fromReplica && reply !== null && !(await StreamFeed.isReplica(this.client))) throw new Error('the node the change stream is read from is no longer a replica in step with its primary');
       } catch (error) {
         if (this.closed) return;
         const lost = await this.reconnect(error, failoverMs, target.describe);

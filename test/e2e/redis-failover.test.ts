@@ -15,6 +15,7 @@ import { type ClientFixture, type ServerFixture, startClient, startServer, waitU
 import { failOver, startSentinels, type SentinelSetup } from '../helpers/redis-sentinel.js';
 
 const DATA = '{kvs}:data';
+const FEED = '{kvs}:feed';
 const N = 120;
 
 /** WRITE c=i, READ it back, and a short WAIT so the job spans the failover; a BACKUP every `backupEvery`. */
@@ -352,4 +353,46 @@ test.serial('the replica the change feed reads from is the one promoted: the fee
   t.is(readFileSync(join(dir, 'count.out'), 'latin1'), out);
   await heardEveryValueOnce(t, client, b);
   t.regex(b.stderr, new RegExp(`the change stream is read again at 127\\.0\\.0\\.1:${other.port} after`), 'the feed left the node that became the primary');
+});
+
+/**
+ * A node that says it is a replica but has not synced from the primary serves data of its own: a
+ * primary demoted by a failover does until its first sync, with changes no replica had (a second
+ * failover under load once had a client hear such a change, and then again from the batch sent
+ * again). Made here by hand: the replica the feed does not read from is cut off from the primary
+ * (REPLICAOF NO ONE), given a change entry of its own (a copy of `c = 0`'s, which the client,
+ * subscribed after it, never heard), and made a replica of a port where nothing answers. Then the
+ * feed's replica is killed: the feed must not read from the cut-off node (the Sentinels still name
+ * it) until it has synced from the primary, which puts it back in step and drops the entry.
+ */
+test.serial('a replica not in step with its primary is never read from: a change it alone holds is not heard', async (t) => {
+  const setup = await startSentinels(t);
+  const url = `${setup.url}?failover-ms=30000`;
+  const { b, client } = await hostWithSubscriber(t, url);
+  const primaryPort = await setup.primaryPort();
+  const replicas = setup.nodes.filter((n) => n.port !== primaryPort);
+  let feedNode: number | null = null;
+  for (const node of replicas) {
+    const c = await setup.connect(node.port);
+    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feedNode = node.port;
+    c.disconnect();
+  }
+  t.not(feedNode, null, 'the change feed reads from a replica');
+  const other = replicas.find((n) => n.port !== feedNode)!;
+  const cut = await setup.connect(other.port);
+  await cut.call('REPLICAOF', 'NO', 'ONE');
+  const [entry] = (await cut.xrange(FEED, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>;
+  t.truthy(entry, 'the stream holds the c = 0 change');
+  await cut.call('XADD', FEED, '*', ...entry![1]);
+  await cut.call('REPLICAOF', '127.0.0.1', '1');
+  t.is(((await cut.call('ROLE')) as unknown[])[0], 'slave');
+  cut.disconnect();
+
+  await setup.nodes.find((node) => node.port === feedNode)!.kill();
+  // The feed reads on only once the cut-off node is in step again (the Sentinels make it a
+  // replica of the primary; its sync drops its own entry): a job's change then reaches the client.
+  await writeJob(b.dir, 'after.job', 'WRITE [(c,after)]\n');
+  await client.waitForOutput('(c,after)', 60_000);
+  t.deepEqual(client.lines().filter((line) => line.startsWith('(c,')), ['(c,after)'], 'the change only the cut-off node held is never heard');
+  t.regex(b.stderr, new RegExp(`the change stream is read again at 127\\.0\\.0\\.1:${other.port} after`));
 });
