@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, readBytes, runKvs, tempDir, writeFiles } from '../helpers/batch.js';
-import { Proc, waitUntil } from '../helpers/processes.js';
+import { Proc, waitUntil, waitUntilSeen } from '../helpers/processes.js';
 import { hasReader } from '../../runtime/os/fifo.js';
 import { backupHooks } from '../helpers/backup-hooks.js';
 
@@ -16,11 +16,13 @@ import { backupHooks } from '../helpers/backup-hooks.js';
 const NOFILE = 48;
 const JOBS = 40;
 /**
- * How long each backup child holds its backup: long enough that all 40 jobs reach their BACKUP while
- * the first backups are still in progress, even on a machine busy with other work (at 1 s, a run
- * beside seven busy processes got its backups one after another and never ran out of descriptors).
+ * Each backup child holds its backup at a gate (a file the test makes) until the run has run out
+ * of descriptors: every backup is then in progress at once, however slowly a busy machine runs
+ * the jobs (a hold of 1 s, then of 5 s, still let a loaded run get its backups one after another
+ * and never run out).
  */
-const HOLD_MS = 5000;
+const GATE = 'gate';
+const OUT_OF_DESCRIPTORS = /failed: cannot run a backup process: spawn .* EMFILE/;
 
 function jobFiles(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -45,19 +47,22 @@ function checkOutputs(t: import('ava').ExecutionContext, dir: string, stderr: st
 test('out of descriptors, backups that cannot get a process fail and are reported; the run completes (batch mode)', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, jobFiles());
-  // All 40 backups in progress at once, each held HOLD_MS: more backup processes than descriptors.
+  // The backups held at the gate: more backup processes than descriptors.
+  const gate = join(tempDir(t), GATE);
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, dir, String(JOBS), '1', '--quiet'], {
-      env: { ...process.env, ...backupHooks({ holdMs: HOLD_MS }) },
+      env: { ...process.env, ...backupHooks({ gate }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
   t.teardown(() => proc.stop());
+  await waitUntilSeen('a backup to fail for want of descriptors', () => ({ ok: OUT_OF_DESCRIPTORS.test(proc.stderr), seen: `stderr: ${proc.stderr}` }), 90_000);
+  writeFileSync(gate, '');
   const code = await proc.waitForExit(90_000);
   const result = { code, stderr: proc.stderr };
   t.is(result.code, 1, result.stderr);
   t.notRegex(result.stderr, /Unhandled|TypeError|\n\s+at /);
-  t.regex(result.stderr, /failed: cannot run a backup process: spawn .* EMFILE/);
+  t.regex(result.stderr, OUT_OF_DESCRIPTORS);
   checkOutputs(t, dir, result.stderr);
 });
 
@@ -67,13 +72,19 @@ test('out of descriptors, a server reports the backups that cannot get a process
   const fifo = join(dir, 'register_fifo');
   spawnSync('mkdir', [jobs]);
   writeFiles(jobs, jobFiles());
+  const gate = join(dir, GATE);
   const proc = new Proc(
     spawn('prlimit', [`--nofile=${NOFILE}`, process.execPath, MAIN, jobs, '1', String(JOBS), fifo], {
-      env: { ...process.env, ...backupHooks({ holdMs: HOLD_MS }) },
+      env: { ...process.env, ...backupHooks({ gate }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
   t.teardown(() => proc.stop());
+  await waitUntilSeen('a backup to fail for want of descriptors', () => {
+    if (!proc.alive) throw new Error(`the server exited: ${proc.stderr}`);
+    return { ok: OUT_OF_DESCRIPTORS.test(proc.stderr), seen: `stderr: ${proc.stderr}` };
+  }, 90_000);
+  writeFileSync(gate, '');
   await waitUntil(`every job to be done or failed (stderr: ${proc.stderr})`, () => {
     if (!proc.alive) throw new Error(`the server exited: ${proc.stderr}`);
     return (proc.stderr.match(/\.job (done|failed)/g) ?? []).length >= JOBS;
@@ -82,7 +93,7 @@ test('out of descriptors, a server reports the backups that cannot get a process
     const names = readdirSync(jobs);
     return names.every((name) => !name.endsWith('.tmp'));
   }, 30_000);
-  t.regex(proc.stderr, /failed: cannot run a backup process: spawn .* EMFILE/);
+  t.regex(proc.stderr, OUT_OF_DESCRIPTORS);
   t.true(proc.alive, proc.stderr);
   t.true(await hasReader(fifo), 'still serving on its registration FIFO');
   proc.child.kill('SIGTERM');
