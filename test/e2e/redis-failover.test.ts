@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { backupHooks } from '../helpers/backup-hooks.js';
 import { jobsDir, runKvs, startKvs, waitFor } from '../helpers/batch.js';
 import { type ClientFixture, type ServerFixture, startClient, startServer, waitUntilSeen, writeJob } from '../helpers/processes.js';
-import { failOver, startSentinels, type SentinelSetup } from '../helpers/redis-sentinel.js';
+import { failOver, type RedisNode, startSentinels, type SentinelSetup } from '../helpers/redis-sentinel.js';
 
 const DATA = '{kvs}:data';
 const FEED = '{kvs}:feed';
@@ -104,6 +104,23 @@ async function stopWithBatchUnread(primary: { child: { kill(signal: NodeJS.Signa
   throw new Error(`no batch of a store connection (ports ${storePorts.join(', ')}) sat unread in the stopped primary's socket in ${tries} stops of ${windowMs} ms`);
 }
 
+/**
+ * The replica host B's change feed reads from (the one whose client list holds the feed's
+ * connection), and the other replica.
+ */
+async function feedReplicas(t: ExecutionContext, setup: SentinelSetup): Promise<{ feed: RedisNode; other: RedisNode }> {
+  const primaryPort = await setup.primaryPort();
+  const replicas = setup.nodes.filter((n) => n.port !== primaryPort);
+  let feed: RedisNode | undefined;
+  for (const node of replicas) {
+    const c = await setup.connect(node.port);
+    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feed = node;
+    c.disconnect();
+  }
+  if (feed === undefined) t.fail('the change feed reads from no replica');
+  return { feed: feed!, other: replicas.find((n) => n !== feed)! };
+}
+
 /** A counter's value on the node the Sentinels name as primary now (0 before it exists). */
 async function counterOnPrimary(setup: SentinelSetup, key = 'c'): Promise<number> {
   const client = await setup.connect(await setup.primaryPort());
@@ -171,22 +188,14 @@ test.serial('the replica the change feed reads from is killed: the feed reads on
   const setup = await startSentinels(t);
   const url = `${setup.url}?failover-ms=30000`;
   const { b, client } = await hostWithSubscriber(t, url);
-  // The replica B's feed reads from: the one whose client list holds the feed's connection.
-  const primary = await setup.primaryPort();
-  let feedNode: number | null = null;
-  for (const node of setup.nodes.filter((n) => n.port !== primary)) {
-    const c = await setup.connect(node.port);
-    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feedNode = node.port;
-    c.disconnect();
-  }
-  t.not(feedNode, null, 'the change feed reads from a replica');
+  const { feed } = await feedReplicas(t, setup);
 
   const { job, out } = counterJob();
   const dir = jobsDir(t, { 'count.job': job });
   const a = startKvs(t, [dir, '2', '1', '--store', url]);
   let seen = 0;
   await waitFor(() => (seen >= N / 2 ? true : (void counterOnPrimary(setup).then((v) => (seen = v), () => undefined), undefined)), 'the counter half way', 120_000, 20);
-  await setup.nodes.find((node) => node.port === feedNode)!.kill();
+  await feed.kill();
 
   const result = await a.result;
   t.is(result.code, 0, result.stderr);
@@ -326,17 +335,8 @@ test.serial('the replica the change feed reads from is the one promoted: the fee
   const setup = await startSentinels(t);
   const url = `${setup.url}?failover-ms=30000`;
   const { b, client } = await hostWithSubscriber(t, url);
-  const primaryPort = await setup.primaryPort();
-  const replicas = setup.nodes.filter((n) => n.port !== primaryPort);
-  let feedNode: number | null = null;
-  for (const node of replicas) {
-    const c = await setup.connect(node.port);
-    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feedNode = node.port;
-    c.disconnect();
-  }
-  t.not(feedNode, null, 'the change feed reads from a replica');
+  const { feed, other } = await feedReplicas(t, setup);
   // The Sentinels may promote only the feed's replica.
-  const other = replicas.find((n) => n.port !== feedNode)!;
   const otherClient = await setup.connect(other.port);
   await otherClient.call('CONFIG', 'SET', 'replica-priority', '0');
   otherClient.disconnect();
@@ -346,7 +346,7 @@ test.serial('the replica the change feed reads from is the one promoted: the fee
   const a = startKvs(t, [dir, '2', '1', '--store', url]);
   let seen = 0;
   await waitFor(() => (seen >= N / 2 ? true : (void counterOnPrimary(setup).then((v) => (seen = v), () => undefined), undefined)), 'the counter half way', 120_000, 20);
-  t.is(await failOver(setup), feedNode ?? -1);
+  t.is(await failOver(setup), feed.port);
 
   const result = await a.result;
   t.is(result.code, 0, result.stderr);
@@ -369,16 +369,7 @@ test.serial('a replica not in step with its primary is never read from: a change
   const setup = await startSentinels(t);
   const url = `${setup.url}?failover-ms=30000`;
   const { b, client } = await hostWithSubscriber(t, url);
-  const primaryPort = await setup.primaryPort();
-  const replicas = setup.nodes.filter((n) => n.port !== primaryPort);
-  let feedNode: number | null = null;
-  for (const node of replicas) {
-    const c = await setup.connect(node.port);
-    if (String(await c.call('CLIENT', 'LIST')).includes('name=ist-kvs-changes')) feedNode = node.port;
-    c.disconnect();
-  }
-  t.not(feedNode, null, 'the change feed reads from a replica');
-  const other = replicas.find((n) => n.port !== feedNode)!;
+  const { feed, other } = await feedReplicas(t, setup);
   const cut = await setup.connect(other.port);
   await cut.call('REPLICAOF', 'NO', 'ONE');
   const [entry] = (await cut.xrange(FEED, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>;
@@ -388,7 +379,7 @@ test.serial('a replica not in step with its primary is never read from: a change
   t.is(((await cut.call('ROLE')) as unknown[])[0], 'slave');
   cut.disconnect();
 
-  await setup.nodes.find((node) => node.port === feedNode)!.kill();
+  await feed.kill();
   // The feed reads on only once the cut-off node is in step again (the Sentinels make it a
   // replica of the primary; its sync drops its own entry): a job's change then reaches the client.
   await writeJob(b.dir, 'after.job', 'WRITE [(c,after)]\n');

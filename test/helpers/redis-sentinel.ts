@@ -5,7 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { launchSentinels, type SentinelSetup, until } from '../../scripts/redis-sentinel.js';
 
-export { launchSentinels, type SentinelSetup } from '../../scripts/redis-sentinel.js';
+export { launchSentinels, type RedisNode, type SentinelSetup } from '../../scripts/redis-sentinel.js';
 
 /** A primary, two replicas and three Sentinels for one test, all stopped in its teardown. */
 export async function startSentinels(t: ExecutionContext): Promise<SentinelSetup> {
