@@ -95,10 +95,14 @@ function redisCpuSeconds(server: RedisServer): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Redis's own CPU per command over the timed Redis runs: what bounds any client of one primary. */
-let redisCpu = { seconds: 0, commands: 0 };
+/** A timed Redis run: its rate, and redis-server's own CPU over it (what bounds any client of one primary). */
+interface RedisRun {
+  rate: number;
+  commands: number;
+  redisCpuSeconds: number;
+}
 
-async function runRedis(server: RedisServer, sources: Source[], subscribe: boolean): Promise<number> {
+async function runRedis(server: RedisServer, sources: Source[], subscribe: boolean): Promise<RedisRun> {
   const namespace = `bench${process.hrtime.bigint()}`;
   const store = await RedisStore.open(server.url, { namespace });
   let heard = 0;
@@ -122,8 +126,7 @@ async function runRedis(server: RedisServer, sources: Source[], subscribe: boole
     );
     await Promise.all(backups);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    redisCpu = { seconds: redisCpu.seconds + redisCpuSeconds(server) - cpuBefore, commands: redisCpu.commands + commands };
-    return commands / seconds;
+    return { rate: commands / seconds, commands, redisCpuSeconds: redisCpuSeconds(server) - cpuBefore };
   } finally {
     await feed?.close();
     await store.close();
@@ -147,20 +150,20 @@ async function bench(server: RedisServer, name: string, workload: Workload, runs
     const parsed = small ? texts.map((t) => [...batches(t)]) : [];
     const sources: Source[] = texts.map((t, i) => (small ? () => parsed[i]! : () => batches(t)));
     const memory: number[] = [];
-    const redis: number[] = [];
+    const redis: RedisRun[] = [];
     const fed: number[] = [];
-    redisCpu = { seconds: 0, commands: 0 };
     for (let r = 0; r < runs; r++) {
       memory.push(await runMemory(sources));
       redis.push(await runRedis(server, sources, false));
-      if (withFeed) fed.push(await runRedis(server, sources, true));
+      if (withFeed) fed.push((await runRedis(server, sources, true)).rate);
     }
     const m = median(memory);
-    const x = median(redis);
+    const x = median(redis.map((run) => run.rate));
     console.log(`${name}`);
     console.log(`  in-memory store            ${rate(m)}`);
     console.log(`  redis store                ${rate(x)}  (${(m / x).toFixed(1)}x slower)`);
-    const usPerCommand = (redisCpu.seconds * 1e6) / redisCpu.commands;
+    // Over the runs of the store alone (a subscriber's runs also pay for delivering the changes).
+    const usPerCommand = (redis.reduce((sum, run) => sum + run.redisCpuSeconds, 0) * 1e6) / redis.reduce((sum, run) => sum + run.commands, 0);
     console.log(`    redis-server's own CPU: ${usPerCommand.toFixed(2)} us per command, so one primary applies at most ${rate(1e6 / usPerCommand).trim()} (half the in-memory rate would need ${((2 * 1e6) / m).toFixed(2)} us)`);
     if (withFeed) console.log(`  redis store + a subscriber ${rate(median(fed))}`);
   } finally {

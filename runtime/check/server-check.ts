@@ -51,10 +51,10 @@ export interface SessionResult {
   readonly pairings: ReadonlyArray<{ readonly pairing: Pairing; readonly transcript: readonly string[]; readonly same: boolean }>;
 }
 
-/** A started client: its stdout as lines, consumed by the steps in order. */
 /** How long a client's output may still come after it exited (its pipe drained). */
 const OUTPUT_GRACE_MS = 2000;
 
+/** A started client: its stdout as lines, consumed by the steps in order. */
 class RunningClient {
   private readonly lines: string[] = [];
   private partial = '';

@@ -14,7 +14,7 @@
 import type { Redis } from 'ioredis';
 import { BatchReader, Op, checkBatch } from '../../protocol/batch-codec.js';
 import { checkToken } from '../../protocol/keys.js';
-import { RedisStoreError, closeRedis, connectRedis, errorText, parseRedisUrl, peerOf, redisNames, stallMs, stallText, withinStall, withoutStorePrefix } from './connection.js';
+import { RedisStoreError, type RedisTarget, closeRedis, connectRedis, errorText, parseRedisUrl, peerOf, redisNames, stallMs, stallText, withinStall, withoutStorePrefix } from './connection.js';
 
 /** `value` null: the key was deleted. Strings are byte strings (latin1). */
 export type ChangeHandler = (key: string, value: string | null) => void;
@@ -146,7 +146,7 @@ export class StreamFeed {
   /** A replica when the store asks replicas to confirm its batches, else the primary. */
   private static async connect(url: string, options: ChangeFeedOptions, connectTimeoutMs = options.connectTimeoutMs): Promise<Redis> {
     const target = parseRedisUrl(url);
-    const role = StreamFeed.fromReplica(url) ? 'slave' : 'master';
+    const role = StreamFeed.fromReplica(target) ? 'slave' : 'master';
     // A drop is seen by the read loop (its XREAD fails); nothing to do on the event itself.
     const client = await connectRedis({ ...target, options: { ...target.options, role } }, 'changes', () => undefined, connectTimeoutMs);
     // Just after a failover the Sentinels can still list the promoted node among the replicas, or
@@ -159,8 +159,8 @@ export class StreamFeed {
   }
 
   /** Whether the feed reads from a replica: when the store waits for replicas to confirm its batches. */
-  private static fromReplica(url: string): boolean {
-    return (parseRedisUrl(url).failover?.replicas ?? 0) > 0;
+  private static fromReplica(target: RedisTarget): boolean {
+    return (target.failover?.replicas ?? 0) > 0;
   }
 
   /**
@@ -179,7 +179,7 @@ export class StreamFeed {
     const target = parseRedisUrl(this.url);
     const failoverMs = target.failover?.failoverMs ?? 0;
     const stall = Math.max(stallMs(), 2 * READ_BLOCK_MS);
-    const fromReplica = StreamFeed.fromReplica(this.url);
+    const fromReplica = StreamFeed.fromReplica(target);
     while (!this.closed) {
       let reply: StreamReply;
       try {

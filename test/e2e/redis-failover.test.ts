@@ -89,7 +89,7 @@ function batchUnread(primaryPort: number, storePorts: number[]): boolean {
  * (SIGCONT), the run moves on, and it is stopped again, up to `tries` times. The window stays
  * under the Sentinels' down-after (1 s), so no stop that is let go starts a failover.
  */
-async function stopWithBatchUnread(primary: { child: { kill(signal: NodeJS.Signals): boolean } }, primaryPort: number, storePorts: number[], tries = 40, windowMs = 700): Promise<void> {
+async function stopWithBatchUnread(primary: RedisNode, primaryPort: number, storePorts: number[], tries = 40, windowMs = 700): Promise<void> {
   for (let attempt = 1; attempt <= tries; attempt++) {
     primary.child.kill('SIGSTOP');
     const until = Date.now() + windowMs;
